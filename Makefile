@@ -1,0 +1,51 @@
+# Two commands do all the set-up on a fresh clone:  make book  and  make test.
+# Both create the environment from the lock file (uv.lock) first.
+.PHONY: book test lab serve clean env validate describe check-results update-results pdf bench browser-deps
+
+UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+DATA_DIR ?= data
+PARAMS ?=
+RUN = $(UV) run --frozen
+
+env: .venv/.nkbook-env
+.venv/.nkbook-env: uv.lock pyproject.toml
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	$(UV) sync --frozen
+	@touch $@
+
+book: env            ## build the book into _build/html (DATA_DIR=..., PARAMS="--param end_year=2023")
+	$(RUN) python -m nkbook build --data-dir $(DATA_DIR) $(PARAMS)
+
+test: env browser-deps   ## run every test (builds the book once and shares it between tests)
+	$(RUN) pytest
+
+browser-deps:        ## Debian's chromium for the browser tests (no browser download)
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+lab: env             ## open the notebooks in JupyterLab with the project's kernel
+	$(RUN) python -c "from nkbook.build import ensure_kernel; ensure_kernel()"
+	$(RUN) jupyter lab notebooks/
+
+serve:               ## view the built book on http://localhost:8000
+	$(RUN) python -m http.server 8000 --directory _build/html
+
+validate: env
+	$(RUN) python -m nkbook validate --data-dir $(DATA_DIR)
+
+describe: env        ## after editing data/*.csv: recompute checksums and row counts
+	$(RUN) python -m nkbook describe
+
+check-results: env
+	$(RUN) python -m nkbook check-results
+
+update-results: env  ## accept the last build's numbers as the published ones
+	$(RUN) python -m nkbook update-results
+
+pdf: env browser-deps
+	$(RUN) python -m nkbook pdf
+
+bench: env
+	$(RUN) python benchmarks/bench.py
+
+clean:
+	rm -rf _build

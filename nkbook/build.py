@@ -1,0 +1,494 @@
+"""The build driver: data → papermill → Jupyter Book, incremental and all-or-nothing.
+
+1. Read ``chapters.yml`` (the notebooks and their default parameters) and the command's
+   overrides; refuse an unknown parameter before anything runs.
+2. Validate the data folder against the project's schemas and cross-checks.
+3. Execute each chapter with papermill unless its cache key is unchanged. The key covers the
+   notebook, its parameters, the data files it read last time, the package code, the data
+   schemas, the lock file and the results of the chapters it needs. Independent chapters run in
+   parallel (one worker per core by default).
+4. Stage the book (config, prose, executed notebooks, generated appendix pages) and run
+   ``jupyter-book build`` with execution off and ``-n -W --keep-going``.
+5. Switch the new book in only when everything succeeded: a failing build leaves the previous
+   ``_build/html`` as it was.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import copy
+import hashlib
+import json
+import multiprocessing
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from . import data as nkdata
+from .data import PROJECT_ROOT, DataError, display_path
+
+CHAPTERS_FILE = PROJECT_ROOT / "chapters.yml"
+BUILD = PROJECT_ROOT / "_build"
+KERNEL_NAME = "nkbook"
+
+
+class BuildError(Exception):
+    """A build that cannot go on; the message says what and where."""
+
+
+@dataclass
+class Chapter:
+    name: str
+    notebook: Path
+    parameters: dict
+    needs: list[str] = field(default_factory=list)
+    cell_timeout: int = 600
+
+
+# --------------------------------------------------------------------------------------------
+# chapters and parameters
+
+
+def load_chapters(path: Path = CHAPTERS_FILE) -> tuple[list[Chapter], dict]:
+    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    default_timeout = int(spec.get("cell_timeout", 600))
+    chapters = []
+    for entry in spec["chapters"]:
+        chapters.append(Chapter(
+            name=entry["name"],
+            notebook=PROJECT_ROOT / entry["notebook"],
+            parameters=dict(entry.get("parameters") or {}),
+            needs=list(entry.get("needs") or []),
+            cell_timeout=int(entry.get("cell_timeout", default_timeout)),
+        ))
+    names = [c.name for c in chapters]
+    for c in chapters:
+        unknown = [n for n in c.needs if n not in names]
+        if unknown:
+            raise BuildError(f"{display_path(path)}: chapter {c.name!r} needs unknown chapter(s) {unknown}")
+    return chapters, spec
+
+
+def notebook_parameters(notebook: Path) -> dict:
+    """Names and default values declared in the notebook's cell tagged ``parameters``."""
+    import papermill
+
+    info = papermill.inspect_notebook(str(notebook))
+    return {name: p.get("default") for name, p in info.items()}
+
+
+def parse_overrides(pairs: list[str]) -> dict[tuple[str | None, str], object]:
+    """``key=value`` (every chapter that has ``key``) or ``chapter.key=value``; values are YAML."""
+    out = {}
+    for pair in pairs or []:
+        if "=" not in pair:
+            raise BuildError(f"--param {pair!r}: expected name=value")
+        key, value = pair.split("=", 1)
+        chapter, _, name = key.rpartition(".")
+        out[(chapter or None, name.strip())] = yaml.safe_load(value)
+    return out
+
+
+def resolve_parameters(chapters: list[Chapter], overrides: dict, data_dir: Path) -> dict[str, dict]:
+    """Final parameters per chapter; refuses names no notebook declares."""
+    declared = {c.name: notebook_parameters(c.notebook) for c in chapters}
+    for c in chapters:
+        bad = [k for k in c.parameters if k not in declared[c.name]]
+        if bad:
+            raise BuildError(f"{display_path(CHAPTERS_FILE)}: chapter {c.name!r} sets unknown parameter(s) "
+                             f"{bad}; {display_path(c.notebook)} declares {sorted(declared[c.name])}")
+    for (chapter, name) in overrides:
+        if chapter is not None and chapter not in declared:
+            raise BuildError(f"--param {chapter}.{name}: unknown chapter {chapter!r}; chapters: {sorted(declared)}")
+        targets = [chapter] if chapter else list(declared)
+        if not any(name in declared[t] for t in targets):
+            known = sorted({p for t in targets for p in declared[t]})
+            raise BuildError(f"--param {name}: unknown parameter; the notebooks declare {known}")
+    final = {}
+    for c in chapters:
+        params = dict(c.parameters)
+        for (chapter, name), value in overrides.items():
+            if name in declared[c.name] and chapter in (None, c.name):
+                params[name] = value
+        if "data_dir" in declared[c.name]:
+            params["data_dir"] = str(data_dir)
+        final[c.name] = params
+    return final
+
+
+# --------------------------------------------------------------------------------------------
+# cache keys
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def package_hash() -> str:
+    h = hashlib.sha256()
+    for path in sorted((PROJECT_ROOT / "nkbook").glob("*.py")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    lock = PROJECT_ROOT / "uv.lock"
+    if lock.exists():
+        h.update(b"uv.lock\0" + lock.read_bytes())
+    desc = nkdata.descriptor()
+    for res in desc.get("resources", []):  # schemas only: checksums change with the data
+        for k in ("hash", "bytes", "rows"):
+            res.pop(k, None)
+    h.update(json.dumps(desc, sort_keys=True).encode())
+    return h.hexdigest()
+
+
+def chapter_key(chapter: Chapter, params: dict, data_dir: Path, reads: list[str] | None,
+                upstream: dict[str, str], pkg: str) -> str | None:
+    """The cache key, or None when the chapter must run (no record of what it reads)."""
+    if reads is None:
+        return None
+    files = {}
+    for rel in reads:
+        p = data_dir / rel
+        files[rel] = nkdata.sha256(p) if p.exists() else "missing"
+    visible = {k: v for k, v in params.items() if k != "data_dir"}
+    payload = {
+        "notebook": _sha(chapter.notebook.read_bytes()),
+        "parameters": visible,
+        "data": files,
+        "package": pkg,
+        "upstream": upstream,
+    }
+    return _sha(json.dumps(payload, sort_keys=True, default=str).encode())
+
+
+# --------------------------------------------------------------------------------------------
+# executing one chapter (in a worker process)
+
+
+def _clean_executed(nb: dict, data_dir: Path, params: dict) -> dict:
+    """Strip what differs between runs (timestamps, durations, absolute paths) and hide the
+    parameter cells: the page shows the parameters in a sentence instead."""
+    nb = copy.deepcopy(nb)
+    pm = nb.get("metadata", {}).get("papermill", {})
+    shown = {k: (display_path(Path(v)) if k == "data_dir" else v) for k, v in (pm.get("parameters") or {}).items()}
+    nb["metadata"]["papermill"] = {"parameters": shown}
+    for cell in nb["cells"]:
+        meta = cell.get("metadata", {})
+        meta.pop("papermill", None)
+        meta.pop("execution", None)
+        tags = list(meta.get("tags", []))
+        if "parameters" in tags or "injected-parameters" in tags:
+            if "remove-cell" not in tags:
+                tags.append("remove-cell")
+            meta["tags"] = tags
+            if "injected-parameters" in tags:
+                cell["source"] = cell["source"].replace(str(data_dir), display_path(data_dir))
+        if cell.get("cell_type") == "code":
+            if "remove-cell" not in tags and "hide-input" not in tags and "show-input" not in tags:
+                meta["tags"] = tags + ["hide-input"]  # the page reads as prose; code one click away
+            for out in cell.get("outputs", []):
+                out.get("metadata", {}).pop("execution", None)
+    run_with = ", ".join(f"`{k}` = `{v}`" for k, v in shown.items())
+    nb["cells"].insert(_first_code_index(nb), {
+        "cell_type": "markdown", "id": "nkbook-run-with", "metadata": {},
+        "source": f"```{{admonition}} Parameters of this run\n:class: note\n{run_with}\n```",
+    })
+    return nb
+
+
+def _first_code_index(nb: dict) -> int:
+    for i, cell in enumerate(nb["cells"]):
+        if cell.get("cell_type") == "code":
+            return i
+    return len(nb["cells"])
+
+
+def execute_chapter(job: dict) -> dict:
+    """Run one notebook with papermill. Runs in a worker process (its own environment)."""
+    import nbformat
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    from . import charts, results
+
+    out = Path(job["output"])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    reads_file = out.with_suffix(".reads")
+    reads_file.unlink(missing_ok=True)
+    os.environ[nkdata.READS_ENV] = str(reads_file)
+    os.environ[results.RESULTS_ENV] = job["results_dir"]
+    os.environ[charts.BOOK_ENV] = "1"
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    started = time.monotonic()
+    try:
+        papermill.execute_notebook(
+            job["notebook"], str(out), parameters=job["parameters"], kernel_name=KERNEL_NAME,
+            cwd=str(Path(job["notebook"]).parent), execution_timeout=job["cell_timeout"],
+            progress_bar=False, log_output=False, report_mode=False,
+        )
+    except PapermillExecutionError as exc:
+        return {"ok": False, "name": job["name"], "partial": str(out),
+                "error": f"cell {exc.cell_index} (execution count {exc.exec_count}) raised "
+                         f"{exc.ename}: {exc.evalue}"}
+    except Exception as exc:  # kernel died, timeout, unreadable notebook
+        return {"ok": False, "name": job["name"], "partial": str(out),
+                "error": f"{type(exc).__name__}: {exc}".strip()}
+    nb = nbformat.read(str(out), as_version=4)
+    nbdict = _clean_executed(json.loads(json.dumps(nb)), Path(job["parameters"].get("data_dir", ".")),
+                             job["parameters"])
+    data_dir = Path(job["parameters"].get("data_dir", nkdata.DATA_DIR))
+    reads = sorted({os.path.relpath(line.strip(), data_dir)
+                    for line in (reads_file.read_text().splitlines() if reads_file.exists() else []) if line.strip()})
+    reads_file.unlink(missing_ok=True)
+    out.write_text(json.dumps(nbdict, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    return {"ok": True, "name": job["name"], "reads": reads, "results": results.extract(nbdict),
+            "seconds": round(time.monotonic() - started, 1)}
+
+
+# --------------------------------------------------------------------------------------------
+# the build
+
+
+def ensure_kernel() -> None:
+    """Install the project's named kernel into this environment (once)."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    if KERNEL_NAME in KernelSpecManager().find_kernel_specs():
+        return
+    subprocess.run([sys.executable, "-m", "ipykernel", "install", "--sys-prefix", "--name", KERNEL_NAME,
+                    "--display-name", "Python (nkbook)"], check=True, capture_output=True)
+
+
+def _write_if_changed(path: Path, data: bytes) -> None:
+    if path.exists() and path.read_bytes() == data:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+def _sync_tree(src: Path, dst: Path) -> None:
+    for p in sorted(src.rglob("*")):
+        if p.is_file() and "__pycache__" not in p.parts and ".ipynb_checkpoints" not in p.parts:
+            _write_if_changed(dst / p.relative_to(src), p.read_bytes())
+
+
+def stage_book(stage: Path, executed: dict[str, Path], chapters: list[Chapter], extra_pages: dict[str, str]) -> None:
+    """Assemble the book's source in ``stage``; unchanged files keep their mtime (Sphinx caches)."""
+    expected = set()
+    _write_if_changed(stage / "_config.yml", (PROJECT_ROOT / "_config.yml").read_bytes())
+    _write_if_changed(stage / "_toc.yml", staged_toc([c.name for c in chapters]).encode("utf-8"))
+    expected |= {stage / "_config.yml", stage / "_toc.yml"}
+    for p in sorted((PROJECT_ROOT / "book").rglob("*")):
+        if p.is_file() and ".ipynb_checkpoints" not in p.parts:
+            rel = p.relative_to(PROJECT_ROOT / "book")
+            target = stage / ("_static" / rel.relative_to("_static") if rel.parts[0] == "_static" else Path("book") / rel)
+            _write_if_changed(target, p.read_bytes())
+            expected.add(target)
+    bundle = stage / "_static" / "vega-bundle.js"
+    marker = stage / "_static" / ".vega-bundle-version"
+    from . import charts
+
+    if not bundle.exists() or not marker.exists() or marker.read_text() != charts.VEGA_LITE_VERSION:
+        bundle.parent.mkdir(parents=True, exist_ok=True)  # git keeps no empty folders
+        bundle.write_text(charts.javascript_bundle(), encoding="utf-8")
+        marker.write_text(charts.VEGA_LITE_VERSION)
+    expected |= {bundle, marker}
+    for c in chapters:
+        target = stage / "notebooks" / f"{c.name}.ipynb"
+        _write_if_changed(target, executed[c.name].read_bytes())
+        expected.add(target)
+    for rel, text in extra_pages.items():
+        _write_if_changed(stage / rel, text.encode("utf-8"))
+        expected.add(stage / rel)
+    for p in list(stage.rglob("*")):  # drop stale sources (a removed chapter)
+        if p.is_file() and "_build" not in p.relative_to(stage).parts and p not in expected:
+            p.unlink()
+
+
+def staged_toc(names: list[str]) -> str:
+    """The project's _toc.yml with only the chapters being built (a subset build drops the others).
+
+    Every chapter being built must be in the table of contents.
+    """
+    toc = yaml.safe_load((PROJECT_ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    listed = set()
+
+    def keep(entry) -> bool:
+        f = entry.get("file", "")
+        if f.startswith("notebooks/"):
+            listed.add(f.split("/", 1)[1])
+            return f.split("/", 1)[1] in names
+        return True
+
+    for part in toc.get("parts", []):
+        part["chapters"] = [e for e in part.get("chapters", []) if keep(e)]
+    toc["parts"] = [p for p in toc.get("parts", []) if p["chapters"]]
+    missing = [n for n in names if n not in listed]
+    if missing:
+        raise BuildError(f"_toc.yml does not list chapter(s) {missing} of chapters.yml (add notebooks/<name>)")
+    return yaml.safe_dump(toc, sort_keys=False, allow_unicode=True)
+
+
+def run_sphinx(stage: Path) -> None:
+    cmd = [sys.executable, "-m", "jupyter_book", "build", str(stage), "--builder", "html",
+           "-n", "-W", "--keep-going", "--quiet"]
+    jb = shutil.which("jupyter-book", path=str(Path(sys.executable).parent))
+    if jb:
+        cmd = [jb] + cmd[3:]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        log = (proc.stdout + proc.stderr).strip().splitlines()
+        relevant = [line for line in log if "WARNING" in line or "ERROR" in line or "Error" in line] or log[-30:]
+        raise BuildError("jupyter-book build failed (strict mode: warnings are errors):\n  " + "\n  ".join(relevant[:40]))
+
+
+def _book_key(stage: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(stage.rglob("*")):
+        if p.is_file() and "_build" not in p.relative_to(stage).parts:
+            h.update(str(p.relative_to(stage)).encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()
+
+
+def swap_in(new: Path, target: Path) -> None:
+    """Replace ``target`` by ``new`` with two renames; the old book stays until the new one is whole."""
+    old = target.with_name(target.name + ".old")
+    if old.exists():
+        shutil.rmtree(old)
+    if target.exists():
+        target.rename(old)
+    new.rename(target)
+    if old.exists():
+        shutil.rmtree(old)
+
+
+def build(data_dir: str | os.PathLike | None = None, params: list[str] | None = None, force: bool = False,
+          jobs: int | None = None, root: Path | None = None, chapters_file: Path | None = None, log=print) -> dict:
+    """Build the book into ``root/html`` (default ``_build/html``). Returns the run record.
+
+    Raises BuildError or DataError on failure, leaving the previous book untouched.
+    """
+    from . import appendix
+
+    t0 = time.monotonic()
+    data_path = nkdata.resolve_data_dir(data_dir)
+    root = Path(root) if root else BUILD
+    chapters, spec = load_chapters(Path(chapters_file) if chapters_file else CHAPTERS_FILE)
+    overrides = parse_overrides(params or [])
+    final = resolve_parameters(chapters, overrides, data_path)
+    if not data_path.is_dir():
+        raise BuildError(f"--data-dir {data_path}: no such folder")
+    frames = nkdata.validate_folder(data_path)  # raises DataError before anything runs
+    log(f"data: {len(frames)} datasets in {display_path(data_path)} are valid")
+
+    out = root / "html"
+    work = root / "work"
+    cache = root / "cache"
+    results_dir = work / "results"
+    if results_dir.exists():
+        shutil.rmtree(results_dir)
+    results_dir.mkdir(parents=True)
+    ensure_kernel()
+    pkg = package_hash()
+
+    record = {"executed": [], "cached": [], "seconds": {}}
+    done: dict[str, dict] = {}
+    pending = list(chapters)
+    jobs = jobs or os.cpu_count() or 1
+    ctx = multiprocessing.get_context("spawn")
+    failures = []
+    with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+        while pending and not failures:
+            ready = [c for c in pending if all(n in done for n in c.needs)]
+            if not ready:
+                raise BuildError(f"chapters.yml: circular 'needs' among {[c.name for c in pending]}")
+            futures = {}
+            for c in ready:
+                pending.remove(c)
+                meta_path = cache / f"{c.name}.json"
+                meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+                upstream = {n: done[n]["results_hash"] for n in c.needs}
+                key = chapter_key(c, final[c.name], data_path, meta.get("reads"), upstream, pkg)
+                cached_nb = cache / f"{c.name}.ipynb"
+                if not force and key and meta.get("key") == key and cached_nb.exists():
+                    done[c.name] = meta
+                    record["cached"].append(c.name)
+                    _write_results(results_dir, c.name, meta)
+                    continue
+                job = {"name": c.name, "notebook": str(c.notebook), "parameters": final[c.name],
+                       "output": str(work / "executed" / f"{c.name}.ipynb"), "results_dir": str(results_dir),
+                       "cell_timeout": c.cell_timeout}
+                log(f"execute: {display_path(c.notebook)}")
+                futures[pool.submit(execute_chapter, job)] = (c, upstream)
+            for fut in cf.as_completed(futures):
+                c, upstream = futures[fut]
+                res = fut.result()
+                if not res["ok"]:
+                    failures.append(res)
+                    continue
+                cache.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(work / "executed" / f"{c.name}.ipynb", cache / f"{c.name}.ipynb")
+                meta = {"reads": res["reads"], "results": res["results"],
+                        "results_hash": _sha(json.dumps(res["results"], sort_keys=True).encode())}
+                meta["key"] = chapter_key(c, final[c.name], data_path, res["reads"], upstream, pkg)
+                (cache / f"{c.name}.json").write_text(json.dumps(meta, indent=1, sort_keys=True))
+                done[c.name] = meta
+                record["executed"].append(c.name)
+                record["seconds"][c.name] = res["seconds"]
+                _write_results(results_dir, c.name, meta)
+    if failures:
+        lines = []
+        for f in failures:
+            nb = display_path(next(c.notebook for c in chapters if c.name == f["name"]))
+            partial = display_path(Path(f["partial"]))
+            lines.append(f"{nb}: {f['error']}\n  partial output: {partial}")
+        raise BuildError("notebook failed; the previous book is unchanged:\n" + "\n".join(lines))
+
+    executed = {c.name: cache / f"{c.name}.ipynb" for c in chapters}
+    run_info = {"data_dir": display_path(data_path), "parameters": {
+        c.name: {k: (display_path(Path(v)) if k == "data_dir" else v) for k, v in final[c.name].items()}
+        for c in chapters}}
+    stage = work / "stage"
+    pages = appendix.pages(data_path, frames, run_info)
+    stage_book(stage, executed, chapters, pages)
+    key = _book_key(stage)
+    stamp = out / ".nkbook-build"
+    record["chapters"] = [c.name for c in chapters]
+    if not force and out.exists() and stamp.exists() and stamp.read_text() == key:
+        record["sphinx"] = "skipped (nothing changed)"
+    else:
+        run_sphinx(stage)
+        new = out.with_name(out.name + ".new")
+        if new.exists():
+            shutil.rmtree(new)
+        shutil.copytree(stage / "_build" / "html", new)
+        _publish_extras(new, data_path, results_dir)
+        (new / ".nkbook-build").write_text(key)
+        swap_in(new, out)
+        record["sphinx"] = "built"
+    record["total_seconds"] = round(time.monotonic() - t0, 2)
+    record["html"] = display_path(out)
+    (root / "last-run.json").write_text(json.dumps(record, indent=1, sort_keys=True))
+    return record
+
+
+def _write_results(results_dir: Path, name: str, meta: dict) -> None:
+    payload = {"chapter": name, "results": meta["results"]}
+    (results_dir / f"{name}.json").write_text(json.dumps(payload, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
+                                              encoding="utf-8")
+
+
+def _publish_extras(site: Path, data_path: Path, results_dir: Path) -> None:
+    """Downloads beside the pages: the data the build read, and every chapter's results."""
+    data_out = site / "data"
+    data_out.mkdir(exist_ok=True)
+    for res in nkdata.resources().values():
+        src = data_path / res["path"]
+        if src.exists():
+            shutil.copyfile(src, data_out / res["path"])
+    shutil.copyfile(nkdata.DESCRIPTOR, data_out / "datapackage.json")
+    shutil.copytree(results_dir, site / "results", dirs_exist_ok=True)

@@ -1,0 +1,138 @@
+"""The book's chart theme and the one way charts are shown.
+
+Charts are Altair specifications. In the book, :func:`show` writes a figure that works offline: the
+Vega-Lite spec sits in a ``<script type="application/json">`` block (escaped, so data containing
+markup is never run), and ``_static/nkbook-charts.js`` draws every such block with the vega-embed
+bundle that the build copies into the book once (``vega-bundle.js``). Each figure carries a text
+description for screen readers, a source line and a "show the data" table.
+Ids derive from the chart's name, so two builds give identical pages.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+
+import altair as alt
+import pandas as pd
+
+# Okabe–Ito: distinguishable with the common colour-vision deficiencies.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+FEMALE, MALE, TOTAL, HIGHLIGHT, MUTED = "#CC79A7", "#0072B2", "#000000", "#D55E00", "#999999"
+CLOSURE_YEARS = (2020, 2022)  # North Korea's COVID-19 border closure, Jan 2020 to the 2023 reopening
+
+BOOK_ENV = "NKBOOK_BOOK"  # set by the build driver: write book figures instead of notebook output
+VEGA_LITE_VERSION = alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0]
+
+
+@alt.theme.register("nkbook", enable=True)
+def _theme() -> alt.theme.ThemeConfig:
+    return alt.theme.ThemeConfig({
+        "config": {
+            "font": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
+            "range": {"category": PALETTE},
+            "view": {"continuousWidth": 620, "continuousHeight": 300, "stroke": None},
+            "title": {"fontSize": 15, "anchor": "start", "subtitleFontSize": 12, "subtitleColor": "#444"},
+            "axis": {"labelFontSize": 12, "titleFontSize": 12, "labelColor": "#222", "titleColor": "#222",
+                     "gridColor": "#e6e6e6"},
+            "legend": {"labelFontSize": 12, "titleFontSize": 12, "orient": "top"},
+            "mark": {"color": PALETTE[0]},
+        }
+    })
+
+
+def in_book() -> bool:
+    return os.environ.get(BOOK_ENV) == "1"
+
+
+def _slug(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    if not slug:
+        raise ValueError("a chart needs a name")
+    return slug
+
+
+def _json_for_script(obj) -> str:
+    """JSON that is safe inside a <script> element: no '<', '>' or '&' survive literally."""
+    text = json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+def data_table(frame: pd.DataFrame, max_rows: int = 200) -> str:
+    """An escaped HTML table of the data behind a chart."""
+    shown = frame.head(max_rows)
+    table = shown.to_html(index=False, escape=True, border=0, na_rep="—", classes="nk-data-table")
+    more = f"<p>Showing {max_rows} of {len(frame)} rows.</p>" if len(frame) > max_rows else ""
+    return table + more
+
+
+class Figure:
+    """A chart with its description, source line and data: renders as a book figure."""
+
+    def __init__(self, chart: alt.TopLevelMixin, name: str, description: str, source: str, data: pd.DataFrame):
+        self.chart = chart.properties(description=description)
+        self.name = _slug(name)
+        self.description = description
+        self.source = source
+        self.data = data
+
+    def spec(self) -> dict:
+        return self.chart.to_dict()
+
+    def html(self) -> str:
+        vid = f"nk-vis-{self.name}"
+        desc = html.escape(self.description)
+        return (
+            f'<figure class="nk-figure" id="fig-{self.name}">\n'
+            f'<div class="nk-vega" id="{vid}" role="img" aria-label="{desc}"></div>\n'
+            f'<script type="application/json" class="nk-spec" data-target="{vid}">{_json_for_script(self.spec())}</script>\n'
+            f'<figcaption><span class="nk-desc">{desc}</span> <span class="nk-source">Source: {html.escape(self.source)}</span></figcaption>\n'
+            f'<details class="nk-data"><summary>Show the data</summary>\n{data_table(self.data)}\n</details>\n'
+            f"</figure>"
+        )
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        if in_book():
+            return {"text/html": self.html()}
+        # In JupyterLab: the chart as Altair shows it, then the caption and the data.
+        bundle = self.chart._repr_mimebundle_(include, exclude)
+        bundle = bundle[0] if isinstance(bundle, tuple) else bundle
+        return bundle
+
+    def _repr_html_(self):  # pragma: no cover - used by front ends without mimebundle support
+        return self.html()
+
+
+def show(chart: alt.TopLevelMixin, *, name: str, description: str, source: str, data: pd.DataFrame) -> Figure:
+    """Wrap a chart for display. ``description`` is read by screen readers; ``data`` is shown as a table."""
+    if not description or not source:
+        raise ValueError(f"chart {name!r} needs a description and a source line")
+    return Figure(chart, name, description, source, data)
+
+
+def closure_band(y_field: str | None = None) -> alt.Chart:
+    """A shaded band over the border-closure years, for layering on a yearly chart."""
+    band = pd.DataFrame({"start": [CLOSURE_YEARS[0] - 0.5], "end": [CLOSURE_YEARS[1] + 0.5],
+                         "label": ["Border closed (2020–2022)"]})
+    return alt.Chart(band).mark_rect(opacity=0.15, color=MUTED).encode(
+        x=alt.X("start:Q"), x2="end:Q",
+        tooltip=[alt.Tooltip("label:N", title="Period")],
+    )
+
+
+def year_axis(field: str = "year", title: str = "Year of arrival in South Korea") -> alt.X:
+    return alt.X(f"{field}:Q", title=title, axis=alt.Axis(format="d", tickMinStep=1))
+
+
+def javascript_bundle() -> str:
+    """vega, vega-lite and vega-embed in one script, wrapped in a function scope.
+
+    ``vl_convert.javascript_bundle()`` declares top-level constants that clash with Sphinx's own
+    scripts when loaded as a classic script; the wrapper keeps them local and still sets
+    ``window.vegaEmbed``.
+    """
+    import vl_convert
+
+    return "(function(){\n" + vl_convert.javascript_bundle(vl_version=VEGA_LITE_VERSION) + "\n})();\n"

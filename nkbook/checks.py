@@ -1,0 +1,201 @@
+"""Cross-checks that make the datasets consistent with each other.
+
+Each check takes the validated frames (by resource name) and returns a list of
+:class:`nkbook.data.Problem`. A check whose datasets are absent is skipped (the missing file is
+reported by the loader).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .data import Problem
+
+
+def _line(frame: pd.DataFrame, pos: int) -> int | None:
+    lines = frame.attrs.get("lines")
+    return lines[pos] if lines and pos < len(lines) else None
+
+
+def _fmt(n) -> str:
+    return f"{int(n):,}"
+
+
+def _used_positions(frame: pd.DataFrame) -> list[int]:
+    if "used" not in frame.columns:
+        return list(range(len(frame)))
+    return [i for i, u in enumerate(frame["used"].tolist()) if u is True]
+
+
+def sex_sums(frame: pd.DataFrame, key_cols: list[str]) -> list[Problem]:
+    """male + female = total wherever all three are given (on the rows the analysis uses)."""
+    problems = []
+    if not {"male", "female", "total"} <= set(frame.columns):
+        return problems
+    keep = set(_used_positions(frame))  # a variant kept as published (used=false) may carry its typo
+    for i, row in enumerate(frame.itertuples(index=False)):
+        if i not in keep:
+            continue
+        m, f, t = row.male, row.female, row.total
+        if pd.notna(m) and pd.notna(f) and pd.notna(t) and m + f != t:
+            key = ", ".join(f"{k} {getattr(row, k)}" for k in key_cols)
+            problems.append(Problem(frame.attrs["file"], f"male + female = {_fmt(m + f)} but total = {_fmt(t)}",
+                                    line=_line(frame, i), key=key, column="total"))
+    return problems
+
+
+def one_used_per_key(frame: pd.DataFrame, key_cols: list[str]) -> list[Problem]:
+    """Where a dataset keeps variants, exactly one row per key is the one the analysis uses."""
+    if "used" not in frame.columns:
+        return []
+    problems = []
+    for key, group in frame.groupby(key_cols, dropna=False, sort=False):
+        n = int(group["used"].fillna(False).astype(bool).sum())
+        if n != 1:
+            pos = frame.index.get_loc(group.index[0])
+            label = ", ".join(f"{c} {v}" for c, v in zip(key_cols, key if isinstance(key, tuple) else (key,)))
+            problems.append(Problem(frame.attrs["file"], f"{n} rows are marked used=true for this key; exactly one must be",
+                                    line=_line(frame, pos), key=label, column="used"))
+    return problems
+
+
+def arrivals_buckets(frame: pd.DataFrame) -> list[Problem]:
+    """Buckets and single years never overlap; years inside a bucket add up to at most the bucket."""
+    problems, file = [], frame.attrs["file"]
+    used = frame.iloc[_used_positions(frame)]
+    top = used[used["part_of"].isna()]
+    spans = []
+    for pos, row in zip(top.index, top.itertuples(index=False)):
+        first = row.first_year if pd.notna(row.first_year) else -10**6
+        spans.append((first, row.last_year, row.period, frame.index.get_loc(pos)))
+    spans.sort()
+    for (a0, a1, ap, _), (b0, b1, bp, bpos) in zip(spans, spans[1:]):
+        if b0 <= a1:
+            problems.append(Problem(file, f"period {bp!r} overlaps period {ap!r}: a single year inside a bucket "
+                                          f"must name the bucket in part_of", line=_line(frame, bpos),
+                                    key=f"period {bp}", column="part_of"))
+    periods = dict(zip(top["period"], top.itertuples(index=False)))
+    for pos, row in zip(used.index, used.itertuples(index=False)):
+        if pd.isna(row.part_of):
+            continue
+        i = frame.index.get_loc(pos)
+        parent = periods.get(row.part_of)
+        if parent is None:
+            problems.append(Problem(file, f"part_of names {row.part_of!r}, which is not a used period",
+                                    line=_line(frame, i), key=f"period {row.period}", column="part_of"))
+            continue
+        lo = parent.first_year if pd.notna(parent.first_year) else -10**6
+        if not (lo <= row.first_year and row.last_year <= parent.last_year):
+            problems.append(Problem(file, f"years {row.first_year}-{row.last_year} are outside bucket {row.part_of!r}",
+                                    line=_line(frame, i), key=f"period {row.period}", column="part_of"))
+    for bucket, parent in periods.items():
+        inner = used[used["part_of"] == bucket]
+        if inner.empty:
+            continue
+        s = int(inner["total"].sum())
+        covered = set()
+        for r in inner.itertuples(index=False):
+            covered |= set(range(int(r.first_year), int(r.last_year) + 1))
+        full = pd.notna(parent.first_year) and covered == set(range(int(parent.first_year), int(parent.last_year) + 1))
+        pos = frame.index.get_loc(top.index[list(top["period"]).index(bucket)])
+        if s > parent.total or (full and s != parent.total):
+            rule = "equal" if full else "be at most"
+            problems.append(Problem(file, f"the single years inside bucket {bucket!r} add up to {_fmt(s)}, "
+                                          f"which should {rule} the bucket total {_fmt(parent.total)}",
+                                    line=_line(frame, pos), key=f"period {bucket}", column="total"))
+    return problems
+
+
+def yearly_running_sum(yearly: pd.DataFrame) -> pd.DataFrame:
+    """Cumulative arrivals at the end of each year from the used, non-overlapping periods."""
+    used = yearly.iloc[_used_positions(yearly)]
+    top = used[used["part_of"].isna()].sort_values("last_year")
+    out = top[["last_year", "male", "female", "total"]].copy()
+    for c in ["male", "female", "total"]:
+        out[c] = out[c].cumsum()
+    return out.rename(columns={"last_year": "year"}).reset_index(drop=True)
+
+
+def cumulative_checkpoints(yearly: pd.DataFrame, cumulative: pd.DataFrame) -> list[Problem]:
+    """Each published cumulative checkpoint matches the running sum of the yearly series.
+
+    A year-end checkpoint must equal the running sum plus ``expected_difference`` (a difference
+    the data explain in ``note``). A mid-year checkpoint must lie between the previous and the
+    current year-end running sums.
+    """
+    problems, file = [], cumulative.attrs["file"]
+    running = yearly_running_sum(yearly).set_index("year")
+    for i in _used_positions(cumulative):
+        row = cumulative.iloc[i]
+        as_of = pd.Timestamp(row["as_of"])
+        year = as_of.year
+        label = f"as_of {row.get('as_of_label', as_of.date())}"
+        year_end = as_of.month == 12 and as_of.day == 31
+        if year_end:
+            if year not in running.index:
+                continue
+            for col in ["total", "male", "female"]:
+                value = row.get(col)
+                expected = running.at[year, col]
+                if pd.isna(value) or pd.isna(expected):
+                    continue
+                gap = row.get(f"gap_{col}")
+                gap = 0 if gap is None or pd.isna(gap) else int(gap)
+                if int(expected) - int(value) != gap:
+                    explained = f" (the data explain a gap of {gap})" if gap else ""
+                    problems.append(Problem(
+                        file, f"checkpoint {col} = {_fmt(value)} but the yearly series adds up to {_fmt(expected)} "
+                              f"by the end of {year}{explained}",
+                        line=_line(cumulative, i), key=label, column=col))
+        else:
+            prev = running.loc[running.index < year, "total"]
+            cur = running.loc[running.index <= year, "total"]
+            if prev.empty or year not in running.index:
+                continue
+            lo, hi = int(prev.iloc[-1]), int(cur.iloc[-1])
+            if pd.notna(row["total"]) and not (lo <= row["total"] <= hi):
+                problems.append(Problem(
+                    file, f"mid-year checkpoint total = {_fmt(row['total'])} is outside the yearly series' range "
+                          f"{_fmt(lo)}-{_fmt(hi)} for {year}", line=_line(cumulative, i), key=label, column="total"))
+    return problems
+
+
+def quarters_sum(yearly: pd.DataFrame, quarterly: pd.DataFrame) -> list[Problem]:
+    """Where all four quarters of a year are published, they add up to the year's total."""
+    problems, file = [], quarterly.attrs["file"]
+    q = quarterly.iloc[_used_positions(quarterly)]
+    y = yearly.iloc[_used_positions(yearly)]
+    y = y[(y["granularity"] == "year") & y["part_of"].isna()].set_index("first_year")
+    for year, group in q.groupby("year"):
+        if group["quarter"].nunique() != 4 or year not in y.index:
+            continue
+        for col in ["total", "male", "female"]:
+            if group[col].isna().any() or pd.isna(y.at[year, col]):
+                continue
+            s = int(group[col].sum())
+            if s != int(y.at[year, col]):
+                pos = quarterly.index.get_loc(group.index[-1])
+                problems.append(Problem(file, f"the four quarters' {col} add up to {_fmt(s)} but the year's {col} "
+                                              f"is {_fmt(y.at[year, col])}", line=_line(quarterly, pos),
+                                        key=f"year {year}", column=col))
+    return problems
+
+
+def run_all(frames: dict[str, pd.DataFrame]) -> list[Problem]:
+    problems: list[Problem] = []
+    yearly = frames.get("arrivals_yearly")
+    if yearly is not None:
+        problems += sex_sums(yearly, ["period", "variant"])
+        problems += one_used_per_key(yearly, ["period"])
+        problems += arrivals_buckets(yearly)
+    quarterly = frames.get("arrivals_quarterly")
+    if quarterly is not None:
+        problems += sex_sums(quarterly, ["year", "quarter"])
+        if yearly is not None:
+            problems += quarters_sum(yearly, quarterly)
+    cumulative = frames.get("arrivals_cumulative")
+    if cumulative is not None:
+        problems += sex_sums(cumulative, ["as_of"])
+        if yearly is not None:
+            problems += cumulative_checkpoints(yearly, cumulative)
+    return problems

@@ -1,0 +1,98 @@
+"""Glue: every number in a chapter's prose is computed, glued, and recorded as a result.
+
+:func:`put` glues a plain Python value (NumPy scalars break myst-nb's format specs, MyST-NB
+issue 610) so that the prose can show it with ``{glue:text}`key:.1f```. The build driver reads
+the glued values back out of each executed notebook and writes them as that chapter's
+machine-readable results (``results/<chapter>.json``), which the synthesis chapter, the claims
+chapter and the published-results check read.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+RESULTS_ENV = "NKBOOK_RESULTS_DIR"
+
+
+def plain(value):
+    """Convert NumPy / pandas scalars to plain Python values (None for missing)."""
+    if value is None:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        v = float(value)
+        return None if math.isnan(v) else v
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+def put(name: str, value, digits: int | None = None) -> None:
+    """Glue one value under ``name`` (not displayed where computed)."""
+    from myst_nb import glue
+
+    value = plain(value)
+    if digits is not None and isinstance(value, float):
+        value = round(value, digits)
+    if value is None:
+        raise ValueError(f"result {name!r} is missing: a glued number must be computed from the data")
+    glue(name, value, display=False)
+
+
+def put_all(values: dict, digits: int | None = None) -> None:
+    for k, v in values.items():
+        put(k, v, digits)
+
+
+def extract(notebook: dict) -> dict:
+    """The glued literal values of an executed notebook, by name (in glue order)."""
+    out = {}
+    for cell in notebook.get("cells", []):
+        for output in cell.get("outputs", []) or []:
+            meta = output.get("metadata", {}).get("scrapbook", {})
+            name = meta.get("name")
+            text = output.get("data", {}).get("text/plain")
+            if not name or text is None:
+                continue
+            text = "".join(text) if isinstance(text, list) else text
+            try:
+                out[name] = ast.literal_eval(text)
+            except (ValueError, SyntaxError):
+                continue  # a glued table or chart: not a result value
+    return out
+
+
+def results_dir(default: str | os.PathLike | None = None) -> Path:
+    """Where the current build keeps chapters' results (set by the driver)."""
+    env = os.environ.get(RESULTS_ENV)
+    if env:
+        return Path(env)
+    if default is not None:
+        return Path(default)
+    from .data import PROJECT_ROOT
+
+    return PROJECT_ROOT / "_build" / "html" / "results"
+
+
+def read(chapter: str, default_dir: str | os.PathLike | None = None) -> dict:
+    """Read another chapter's results (from this build when run by the driver)."""
+    path = results_dir(default_dir) / f"{chapter}.json"
+    if not path.exists():
+        raise FileNotFoundError(
+            f"no results for chapter {chapter!r} at {path}: build the book first (make book), "
+            "which executes the factor chapters before this one")
+    return json.loads(path.read_text(encoding="utf-8"))["results"]

@@ -1,0 +1,136 @@
+"""Shared fixtures. The full book is built ONCE per test run (session fixture) and shared.
+
+Builds that need other data use a small modified copy of data/ in a temporary folder, built into
+its own build root, also once per session.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from nkbook.build import build
+from nkbook.data import DATA_DIR, PROJECT_ROOT
+
+ROOT = PROJECT_ROOT
+
+
+# While developing one chapter, NKBOOK_TEST_CHAPTERS (a chapters file) and NKBOOK_TEST_BUILD_DIR
+# build a subset of the book in a private folder; CI uses the defaults (the whole book in _build).
+CHAPTERS = os.environ.get("NKBOOK_TEST_CHAPTERS") or None
+BUILD_ROOT = Path(os.environ.get("NKBOOK_TEST_BUILD_DIR") or ROOT / "_build")
+
+
+@pytest.fixture(scope="session")
+def main_book():
+    """The book built from data/ into _build/html (the same command as `make book`)."""
+    record = build(root=BUILD_ROOT, chapters_file=CHAPTERS, log=lambda *_: None)
+    html = BUILD_ROOT / "html"
+    return {"record": record, "html": html, "root": BUILD_ROOT, "results": html / "results"}
+
+
+def copy_data(target: Path) -> Path:
+    """A full copy of data/ to modify in a test."""
+    shutil.copytree(DATA_DIR, target)
+    return target
+
+
+def edit_csv(path: Path, match: dict, changes: dict) -> None:
+    """Change the cells of the row(s) whose columns equal ``match``."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+        fields = list(rows[0].keys())
+    hit = 0
+    for row in rows:
+        if all(row[k] == v for k, v in match.items()):
+            row.update(changes)
+            hit += 1
+    assert hit, f"no row of {path.name} matches {match}"
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+
+
+# The modified data folder every chapter is also run on: 2023 arrivals changed (so the claims that
+# rest on them change verdict), and a narrower year range.
+MODIFIED_2023 = {"male": "40", "female": "360", "total": "400"}
+MODIFIED_END_YEAR = 2024
+
+
+@pytest.fixture(scope="session")
+def modified_book(tmp_path_factory):
+    base = tmp_path_factory.mktemp("modified")
+    data = copy_data(base / "data")
+    edit_csv(data / "arrivals_yearly.csv", {"period": "2023", "variant": "final"}, MODIFIED_2023)
+    # keep the published checkpoints consistent with the changed year (they are data too)
+    _shift_cumulative(data / "arrivals_cumulative.csv", 2023, MODIFIED_2023)
+    record = build(data_dir=data, params=[f"end_year={MODIFIED_END_YEAR}"], root=base / "_build",
+                   chapters_file=CHAPTERS, log=lambda *_: None)
+    html = base / "_build" / "html"
+    return {"record": record, "html": html, "data": data, "results": html / "results", "root": base / "_build"}
+
+
+def _shift_cumulative(path: Path, year: int, new: dict) -> None:
+    """Move every checkpoint at or after ``year`` by the change made to that year."""
+    import csv
+
+    old = {"male": 32, "female": 164, "total": 196}
+    delta = {k: int(new[k]) - old[k] for k in old}
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+        fields = list(rows[0].keys())
+    for row in rows:
+        if int(row["as_of"][:4]) >= year:
+            for k, d in delta.items():
+                if row[k]:
+                    row[k] = str(int(row[k]) + d)
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+
+
+def results(book: dict, chapter: str) -> dict:
+    return json.loads((book["results"] / f"{chapter}.json").read_text())["results"]
+
+
+def page_text(html_file: Path) -> str:
+    """Visible text of a built page (tags stripped), whitespace folded."""
+    import html
+    import re
+
+    raw = html_file.read_text(encoding="utf-8")
+    raw = re.sub(r"<script.*?</script>", " ", raw, flags=re.S)
+    raw = re.sub(r"<style.*?</style>", " ", raw, flags=re.S)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", raw))
+    return re.sub(r"\s+", " ", text)
+
+
+def run_chapter(name: str, tmp_path: Path, data_dir: Path | None = None, **params) -> dict:
+    """Execute ONE chapter notebook with papermill (no book build) and return its glued results.
+
+    For tests that vary a chapter's own parameter (lag_years, break_year, ...). Chapters that
+    read other chapters' results get them from the shared main build.
+    """
+    from nkbook.build import ensure_kernel, execute_chapter, load_chapters
+
+    chapters, _ = load_chapters()
+    chapter = next(c for c in chapters if c.name == name)
+    ensure_kernel()
+    parameters = dict(chapter.parameters)
+    parameters.update(params)
+    parameters["data_dir"] = str(data_dir or DATA_DIR)
+    res = execute_chapter({
+        "name": name, "notebook": str(chapter.notebook), "parameters": parameters,
+        "output": str(tmp_path / f"{name}.ipynb"), "results_dir": str(BUILD_ROOT / "html" / "results"),
+        "cell_timeout": chapter.cell_timeout,
+    })
+    assert res["ok"], res.get("error")
+    return res["results"]
