@@ -19,8 +19,9 @@ book: env            ## build the book into _build/html (DATA_DIR=..., PARAMS="-
 test: env browser-deps   ## run every test (builds the book once and shares it between tests)
 	$(RUN) pytest
 
-browser-deps:        ## Debian's chromium for the browser tests (no browser download)
+browser-deps:        ## Debian's chromium for the browser tests (no browser download) and axe-core from npm
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+	@test -f node_modules/axe-core/axe.min.js || npm ci --no-audit --no-fund --silent
 
 lab: env             ## open the notebooks in JupyterLab with the project's kernel
 	$(RUN) python -c "from nkbook.build import ensure_kernel; ensure_kernel()"

@@ -69,6 +69,8 @@ def load_chapters(path: Path = CHAPTERS_FILE) -> tuple[list[Chapter], dict]:
         ))
     names = [c.name for c in chapters]
     for c in chapters:
+        if not c.notebook.exists():
+            raise BuildError(f"{display_path(path)}: chapter {c.name!r}: notebook {display_path(c.notebook)} not found")
         unknown = [n for n in c.needs if n not in names]
         if unknown:
             raise BuildError(f"{display_path(path)}: chapter {c.name!r} needs unknown chapter(s) {unknown}")
@@ -333,7 +335,14 @@ def staged_toc(names: list[str]) -> str:
     return yaml.safe_dump(toc, sort_keys=False, allow_unicode=True)
 
 
-def run_sphinx(stage: Path) -> None:
+def run_sphinx(stage: Path, code_hash: str) -> None:
+    """Jupyter Book on the staged sources. Sphinx rebuilds only changed pages, so its cache is
+    dropped when the package (our Sphinx extension, the figures) changed, and after any failure:
+    otherwise a page whose warning failed a build would not be re-read, and a strict rebuild would
+    pass without it."""
+    marker = stage / "_build" / ".nkbook-code"
+    if (stage / "_build").exists() and (not marker.exists() or marker.read_text() != code_hash):
+        shutil.rmtree(stage / "_build")
     cmd = [sys.executable, "-m", "jupyter_book", "build", str(stage), "--builder", "html",
            "-n", "-W", "--keep-going", "--quiet"]
     jb = shutil.which("jupyter-book", path=str(Path(sys.executable).parent))
@@ -341,9 +350,11 @@ def run_sphinx(stage: Path) -> None:
         cmd = [jb] + cmd[3:]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
+        shutil.rmtree(stage / "_build", ignore_errors=True)
         log = (proc.stdout + proc.stderr).strip().splitlines()
         relevant = [line for line in log if "WARNING" in line or "ERROR" in line or "Error" in line] or log[-30:]
         raise BuildError("jupyter-book build failed (strict mode: warnings are errors):\n  " + "\n  ".join(relevant[:40]))
+    marker.write_text(code_hash)
 
 
 def _book_key(stage: Path) -> str:
@@ -461,7 +472,7 @@ def build(data_dir: str | os.PathLike | None = None, params: list[str] | None = 
     if not force and out.exists() and stamp.exists() and stamp.read_text() == key:
         record["sphinx"] = "skipped (nothing changed)"
     else:
-        run_sphinx(stage)
+        run_sphinx(stage, pkg)
         new = out.with_name(out.name + ".new")
         if new.exists():
             shutil.rmtree(new)

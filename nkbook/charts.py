@@ -86,7 +86,7 @@ class Figure:
         desc = html.escape(self.description)
         return (
             f'<figure class="nk-figure" id="fig-{self.name}">\n'
-            f'<div class="nk-vega" id="{vid}" role="img" aria-label="{desc}"></div>\n'
+            f'<div class="nk-vega" id="{vid}" role="img" aria-label="{desc}"><div class="nk-vega-target"></div></div>\n'
             f'<script type="application/json" class="nk-spec" data-target="{vid}">{_json_for_script(self.spec())}</script>\n'
             f'<figcaption><span class="nk-desc">{desc}</span> <span class="nk-source">Source: {html.escape(self.source)}</span></figcaption>\n'
             f'<details class="nk-data"><summary>Show the data</summary>\n{data_table(self.data)}\n</details>\n'
@@ -117,13 +117,37 @@ def closure_band(y_field: str | None = None) -> alt.Chart:
     band = pd.DataFrame({"start": [CLOSURE_YEARS[0] - 0.5], "end": [CLOSURE_YEARS[1] + 0.5],
                          "label": ["Border closed (2020–2022)"]})
     return alt.Chart(band).mark_rect(opacity=0.15, color=MUTED).encode(
-        x=alt.X("start:Q"), x2="end:Q",
+        x=alt.X("start:Q", scale=alt.Scale(zero=False, nice=False)), x2="end:Q",
         tooltip=[alt.Tooltip("label:N", title="Period")],
     )
 
 
 def year_axis(field: str = "year", title: str = "Year of arrival in South Korea") -> alt.X:
-    return alt.X(f"{field}:Q", title=title, axis=alt.Axis(format="d", tickMinStep=1))
+    """A quantitative year axis that does not start at zero and prints years without commas."""
+    return alt.X(f"{field}:Q", title=title, axis=alt.Axis(format="d", tickMinStep=1),
+                 scale=alt.Scale(zero=False, nice=False, padding=8))
+
+
+def bar_size(n_bars: int, width: int = 620) -> float:
+    """A bar width that leaves gaps between yearly bars on a quantitative axis."""
+    return max(2.0, min(30.0, 0.7 * width / max(n_bars, 1)))
+
+
+class Table:
+    """A data frame shown as an escaped HTML table without the index."""
+
+    def __init__(self, frame: pd.DataFrame, caption: str | None = None):
+        self.frame, self.caption = frame, caption
+
+    def _repr_html_(self) -> str:
+        cap = f"<caption>{html.escape(self.caption)}</caption>" if self.caption else ""
+        table = self.frame.to_html(index=False, escape=True, border=0, na_rep="—", classes="nk-table")
+        return table.replace(">\n  <thead>", f">{cap}\n  <thead>", 1) if cap else table
+
+
+def table(frame: pd.DataFrame, caption: str | None = None) -> Table:
+    """Show a table in the book: escaped cells, no index, missing values as a dash."""
+    return Table(frame, caption)
 
 
 def javascript_bundle() -> str:

@@ -155,6 +155,11 @@ def check_constraints(value, field: dict) -> str | None:
     name = field["name"]
     if value is None:
         return "a value is required" if c.get("required") else None
+    now = today()
+    if isinstance(value, int) and not isinstance(value, bool) and _is_year_field(name) and value > now.year:
+        return f"year {value} is in the future (today is {now.isoformat()})"
+    if isinstance(value, _dt.date) and value > now:
+        return f"date {value.isoformat()} is in the future (today is {now.isoformat()})"
     if "enum" in c and value not in c["enum"]:
         return f"{value!r} is not one of {', '.join(map(str, c['enum']))}"
     if "minimum" in c and isinstance(value, (int, float)) and value < c["minimum"]:
@@ -163,11 +168,6 @@ def check_constraints(value, field: dict) -> str | None:
         return f"{value} is below the minimum {c['minimum']}"
     if "maximum" in c and isinstance(value, (int, float)) and value > c["maximum"]:
         return f"{value} is above the maximum {c['maximum']}"
-    now = today()
-    if isinstance(value, int) and not isinstance(value, bool) and _is_year_field(name) and value > now.year:
-        return f"year {value} is in the future (today is {now.isoformat()})"
-    if isinstance(value, _dt.date) and value > now:
-        return f"date {value.isoformat()} is in the future (today is {now.isoformat()})"
     return None
 
 

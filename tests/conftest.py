@@ -62,6 +62,9 @@ def edit_csv(path: Path, match: dict, changes: dict) -> None:
 # rest on them change verdict), and a narrower year range.
 MODIFIED_2023 = {"male": "40", "female": "360", "total": "400"}
 MODIFIED_END_YEAR = 2024
+# Text with markup put into a data cell of the modified copy: the book must show it, never run it.
+MARKUP_EVENT = "cn_repat_2023_10_09"  # an events.csv row the diplomacy timeline shows
+MARKUP_TEXT = "<img src=x onerror=alert('nkbook-xss')><script>alert('nkbook-xss')</script>"
 
 
 @pytest.fixture(scope="session")
@@ -71,6 +74,7 @@ def modified_book(tmp_path_factory):
     edit_csv(data / "arrivals_yearly.csv", {"period": "2023", "variant": "final"}, MODIFIED_2023)
     # keep the published checkpoints consistent with the changed year (they are data too)
     _shift_cumulative(data / "arrivals_cumulative.csv", 2023, MODIFIED_2023)
+    edit_csv(data / "events.csv", {"event_id": MARKUP_EVENT}, {"description": MARKUP_TEXT})
     record = build(data_dir=data, params=[f"end_year={MODIFIED_END_YEAR}"], root=base / "_build",
                    chapters_file=CHAPTERS, log=lambda *_: None)
     html = base / "_build" / "html"

@@ -5,8 +5,10 @@
   function drawAll() {
     var blocks = document.querySelectorAll("script.nk-spec");
     blocks.forEach(function (block) {
-      var target = document.getElementById(block.getAttribute("data-target"));
-      if (!target || target.getAttribute("data-drawn")) { return; }
+      var outer = document.getElementById(block.getAttribute("data-target"));
+      // vega-embed sets its own role on the element it draws in: draw inside, keep role="img" outside
+      var target = outer && outer.querySelector(".nk-vega-target");
+      if (!target || outer.getAttribute("data-drawn")) { return; }
       var spec;
       try { spec = JSON.parse(block.textContent); } catch (e) { console.error("chart spec unreadable", e); return; }
       if (typeof window.vegaEmbed !== "function") {
@@ -15,18 +17,64 @@
       }
       window.vegaEmbed(target, spec, {
         renderer: "svg",
-        actions: { export: true, source: false, compiled: false, editor: false }
+        actions: false  // the data are in the table beside each chart and in the book's downloads
       }).then(function () {
-        target.setAttribute("data-drawn", "true");
+        outer.setAttribute("data-drawn", "true");
+        if (window.nkFirstChartMs === undefined) { window.nkFirstChartMs = performance.now(); }
       }).catch(function (err) {
         target.textContent = "This chart could not be drawn; the data are in the table below.";
         console.error(err);
       });
     });
   }
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", drawAll);
-  } else {
+  // Some theme controls carry an aria-label that differs from what they show (the search button is
+  // labelled "Search" but shows "Search Ctrl+K"; the colour-mode button shows a "Light" icon; code
+  // toggles are labelled "Toggle hidden content" but show "Show code cell source"): the accessible
+  // name must contain the visible text (WCAG 2.5.3, label in name). Charts keep their labels.
+  function visibleText(el) {
+    var text = (el.innerText || "").replace(/\s+/g, " ").trim();
+    if (text) { return text; }
+    var titles = [];
+    el.querySelectorAll("svg").forEach(function (svg) {
+      var t = svg.querySelector("title");
+      if (t && svg.getBoundingClientRect().width > 0) { titles.push(t.textContent.trim()); }
+    });
+    return titles.join(" ");
+  }
+  function fixSearchLabel() {
+    document.querySelectorAll("summary[aria-label]").forEach(function (el) { el.removeAttribute("aria-label"); });
+    document.querySelectorAll("button[aria-label], a[aria-label]").forEach(function (el) {
+      if (el.closest(".nk-vega")) { return; }
+      var base = el.getAttribute("data-nk-label") || el.getAttribute("aria-label").trim();
+      el.setAttribute("data-nk-label", base);
+      var shown = visibleText(el);
+      var name = (shown && base.toLowerCase().indexOf(shown.toLowerCase()) === -1) ? base + ": " + shown : base;
+      el.setAttribute("aria-label", name);
+    });
+  }
+  // Icons inside a labelled control are decorative: the theme's Font Awesome script swaps them in
+  // as <svg role="img"><title>Light</title>, which would conflict with the control's label.
+  function hideIcons() {
+    document.querySelectorAll("button[aria-label] svg, a[aria-label] svg").forEach(function (svg) {
+      if (svg.closest(".nk-vega")) { return; }
+      svg.setAttribute("aria-hidden", "true");
+      svg.removeAttribute("role");
+      svg.removeAttribute("aria-labelledby");
+    });
+  }
+  function fixControls() { fixSearchLabel(); hideIcons(); }
+  document.addEventListener("click", function () { setTimeout(fixSearchLabel, 0); });
+  function ready() {
     drawAll();
+    fixControls();
+    if (window.MutationObserver) {
+      new MutationObserver(fixControls).observe(document.body, { childList: true, subtree: true });
+    }
+  }
+  window.addEventListener("load", fixControls);  // the theme fills some buttons after DOMContentLoaded
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", ready);
+  } else {
+    ready();
   }
 })();

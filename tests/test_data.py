@@ -1,0 +1,185 @@
+"""Issue 3: the data layer. Every bad input gets a clear error naming file, line, column and rule."""
+
+from __future__ import annotations
+
+import csv
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, copy_data, edit_csv
+from nkbook import describe
+from nkbook.data import DATA_DIR, DataError, load, resources, validate_folder
+
+
+@pytest.fixture
+def data(tmp_path):
+    return copy_data(tmp_path / "data")
+
+
+def problems_of(folder) -> list[str]:
+    with pytest.raises(DataError) as info:
+        validate_folder(folder)
+    return [str(p) for p in info.value.problems]
+
+
+def line_of(path: Path, **match) -> int:
+    with open(path, newline="", encoding="utf-8") as fh:
+        for i, row in enumerate(csv.DictReader(fh), start=2):
+            if all(row[k] == v for k, v in match.items()):
+                return i
+    raise AssertionError(match)
+
+
+def test_committed_data_is_valid():
+    frames = validate_folder()
+    assert set(frames) == set(resources())
+
+
+def test_descriptor_matches_the_files():
+    assert describe.drift() == [], "run `make describe` after editing data/"
+
+
+def test_every_resource_has_sources_and_license():
+    bib = (ROOT / "book" / "references.bib").read_text(encoding="utf-8")
+    keys = set(re.findall(r"^@\w+\{([^,]+),", bib, flags=re.M))
+    for name, res in resources().items():
+        assert res.get("sources"), name
+        assert res.get("licenses"), name
+        for src in res["sources"]:
+            assert src.get("bib") in keys, (name, src)
+            assert src.get("path", "").startswith("http"), (name, src)
+            assert re.match(r"\d{4}-\d{2}-\d{2}$", src.get("accessed", "")), (name, src)
+        assert res.get("hash", "").startswith("sha256:"), name
+
+
+def test_every_row_cites_a_known_source():
+    bib = (ROOT / "book" / "references.bib").read_text(encoding="utf-8")
+    keys = set(re.findall(r"^@\w+\{([^,]+),", bib, flags=re.M))
+    for name in resources():
+        frame = load(name)
+        if "source" not in frame.columns:
+            continue
+        for cell in frame["source"]:
+            for key in str(cell).split(";"):
+                assert key.strip() in keys, f"{name}: unknown source key {key!r}"
+
+
+def test_missing_file(data):
+    (data / "gdp_growth.csv").unlink()
+    msgs = problems_of(data)
+    assert any("gdp_growth.csv" in m and "missing" in m for m in msgs), msgs
+
+
+def test_empty_file(data):
+    (data / "markets.csv").write_text("", encoding="utf-8")
+    msgs = problems_of(data)
+    assert any("markets.csv" in m and "empty" in m for m in msgs), msgs
+
+
+def test_renamed_column(data):
+    path = data / "arrivals_yearly.csv"
+    text = path.read_text(encoding="utf-8").replace(",total,", ",Total,", 1)
+    path.write_text(text, encoding="utf-8")
+    msgs = problems_of(data)
+    assert any("arrivals_yearly.csv line 1" in m and "column total" in m and "'Total'" in m for m in msgs), msgs
+
+
+@pytest.mark.parametrize("bad, expected", [("1,047", "thousands separators"), ("n/a", "leave a missing value empty")])
+def test_number_written_as_text(data, bad, expected):
+    path = data / "arrivals_yearly.csv"
+    edit_csv(path, {"period": "2019", "variant": "final"}, {"total": bad})
+    line = line_of(path, period="2019", variant="final")
+    msgs = problems_of(data)
+    assert any(f"arrivals_yearly.csv line {line} (period 2019" in m and "column total" in m and expected in m
+               for m in msgs), msgs
+
+
+def test_negative_count(data):
+    path = data / "sea_arrivals.csv"
+    rows = list(csv.DictReader(open(path, encoding="utf-8")))
+    count_col = next(c for c in rows[0] if c in ("people", "count", "persons"))
+    first = rows[0]
+    edit_csv(path, {k: first[k] for k in list(first)[:1]}, {count_col: "-3"})
+    msgs = problems_of(data)
+    assert any("sea_arrivals.csv line 2" in m and f"column {count_col}" in m and "negative" in m for m in msgs), msgs
+
+
+def test_duplicated_year(data):
+    path = data / "gdp_growth.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join(lines + [lines[1]]), encoding="utf-8")
+    msgs = problems_of(data)
+    assert any(f"gdp_growth.csv line {len(lines) + 1}" in m and "duplicated key" in m for m in msgs), msgs
+
+
+def test_year_in_the_future(data):
+    import datetime
+
+    next_year = str(datetime.date.today().year + 1)
+    path = data / "arrivals_yearly.csv"
+    edit_csv(path, {"period": "2025", "variant": "revised"}, {"first_year": next_year, "last_year": next_year})
+    msgs = problems_of(data)
+    assert any("arrivals_yearly.csv" in m and "column last_year" in m and f"year {next_year} is in the future" in m
+               for m in msgs), msgs
+
+
+def test_male_plus_female_not_total(data):
+    path = data / "arrivals_yearly.csv"
+    edit_csv(path, {"period": "2013", "variant": "final"}, {"total": "1500"})
+    line = line_of(path, period="2013", variant="final")
+    msgs = problems_of(data)
+    assert any(f"arrivals_yearly.csv line {line} (period 2013, variant final), column total: "
+                           f"male + female = 1,514 but total = 1,500" in m for m in msgs), msgs
+
+
+def test_checkpoint_contradicts_yearly_series(data):
+    path = data / "arrivals_cumulative.csv"
+    edit_csv(path, {"as_of": "2024-12-31", "variant": "published"}, {"total": "34400", "male": "", "female": ""})
+    line = line_of(path, as_of="2024-12-31", variant="published")
+    msgs = problems_of(data)
+    assert any(f"arrivals_cumulative.csv line {line}" in m and "column total" in m and "34,400" in m
+               and "34,314" in m for m in msgs), msgs
+
+
+def test_bucket_overlapping_single_year(data):
+    path = data / "arrivals_yearly.csv"
+    edit_csv(path, {"period": "2000", "variant": "final"}, {"part_of": ""})
+    msgs = problems_of(data)
+    assert any("overlaps" in m and "2000" in m for m in msgs), msgs
+
+
+def test_resource_missing_from_another_folder(tmp_path):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "arrivals_yearly.csv").write_bytes((DATA_DIR / "arrivals_yearly.csv").read_bytes())
+    msgs = problems_of(folder)
+    assert any("gdp_growth.csv" in m and "chapters need" in m for m in msgs), msgs
+    assert not any("arrivals_yearly.csv" in m for m in msgs), msgs
+
+
+def test_bom_and_windows_line_endings_are_accepted(data):
+    path = data / "arrivals_yearly.csv"
+    raw = path.read_bytes().replace(b"\n", b"\r\n")
+    path.write_bytes(b"\xef\xbb\xbf" + raw)
+    frames = validate_folder(data)
+    assert frames["arrivals_yearly"].equals(load("arrivals_yearly"))
+
+
+def test_markup_is_accepted_as_plain_text(data):
+    path = data / "arrivals_yearly.csv"
+    edit_csv(path, {"period": "2019", "variant": "final"}, {"note": "<script>alert(1)</script><img src=x onerror=alert(2)>"})
+    frame = validate_folder(data)["arrivals_yearly"]
+    assert "<script>alert(1)</script><img src=x onerror=alert(2)>" in set(frame["note"].dropna())
+
+
+def test_cli_refuses_bad_data_and_names_the_cell(data, tmp_path):
+    edit_csv(data / "arrivals_yearly.csv", {"period": "2013", "variant": "final"}, {"total": "1500"})
+    proc = subprocess.run([sys.executable, "-m", "nkbook", "build", "--data-dir", str(data),
+                           "--build-dir", str(tmp_path / "b")], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 2
+    assert "arrivals_yearly.csv line" in proc.stderr and "column total" in proc.stderr
+    assert not (tmp_path / "b" / "html").exists()  # nothing ran, nothing written

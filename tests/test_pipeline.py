@@ -1,0 +1,133 @@
+"""Issue 2: data → papermill → Jupyter Book, end to end, on the real and on modified data."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import MODIFIED_END_YEAR, ROOT, page_text, results
+from nkbook.build import BuildError, build, load_chapters
+from nkbook.series import cumulative, yearly
+
+
+def tree_hash(folder: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(folder.rglob("*")):
+        if p.is_file():
+            h.update(str(p.relative_to(folder)).encode() + p.read_bytes())
+    return h.hexdigest()
+
+
+def expected_arrivals(data_dir=None, end_year=None) -> dict:
+    years = yearly(data_dir)
+    if end_year:
+        years = years[years["year"] <= end_year]
+    peak = years.loc[years["total"].idxmax()]
+    low = years.loc[years["total"].idxmin()]
+    run = cumulative(data_dir)
+    run = run[run["year"] <= years["year"].max()]
+    return {"peak_total": int(peak["total"]), "peak_year": int(peak["year"]), "low_total": int(low["total"]),
+            "latest_year": int(years["year"].max()), "latest_total": int(years["total"].iloc[-1]),
+            "cumulative_total": int(run["total"].iloc[-1])}
+
+
+def test_every_chapter_executes_and_the_book_builds(main_book):
+    chapters, _ = load_chapters()
+    rec = main_book["record"]
+    assert sorted(rec["executed"] + rec["cached"]) == sorted(c.name for c in chapters)
+    for c in chapters:
+        assert (main_book["html"] / "notebooks" / f"{c.name}.html").exists()
+        assert (main_book["results"] / f"{c.name}.json").exists()
+    assert (main_book["html"] / "index.html").exists()
+    assert (main_book["html"] / "search.html").exists()
+
+
+def test_arrivals_page_shows_values_computed_from_the_data(main_book):
+    exp = expected_arrivals()
+    got = results(main_book, "arrivals")
+    for key, value in exp.items():
+        assert got[key] == value, key
+    text = page_text(main_book["html"] / "notebooks" / "arrivals.html")
+    assert f"peak of {exp['peak_total']:,} in {exp['peak_year']}" in text
+    assert f"By the end of {exp['latest_year']}, {exp['cumulative_total']:,} North Koreans" in text
+    front = page_text(main_book["html"] / "index.html")
+    assert f"peaked at {exp['peak_total']:,} in {exp['peak_year']}" in front
+
+
+def test_other_data_and_narrower_range_change_the_rendered_numbers(main_book, modified_book):
+    exp = expected_arrivals(modified_book["data"], MODIFIED_END_YEAR)
+    got = results(modified_book, "arrivals")
+    assert got["end_year"] == MODIFIED_END_YEAR
+    for key, value in exp.items():
+        assert got[key] == value, key
+    text = page_text(modified_book["html"] / "notebooks" / "arrivals.html")
+    assert f"By the end of {MODIFIED_END_YEAR}, {exp['cumulative_total']:,} North Koreans" in text
+    main = results(main_book, "arrivals")
+    assert main["cumulative_total"] != got["cumulative_total"]
+
+
+FAILING = """{"cells": [
+ {"cell_type": "code", "execution_count": null, "id": "p", "metadata": {"tags": ["parameters"]}, "outputs": [], "source": "data_dir = '../data'"},
+ {"cell_type": "code", "execution_count": null, "id": "a", "metadata": {}, "outputs": [], "source": "x = 1"},
+ {"cell_type": "code", "execution_count": null, "id": "b", "metadata": {}, "outputs": [], "source": "raise ValueError('broken on purpose')"}],
+ "metadata": {"kernelspec": {"display_name": "Python (nkbook)", "language": "python", "name": "nkbook"}},
+ "nbformat": 4, "nbformat_minor": 5}"""
+
+
+def test_a_failing_notebook_fails_the_build_and_keeps_the_book(main_book, tmp_path):
+    nb = tmp_path / "broken.ipynb"
+    nb.write_text(FAILING)
+    chapters = tmp_path / "chapters.yml"
+    chapters.write_text(f"chapters:\n  - name: arrivals\n    notebook: {nb}\n")
+    before = tree_hash(main_book["html"])
+    with pytest.raises(BuildError) as info:
+        build(root=main_book["root"], chapters_file=chapters, force=True, log=lambda *_: None)
+    msg = str(info.value)
+    assert "broken.ipynb" in msg and "ValueError: broken on purpose" in msg
+    assert re.search(r"cell \d+ \(execution count 2\)", msg), msg
+    assert "partial output" in msg
+    assert tree_hash(main_book["html"]) == before
+
+
+def test_unknown_parameter_is_refused_before_anything_runs(tmp_path):
+    with pytest.raises(BuildError, match="no_such_knob"):
+        build(params=["no_such_knob=3"], root=tmp_path / "b", log=lambda *_: None)
+    assert not (tmp_path / "b").exists()
+    proc = subprocess.run([sys.executable, "-m", "nkbook", "build", "--param", "arrivals.no_such_knob=1",
+                           "--build-dir", str(tmp_path / "c")], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 2 and "no_such_knob" in proc.stderr
+
+
+def test_source_notebooks_have_no_outputs_and_a_parameters_cell():
+    for c in load_chapters()[0]:
+        nb = json.loads(c.notebook.read_text())
+        code = [cell for cell in nb["cells"] if cell["cell_type"] == "code"]
+        assert all(not cell.get("outputs") and cell.get("execution_count") is None for cell in code), c.name
+        assert any("parameters" in cell.get("metadata", {}).get("tags", []) for cell in code), c.name
+        assert nb["metadata"]["kernelspec"]["name"] == "nkbook"
+
+
+EXTERNAL = re.compile(r"""<(script|link|img|iframe)[^>]+(src|href)=["'](https?:)?//""", re.I)
+
+
+def test_no_page_loads_anything_from_the_network(main_book):
+    pages = list(main_book["html"].rglob("*.html"))
+    assert pages
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        assert not EXTERNAL.search(html), f"{page}: {EXTERNAL.search(html).group(0)}"
+    for css in main_book["html"].rglob("*.css"):
+        text = css.read_text(encoding="utf-8", errors="replace")
+        assert not re.search(r"@import\s+url\(\s*['\"]?https?://", text), css
+        assert not re.search(r"url\(\s*['\"]?https?://[^)]*\.(woff2?|ttf|otf)", text), css
+    # the chart library is served once, from the book itself
+    assert (main_book["html"] / "_static" / "vega-bundle.js").stat().st_size > 100_000
+    arrivals = (main_book["html"] / "notebooks" / "arrivals.html").read_text(encoding="utf-8")
+    assert arrivals.count("vega-bundle.js") == 1
+    assert "vegaEmbed(" not in arrivals  # not inlined into the page

@@ -1,0 +1,65 @@
+"""Issue 10: published numbers checked, deterministic builds, data-aware incremental runs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+from conftest import copy_data, edit_csv
+from nkbook import published
+from nkbook.build import build, load_chapters
+
+
+def test_the_build_reproduces_the_published_numbers(main_book):
+    moved = published.check(main_book["results"])
+    assert moved == [], "published numbers moved:\n" + "\n".join(moved) + "\n(make update-results if intended)"
+
+
+def test_results_check_fails_on_a_moved_number_and_passes_after_update(main_book, tmp_path):
+    results = tmp_path / "results"
+    shutil.copytree(main_book["results"], results)
+    path = results / "arrivals.json"
+    payload = json.loads(path.read_text())
+    old = payload["results"]["peak_total"]
+    payload["results"]["peak_total"] = old + 1
+    path.write_text(json.dumps(payload))
+    diffs = published.check(results)
+    assert diffs == [f"arrivals.peak_total: {old!r} → {old + 1!r}"]
+    snapshot = tmp_path / "published.json"
+    published.update(results, snapshot)
+    assert published.check(results, snapshot) == []
+
+
+def _files(folder):
+    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_two_builds_from_the_same_inputs_are_identical(main_book, tmp_path):
+    root = tmp_path / "again"
+    build(root=root, force=True, log=lambda *_: None)
+    for name in (c.name for c in load_chapters()[0]):
+        assert (root / "cache" / f"{name}.ipynb").read_bytes() == \
+            (main_book["root"] / "cache" / f"{name}.ipynb").read_bytes(), name
+    first, second = _files(main_book["html"]), _files(root / "html")
+    assert first.keys() == second.keys()
+    differing = [str(k) for k in first if first[k] != second[k]]
+    assert differing == []
+
+
+def test_a_data_change_reexecutes_exactly_the_chapters_that_read_it(main_book, tmp_path):
+    root = tmp_path / "incremental"
+    shutil.copytree(main_book["root"] / "cache", root / "cache")
+    data = copy_data(tmp_path / "data")
+    chapters, _ = load_chapters()
+    reads = {c.name: json.loads((root / "cache" / f"{c.name}.json").read_text())["reads"] for c in chapters}
+    changed = "gdp_growth.csv"
+    readers = {n for n, r in reads.items() if changed in r}
+    assert readers and readers != set(reads), "the test needs a file some chapters read and others do not"
+    edit_csv(data / changed, {"year": "2020", "variant": "first_published"}, {"growth_pct": "-4.6"})
+    record = build(data_dir=data, root=root, log=lambda *_: None)
+    executed = set(record["executed"])
+    downstream = {c.name for c in chapters if set(c.needs) & readers}
+    assert readers <= executed <= readers | downstream, (executed, readers)
+    assert not ({"arrivals"} - readers) & executed
+    again = build(data_dir=data, root=root, log=lambda *_: None)
+    assert again["executed"] == [] and again["sphinx"].startswith("skipped")
