@@ -13,7 +13,7 @@ env: .venv/.nkbook-env
 	$(UV) sync --frozen
 	@touch $@
 
-book: env            ## build the book into _build/html (DATA_DIR=..., PARAMS="--param end_year=2023")
+book: env browser-deps   ## build the book (and its PDF) into _build/html (DATA_DIR=..., PARAMS="--param end_year=2023")
 	$(RUN) python -m nkbook build --data-dir $(DATA_DIR) $(PARAMS)
 
 test: env browser-deps   ## run every test (builds the book once and shares it between tests)
@@ -42,8 +42,8 @@ check-results: env
 update-results: env  ## accept the last build's numbers as the published ones
 	$(RUN) python -m nkbook update-results
 
-pdf: env browser-deps
-	$(RUN) python -m nkbook pdf
+pdf: env browser-deps  ## the book and _build/html/book.pdf (printed by Debian's chromium)
+	$(RUN) python -m nkbook build --pdf --data-dir $(DATA_DIR) $(PARAMS)
 
 bench: env
 	$(RUN) python benchmarks/bench.py

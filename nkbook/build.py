@@ -378,9 +378,11 @@ def swap_in(new: Path, target: Path) -> None:
 
 
 def build(data_dir: str | os.PathLike | None = None, params: list[str] | None = None, force: bool = False,
-          jobs: int | None = None, root: Path | None = None, chapters_file: Path | None = None, log=print) -> dict:
+          jobs: int | None = None, root: Path | None = None, chapters_file: Path | None = None,
+          pdf: bool | None = None, log=print) -> dict:
     """Build the book into ``root/html`` (default ``_build/html``). Returns the run record.
 
+    ``pdf``: also print the whole book to ``book.pdf`` (None: when Debian's chromium is installed).
     Raises BuildError or DataError on failure, leaving the previous book untouched.
     """
     from . import appendix
@@ -466,7 +468,10 @@ def build(data_dir: str | os.PathLike | None = None, params: list[str] | None = 
     stage = work / "stage"
     pages = appendix.pages(data_path, frames, run_info)
     stage_book(stage, executed, chapters, pages)
-    key = _book_key(stage)
+    from .pdf import chromium
+
+    want_pdf = pdf is True or (pdf is None and chromium() is not None)
+    key = _book_key(stage) + (":pdf" if want_pdf else "")
     stamp = out / ".nkbook-build"
     record["chapters"] = [c.name for c in chapters]
     if not force and out.exists() and stamp.exists() and stamp.read_text() == key:
@@ -478,6 +483,7 @@ def build(data_dir: str | os.PathLike | None = None, params: list[str] | None = 
             shutil.rmtree(new)
         shutil.copytree(stage / "_build" / "html", new)
         _publish_extras(new, data_path, results_dir)
+        record["pdf"] = _make_pdf(stage, new, want_pdf if pdf is None else pdf, log)
         (new / ".nkbook-build").write_text(key)
         swap_in(new, out)
         record["sphinx"] = "built"
@@ -485,6 +491,20 @@ def build(data_dir: str | os.PathLike | None = None, params: list[str] | None = 
     record["html"] = display_path(out)
     (root / "last-run.json").write_text(json.dumps(record, indent=1, sort_keys=True))
     return record
+
+
+def _make_pdf(stage: Path, site: Path, wanted: bool | None, log) -> str:
+    from . import pdf as nkpdf
+
+    if wanted is False or (wanted is None and nkpdf.chromium() is None):
+        return "skipped" if wanted is False else "skipped (no chromium: apt-get install chromium)"
+    try:
+        charts_drawn = nkpdf.make_pdf(stage, site / "book.pdf")
+    except Exception as exc:
+        shutil.rmtree(site, ignore_errors=True)
+        raise BuildError(f"the PDF could not be made; the previous book is unchanged: {exc}") from exc
+    log(f"pdf: book.pdf with {charts_drawn} charts")
+    return "built"
 
 
 def _write_results(results_dir: Path, name: str, meta: dict) -> None:

@@ -193,6 +193,11 @@ def run_all(frames: dict[str, pd.DataFrame]) -> list[Problem]:
         problems += sex_sums(quarterly, ["year", "quarter"])
         if yearly is not None:
             problems += quarters_sum(yearly, quarterly)
+    claims = frames.get("claims")
+    if claims is not None:
+        from .claims import check_register
+
+        problems += check_register(claims)
     cumulative = frames.get("arrivals_cumulative")
     if cumulative is not None:
         problems += sex_sums(cumulative, ["as_of"])

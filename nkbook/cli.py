@@ -4,7 +4,7 @@
   validate   validate a data folder against the project's schemas and cross-checks
   describe   recompute the descriptor's checksums, sizes and row counts after editing data/
   check-results / update-results   compare this build's results with the published snapshot
-  pdf        print the whole book to PDF with Debian's Chromium
+  (build --pdf also prints the whole book to _build/html/book.pdf with Debian's Chromium)
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--jobs", type=int, default=None, help="chapters executed at once (default: one per core)")
     b.add_argument("--build-dir", default=None, help="where the build keeps its cache and the book (default: _build)")
     b.add_argument("--chapters", default=None, help="another chapters file (default: chapters.yml)")
+    b.add_argument("--pdf", dest="pdf", action="store_true", default=None,
+                   help="also make book.pdf (default: when Debian's chromium is installed)")
+    b.add_argument("--no-pdf", dest="pdf", action="store_false", help="skip the PDF")
 
     v = sub.add_parser("validate", help="validate a data folder")
     v.add_argument("--data-dir", default=None)
@@ -37,8 +40,6 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("check-results", help="compare the last build's results with results/published.json")
     sub.add_parser("update-results", help="make the last build's results the published snapshot")
 
-    p = sub.add_parser("pdf", help="the whole book as one PDF (Chromium print-to-PDF)")
-    p.add_argument("--output", default=None)
 
     args = parser.parse_args(argv)
     try:
@@ -46,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
             from .build import build
 
             record = build(data_dir=args.data_dir, params=args.param, force=args.force, jobs=args.jobs,
-                           root=args.build_dir, chapters_file=args.chapters)
+                           root=args.build_dir, chapters_file=args.chapters, pdf=args.pdf)
             print(f"built: executed {record['executed'] or 'no chapter'}, reused {record['cached'] or 'none'}; "
                   f"sphinx {record['sphinx']}; {record['total_seconds']} s. Open {record['html']}/index.html")
         elif args.command == "validate":
@@ -75,10 +76,6 @@ def main(argv: list[str] | None = None) -> int:
                     print("published results moved:\n" + "\n".join(f"  {d}" for d in diffs))
                     return 1
                 print("results match the published snapshot")
-        elif args.command == "pdf":
-            from . import pdf
-
-            print(f"wrote {pdf.make_pdf(args.output)}")
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

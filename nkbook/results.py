@@ -65,7 +65,8 @@ def extract(notebook: dict) -> dict:
         for output in cell.get("outputs", []) or []:
             meta = output.get("metadata", {}).get("scrapbook", {})
             name = meta.get("name")
-            text = output.get("data", {}).get("text/plain")
+            # glue(display=False) stores the value under a prefixed mime type
+            text = output.get("data", {}).get(meta.get("mime_prefix", "") + "text/plain")
             if not name or text is None:
                 continue
             text = "".join(text) if isinstance(text, list) else text

@@ -74,9 +74,10 @@ def modified_book(tmp_path_factory):
     edit_csv(data / "arrivals_yearly.csv", {"period": "2023", "variant": "final"}, MODIFIED_2023)
     # keep the published checkpoints consistent with the changed year (they are data too)
     _shift_cumulative(data / "arrivals_cumulative.csv", 2023, MODIFIED_2023)
+    _shift_last_quarter(data / "arrivals_quarterly.csv", 2023, MODIFIED_2023)
     edit_csv(data / "events.csv", {"event_id": MARKUP_EVENT}, {"description": MARKUP_TEXT})
     record = build(data_dir=data, params=[f"end_year={MODIFIED_END_YEAR}"], root=base / "_build",
-                   chapters_file=CHAPTERS, log=lambda *_: None)
+                   chapters_file=CHAPTERS, pdf=False, log=lambda *_: None)
     html = base / "_build" / "html"
     return {"record": record, "html": html, "data": data, "results": html / "results", "root": base / "_build"}
 
@@ -99,6 +100,18 @@ def _shift_cumulative(path: Path, year: int, new: dict) -> None:
         w = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
         w.writeheader()
         w.writerows(rows)
+
+
+def _shift_last_quarter(path: Path, year: int, new: dict) -> None:
+    """Keep the four quarters adding up to the changed year (the change goes to Q4)."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    quarters = [r for r in rows if r["year"] == str(year) and r.get("used", "true") == "true"]
+    q4 = next(r for r in quarters if r["quarter"] == "4")
+    q4["total"] = str(int(new["total"]) - sum(int(r["total"]) for r in quarters if r is not q4))
+    edit_csv(path, {"year": str(year), "quarter": "4", "used": "true"}, {"total": q4["total"]})
 
 
 def results(book: dict, chapter: str) -> dict:

@@ -233,3 +233,26 @@ def test_markup_in_the_data_is_shown_as_text_never_run(browser, modified_book):
         server.shutdown()
     assert MARKUP_TEXT in text
     assert s.dialogs == [] and injected == 0 and tooltip_safe
+
+
+def test_the_whole_book_as_one_pdf_with_its_charts(main_book):
+    import pypdf
+
+    from nkbook.build import load_chapters
+
+    pdf = main_book["html"] / "book.pdf"
+    assert pdf.exists(), main_book["record"].get("pdf")
+    reader = pypdf.PdfReader(str(pdf))
+    text = " ".join(page.extract_text() for page in reader.pages)
+    assert "Contents" in text and "Bibliography" in text
+    for chapter in load_chapters()[0]:
+        html = (main_book["html"] / "notebooks" / f"{chapter.name}.html").read_text(encoding="utf-8")
+        import re
+
+        title = re.sub(r"<[^>]+>", "", re.search(r"<h1>(.*?)</h1>", html, re.S).group(1)).replace("#", "").strip()
+        assert title.split(":")[0] in text, title
+    # chart text (axis titles, chart titles) exists only where Vega drew the chart
+    assert "Year of arrival in South Korea" in text
+    assert reader.outline, "the PDF has bookmarks"
+    front = (main_book["html"] / "book" / "intro.html").read_text(encoding="utf-8")
+    assert 'href="../book.pdf"' in front

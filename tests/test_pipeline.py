@@ -131,3 +131,51 @@ def test_no_page_loads_anything_from_the_network(main_book):
     arrivals = (main_book["html"] / "notebooks" / "arrivals.html").read_text(encoding="utf-8")
     assert arrivals.count("vega-bundle.js") == 1
     assert "vegaEmbed(" not in arrivals  # not inlined into the page
+
+
+def test_every_internal_link_resolves(main_book):
+    from html.parser import HTMLParser
+    from urllib.parse import unquote, urlparse
+
+    class Links(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.links = []
+
+        def handle_starttag(self, tag, attrs):
+            for name, value in attrs:
+                if name in ("href", "src") and value:
+                    self.links.append(value)
+
+    html = main_book["html"]
+    broken = []
+    for page in html.rglob("*.html"):
+        if "_static" in page.relative_to(html).parts:
+            continue
+        parser = Links()
+        parser.feed(page.read_text(encoding="utf-8"))
+        for link in parser.links:
+            url = urlparse(link)
+            if url.scheme or url.netloc or link.startswith(("#", "mailto:", "javascript:")):
+                continue
+            target = (page.parent / unquote(url.path)).resolve() if url.path else page
+            if url.path.endswith("/"):
+                target = target / "index.html"
+            if not target.exists():
+                broken.append(f"{page.relative_to(html)} -> {link}")
+    assert broken == [], broken[:20]
+
+
+def test_data_appendix_lists_every_dataset_with_its_checksum(main_book):
+    import hashlib
+
+    from nkbook.data import DATA_DIR, resources
+
+    text = (main_book["html"] / "book" / "appendix_data.html").read_text(encoding="utf-8")
+    for res in resources().values():
+        digest = hashlib.sha256((DATA_DIR / res["path"]).read_bytes()).hexdigest()
+        assert digest in text, res["path"]
+        assert (main_book["html"] / "data" / res["path"]).read_bytes() == (DATA_DIR / res["path"]).read_bytes()
+    build_page = (main_book["html"] / "book" / "appendix_build.html").read_text(encoding="utf-8")
+    lock = hashlib.sha256((ROOT / "uv.lock").read_bytes()).hexdigest()
+    assert lock in build_page and "Parameters of each chapter" in build_page

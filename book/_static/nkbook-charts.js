@@ -5,7 +5,10 @@
   function drawAll() {
     var blocks = document.querySelectorAll("script.nk-spec");
     blocks.forEach(function (block) {
-      var outer = document.getElementById(block.getAttribute("data-target"));
+      // the figure that holds this spec (a figure can appear twice in one document, e.g. the front
+      // page's copy in a single-page build, so ids are not relied upon)
+      var figure = block.closest(".nk-figure");
+      var outer = figure ? figure.querySelector(".nk-vega") : document.getElementById(block.getAttribute("data-target"));
       // vega-embed sets its own role on the element it draws in: draw inside, keep role="img" outside
       var target = outer && outer.querySelector(".nk-vega-target");
       if (!target || outer.getAttribute("data-drawn")) { return; }

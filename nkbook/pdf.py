@@ -1,0 +1,133 @@
+"""The whole book as one PDF, printed by Debian's Chromium (no TeX, no browser download).
+
+Jupyter Book's own PDF routes need a downloaded browser (pdfhtml) or TeX (pdflatex). Instead the
+staged book is built once more with the ``singlehtml`` builder, served from a local server (so its
+relative ``_static`` paths resolve), opened in headless Chromium with every non-local request blocked,
+and printed once every chart has been drawn. A table of contents (the chapters, linked) is put at
+the top, and the PDF carries an outline (bookmarks).
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-default-apps"]
+
+
+def chromium() -> str | None:
+    for name in ("chromium", "chromium-browser"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+TOC_SCRIPT = """() => {
+  document.querySelectorAll('.headerlink').forEach(e => e.remove());
+  const main = document.querySelector('main') || document.body;
+  const heads = [...main.querySelectorAll('section > h1')];
+  const nav = document.createElement('nav');
+  nav.className = 'nk-pdf-toc';
+  nav.setAttribute('aria-label', 'Contents');
+  nav.innerHTML = '<h1>Contents</h1>';
+  const ol = document.createElement('ol');
+  heads.forEach((h, i) => {
+    if (!h.id) { h.id = 'nk-chapter-' + i; }
+    const li = document.createElement('li');
+    const a = document.createElement('a');
+    a.href = '#' + h.id;
+    a.textContent = h.textContent.replace(/[#¶]/g, '').trim();
+    li.appendChild(a);
+    ol.appendChild(li);
+  });
+  nav.appendChild(ol);
+  const first = main.querySelector('section');
+  (first ? first.parentNode : main).insertBefore(nav, first ? first.nextSibling : main.firstChild);
+  const style = document.createElement('style');
+  style.textContent = `@media print {
+    .bd-header, .bd-sidebar-primary, .bd-sidebar-secondary, .header-article, .bd-footer, .bd-footer-content,
+    .prev-next-area, .toggle-details, details.hide.above-input, .cell_input { display: none !important; }
+    .nk-pdf-toc { page-break-after: always; }
+    .headerlink { display: none !important; }
+    main section > h1 { page-break-before: always; }
+    .bd-main .bd-content .bd-article-container { max-width: 100% !important; }
+  }`;
+  document.head.appendChild(style);
+  return heads.length;
+}"""
+
+
+def build_singlehtml(stage: Path) -> Path:
+    jb = Path(sys.executable).parent / "jupyter-book"
+    cmd = [str(jb), "build", str(stage), "--builder", "singlehtml", "--quiet"]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    out = stage / "_build" / "singlehtml"
+    if proc.returncode != 0 or not (out / "index.html").exists():
+        raise RuntimeError("singlehtml build for the PDF failed:\n" + (proc.stdout + proc.stderr)[-3000:])
+    return out
+
+
+def _root_page(site: Path) -> str:
+    """index.html of a Jupyter Book is a redirect to the root document: follow it."""
+    import re
+
+    head = (site / "index.html").read_text(encoding="utf-8")[:500]
+    m = re.search(r'http-equiv="Refresh" content="0; url=([^"]+)"', head)
+    return m.group(1) if m else "index.html"
+
+
+def print_pdf(site: Path, output: Path, timeout_ms: int = 60000) -> int:
+    """Print ``site/index.html`` to ``output``; returns the number of charts drawn."""
+    from playwright.sync_api import sync_playwright
+
+    root = _root_page(site)
+    # the single page lives at book/intro.html but refers to _static/ as if it were at the top
+    depth_static = site / Path(root).parent / "_static"
+    if Path(root).parent != Path(".") and not depth_static.exists():
+        depth_static.symlink_to(site / "_static", target_is_directory=True)
+
+    exe = chromium()
+    if exe is None:
+        raise RuntimeError("Debian's chromium is needed for the PDF (apt-get install chromium)")
+    handler = functools.partial(_Quiet, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS, headless=True)
+            context = browser.new_context()
+            context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) or
+                          r.request.url.startswith("data:") else r.abort())
+            page = context.new_page()
+            page.goto(f"{base}/{root}", wait_until="load")
+            n = page.locator(".nk-vega").count()
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('.nk-vega')].every(e => e.getAttribute('data-drawn') === 'true')",
+                timeout=timeout_ms)
+            page.evaluate(TOC_SCRIPT)
+            page.emulate_media(media="print")
+            output.parent.mkdir(parents=True, exist_ok=True)
+            page.pdf(path=str(output), format="A4", print_background=True, outline=True, tagged=True,
+                     margin={"top": "16mm", "bottom": "16mm", "left": "14mm", "right": "14mm"})
+            browser.close()
+    finally:
+        server.shutdown()
+    return n
+
+
+def make_pdf(stage: Path, output: Path) -> int:
+    """Build the single-page book from the staged sources and print it."""
+    return print_pdf(build_singlehtml(stage), output)
