@@ -54,9 +54,20 @@ def _slug(name: str) -> str:
     return slug
 
 
+def _finite(obj):
+    """NaN and infinities are not JSON: missing values become null."""
+    if isinstance(obj, float) and (obj != obj or obj in (float("inf"), float("-inf"))):
+        return None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_finite(v) for v in obj]
+    return obj
+
+
 def _json_for_script(obj) -> str:
     """JSON that is safe inside a <script> element: no '<', '>' or '&' survive literally."""
-    text = json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    text = json.dumps(_finite(obj), sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
 

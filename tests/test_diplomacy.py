@@ -1,0 +1,306 @@
+"""The diplomacy chapter (issue 5): border and diplomatic events against the arrivals record.
+
+Unit tests of nkbook.diplomacy on tiny hand-made frames, then the chapter as built from the real
+data, from the modified data folder, and from a copy of the data with one more event (which must
+reach the timeline without any code change).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import MODIFIED_2023, MODIFIED_END_YEAR, copy_data, page_text, results, run_chapter
+from nkbook import diplomacy as dip
+from nkbook import series
+from nkbook.data import DATA_DIR, load, used
+
+CHAPTER = "diplomacy"
+
+
+# --------------------------------------------------------------------------------------------
+# unit tests: dates, citations, lanes
+
+
+def test_dates_sit_inside_their_year_bar():
+    assert dip.event_position("1986") == 1986.0  # year only: the centre of the bar
+    march = dip.event_position("2002-03")
+    assert 2001.5 < march < 2002.0 and math.isclose(march, 2001.5 + 2.5 / 12)
+    jan = dip.event_position("2020-01-22")
+    assert 2019.5 < jan < 2019.5 + 1 / 12
+    dec = dip.event_position("2011-12-31")
+    assert 2011.49 < dec < 2011.5
+    assert dip.date_label("1986") == "1986 (year only)"
+    assert dip.date_label("2002-03") == "Mar 2002"
+    assert dip.date_label("1964-06-09") == "9 Jun 1964"
+    with pytest.raises(ValueError):
+        dip.parse_date("June 1964")
+
+
+def test_citation_uses_the_bibliography_and_keeps_unknown_keys():
+    assert dip.citation("hrw_2024_repatriations") == "Human Rights Watch (2024)"
+    two = dip.citation("hrw_2024_repatriations; no_such_key")
+    assert two == "Human Rights Watch (2024); no_such_key"
+
+
+def test_lanes_separate_close_points_only():
+    assert dip.lanes([0.0, 0.1, 0.2, 0.5, 1.0]) == [0, 1, 2, 0, 0]
+    assert dip.lanes([0.0, 1.0, 2.0]) == [0, 0, 0]
+
+
+def _events(rows):
+    cols = ["event_id", "date", "year", "date_precision", "category", "title", "description", "number_text",
+            "source", "note"]
+    return pd.DataFrame([dict(zip(cols, r)) for r in rows], columns=cols)
+
+
+def test_timeline_keeps_chosen_categories_and_marks_earlier_events():
+    ev = _events([
+        ("a", "1986", 1986, "year", "border", "A", "d", None, "hrw_2024_repatriations", None),
+        ("b", "2005-03", 2005, "month", "diplomacy", "B", "d", "12", "hrw_2024_repatriations", None),
+        ("c", "2005-04", 2005, "month", "political", "C", "d", None, "hrw_2024_repatriations", None),
+        ("d", "2030", 2030, "year", "border", "D", "d", None, "hrw_2024_repatriations", None),
+    ])
+    tl = dip.timeline_events(ev, 1998, 2025)
+    assert list(tl["event_id"]) == ["a", "b"]  # political left out, after end_year left out
+    assert list(tl["panel"]) == ["before", "series"]
+    assert tl.loc[1, "when"] == "Mar 2005" and tl.loc[0, "number_text"] == ""
+    assert tl.loc[0, "citation"] == "Human Rights Watch (2024)"
+    assert list(dip.timeline_events(ev, 1998, 2025, categories=("political",))["event_id"]) == ["c"]
+
+
+# --------------------------------------------------------------------------------------------
+# unit tests: windows and comparisons
+
+
+def test_window_ratios_leave_out_the_event_year():
+    a = pd.Series([10, 20, 1000, 40, 80], index=[2000, 2001, 2002, 2003, 2004])
+    w = dip.window_ratios(a, 1)
+    assert list(w["year"]) == [2001, 2002, 2003]  # full windows only
+    row = w.set_index("year").loc[2002]
+    assert row["before"] == 20 and row["after"] == 40 and math.isclose(row["ratio"], 2.0)
+    assert row["low"] < 2.0 < row["high"]
+    w2 = dip.window_ratios(a, 2)
+    assert list(w2["year"]) == [2002]
+    assert math.isclose(w2.loc[0, "ratio"], (40 + 80) / (10 + 20))
+    with pytest.raises(ValueError):
+        dip.window_ratios(a, 0)
+
+
+def test_window_ratios_skip_gaps():
+    a = pd.Series([10, 20, 40, 80], index=[2000, 2001, 2003, 2004])
+    # 2002 is missing: no window around 2001 or 2003; 2002 itself has both neighbours
+    assert list(dip.window_ratios(a, 1)["year"]) == [2002]
+
+
+def test_rank_p_counts_moves_as_large_either_way():
+    ref = np.array([-1.0, 0.5, 0.1, np.nan])
+    assert math.isclose(dip.rank_p(0.5, ref), 2 / 3)
+    assert math.isclose(dip.rank_p(-2.0, ref), 0.0)
+    assert math.isnan(dip.rank_p(float("nan"), ref))
+
+
+def test_event_windows_share_values_within_a_year():
+    tl = pd.DataFrame({"event_id": ["x", "y", "z"], "date": ["2002", "2002-05", "2010"],
+                       "when": ["2002", "May 2002", "2010"], "year": [2002, 2002, 2010],
+                       "category": ["border"] * 3, "title": ["X", "Y", "Z"]})
+    a = pd.Series([10, 20, 1000, 40, 80], index=range(2000, 2005))
+    out = dip.event_windows(tl, dip.window_ratios(a, 1)).set_index("event_id")
+    assert out.loc["x", "ratio"] == out.loc["y", "ratio"] == 2.0
+    assert out.loc["x", "same_year_events"] == 2
+    assert not out.loc["z", "complete"] and math.isnan(out.loc["z", "ratio"])
+
+
+def test_compare_years_difference_and_tests():
+    values = np.array([0.0, 0.1, -0.1, 0.05, 1.0, 1.1, 0.9, 1.05])
+    flag = np.array([False] * 4 + [True] * 4)
+    c = dip.compare_years(values, flag, n_perm=2000, n_boot=500)
+    assert math.isclose(c["difference"], values[4:].mean() - values[:4].mean())
+    assert c["n_event"] == 4 and c["n_other"] == 4
+    assert c["p"] < 0.05  # only 2 of 70 labellings separate the groups this well
+    assert c["low"] <= c["difference"] <= c["high"] and c["low"] > 0
+    same = dip.compare_years(np.ones(6), np.array([True, False] * 3), n_perm=200, n_boot=200)
+    assert same["difference"] == 0 and same["p"] == 1.0
+
+
+def test_yearly_growth_and_years_after():
+    a = pd.Series([100, 200, 100, 50], index=[2000, 2001, 2002, 2004])
+    g = dip.yearly_growth(a).set_index("year")
+    assert list(g.index) == [2001, 2002]  # 2004 has no previous year
+    assert math.isclose(g.loc[2001, "growth_pct"], 100.0) and math.isclose(g.loc[2002, "growth_pct"], -50.0)
+    assert dip.years_after(pd.Series(pd.to_datetime(["2016-01-06", "2016-09-09", "2017-09-03"]))) == [2017, 2018]
+    hit = dip.affected_by(pd.Series([2019, 2020, 2022, 2023, 2024]), 2020, 2022)
+    assert list(hit) == [False, True, True, True, False]
+
+
+# --------------------------------------------------------------------------------------------
+# unit tests: tables
+
+
+def test_repatriation_ranges_keep_lower_bounds_open():
+    repat = pd.DataFrame({
+        "event_id": ["e1", "e1", "e1", "e2"], "date": ["2023-10-09"] * 3 + ["2021-07"],
+        "reporter": ["HRW", "JFNK", "RFA", "HRW"],
+        "estimate_low": pd.array([500, 450, None, 50], dtype="Int64"),
+        "estimate_high": pd.array([None, 450, None, 50], dtype="Int64"),
+        "estimate_text": ["more than 500", "around 450", "no count", "about 50"],
+    })
+    ev = pd.DataFrame({"event_id": ["e1", "e2"], "title": ["Big", "Small"]})
+    r = dip.repatriation_ranges(repat, ev).set_index("event_id")
+    assert list(r.index) == ["e2", "e1"]  # sorted by date
+    assert r.loc["e1", "low"] == 450 and r.loc["e1", "high"] == 500 and r.loc["e1", "open_ended"]
+    assert r.loc["e1", "reporters"] == 3 and r.loc["e1", "with_count"] == 2
+    assert r.loc["e2", "low"] == r.loc["e2", "high"] == 50 and not r.loc["e2", "open_ended"]
+
+
+def test_estimate_bounds_kinds():
+    f = pd.DataFrame({"low": pd.array([10, 5, None, 7], dtype="Int64"), "high": pd.array([300, None, 100, 7], dtype="Int64")})
+    b = dip.estimate_bounds(f)
+    assert list(b["kind"]) == ["range", "at least", "up to", "single"]
+    assert list(b["draw_low"]) == [10, 5, 100, 7] and list(b["draw_high"]) == [300, 5, 100, 7]
+
+
+def test_third_country_table_lists_events_and_flags_unknown_ids():
+    third = pd.DataFrame({"country": ["Laos"], "role": ["transit"], "policy": ["p"],
+                          "key_events": ["e1;e9;e2"], "source": ["hrw_2024_repatriations"]})
+    ev = _events([
+        ("e1", "2013-05-27", 2013, "day", "border", "Handed back", "d", "9", "hrw_2024_repatriations", None),
+        ("e2", "2030", 2030, "year", "border", "Future", "d", None, "hrw_2024_repatriations", None),
+    ])
+    t = dip.third_country_table(third, ev, end_year=2025).iloc[0]
+    assert "27 May 2013: Handed back [9]" in t["Key events (figures as reported)"]
+    assert "e9 (not in events.csv)" in t["Key events (figures as reported)"]
+    assert "Future" not in t["Key events (figures as reported)"] and t["Events"] == 1
+
+
+def test_route_events_are_long_and_dated():
+    third = pd.DataFrame({"country": ["Laos", "China"], "role": ["t", "f"], "policy": ["p", "q"],
+                          "key_events": ["e2;e1", "e3;e9"], "source": ["hrw_2024_repatriations"] * 2})
+    ev = _events([
+        ("e1", "2013-05-10", 2013, "day", "border", "Detained", "d", None, "hrw_2024_repatriations", None),
+        ("e2", "2013-05-27", 2013, "day", "border", "<b>Handed</b> back", "d", "9", "hrw_2024_repatriations", None),
+        ("e3", "1986", 1986, "year", "border", "Protocol", "d", None, "hrw_2024_repatriations", None),
+    ])
+    r = dip.route_events(third, ev)
+    assert list(r["Event"]) == ["Detained", "<b>Handed</b> back", "Protocol"]  # country order, then date
+    assert list(r["Figure as reported"]) == ["", "9", ""]
+    html = dip.html_table(r).data
+    assert "&lt;b&gt;Handed&lt;/b&gt; back" in html and "<b>Handed" not in html
+
+
+def test_thailand_vs_arrivals_does_not_compare_partial_years():
+    thai = pd.DataFrame({"year": [2010, 2011, 2017], "measure": ["transit via Thailand",
+                         "share of ROK arrivals via Thailand", "Thai immigration arrivals"],
+                         "count": pd.array([250, None, 30], dtype="Int64"), "share_pct": [None, 90.0, None],
+                         "partial_year": [False, False, True]})
+    t = dip.thailand_vs_arrivals(thai, pd.Series({2010: 200, 2011: 100, 2017: 60})).set_index("year")
+    assert math.isclose(t.loc[2010, "count_vs_arrivals_pct"], 125.0)
+    assert math.isclose(t.loc[2011, "implied_via_thailand"], 90.0)
+    assert math.isnan(t.loc[2017, "count_vs_arrivals_pct"])
+
+
+# --------------------------------------------------------------------------------------------
+# the chapter, built from the real data
+
+
+def _expected_timeline(data_dir, end_year):
+    ev = load("events", data_dir)
+    return ev[ev["category"].isin(dip.TIMELINE_CATEGORIES) & (ev["year"] <= end_year)]
+
+
+def test_results_follow_from_the_data(main_book):
+    res = results(main_book, CHAPTER)
+    yearly = series.yearly(DATA_DIR).set_index("year")["total"].astype(int)
+    end = int(yearly.index.max())
+    assert res["end_year"] == end and res["event_window"] == 2
+    assert res["timeline_n_events"] == len(_expected_timeline(DATA_DIR, end))
+    ev = load("events", DATA_DIR)
+    assert res["timeline_first_year"] == int(ev[ev["category"].isin(dip.TIMELINE_CATEGORIES)]["year"].min())
+    # window ratios, recomputed by hand for two years
+    a = yearly[yearly.index >= 1998]
+    for y in (2012, 2020):
+        expect = (a[y + 1] + a[y + 2]) / (a[y - 2] + a[y - 1])
+        assert math.isclose(res["window_ratio_by_year"][str(y)], expect, rel_tol=1e-3, abs_tol=1e-4)
+    c = res["closure_year"]
+    assert math.isclose(res["closure_ratio"], (a[c + 1] + a[c + 2]) / (a[c - 2] + a[c - 1]), rel_tol=1e-3, abs_tol=1e-4)
+    assert res["closure_low"] < res["closure_ratio"] < res["closure_high"]
+    assert res["window_diff_low"] <= res["window_diff_ratio"] <= res["window_diff_high"]
+    assert 0 < res["window_perm_p"] <= 1
+    # Thailand: the reported 2011 share, applied to the 2011 arrivals
+    thai = load("thailand_transit", DATA_DIR)
+    share = thai[thai["share_pct"].notna()].iloc[0]
+    assert res["thai_share_pct"] == share["share_pct"] and res["thai_share_year"] == share["year"]
+    assert res["thai_share_implied"] == round(share["share_pct"] / 100 * yearly[int(share["year"])])
+    # repatriations: lowest and highest figure per event, summed
+    rep = load("repatriations", DATA_DIR)
+    top = rep["estimate_high"].astype("Float64").fillna(rep["estimate_low"].astype("Float64"))
+    assert res["repat_n_events"] == rep["event_id"].nunique()
+    assert res["repat_total_low"] == int(rep.groupby("event_id")["estimate_low"].min().sum())
+    assert res["repat_total_high"] == int(top.groupby(rep["event_id"]).max().sum())
+    hidden = load("china_hidden_estimates", DATA_DIR)
+    assert res["hrw_total_low"] == int(hidden.set_index("estimate_id").loc["hrw_2024_repatriated", "low"])
+    # nuclear tests: the distinct years after a test, inside the series
+    tests = used(load("nuclear_tests", DATA_DIR))
+    after = {d.year + 1 for d in tests["date"]} & set(a.index)
+    assert res["nuclear_n_tests"] == len(tests) and res["nuclear_n_after_years"] == len(after)
+    for tag in ("", "era_", "all_"):
+        lo = res[f"nuclear_{tag}{'diff_' if not tag else ''}low_pct"]
+        hi = res[f"nuclear_{tag}{'diff_' if not tag else ''}high_pct"]
+        assert lo <= res[f"nuclear_{tag}diff_pct"] <= hi
+    assert res["nuclear_can_tell"] in (True, False)
+    assert ("cannot tell" in res["nuclear_verdict"]) != res["nuclear_can_tell"]
+
+
+def test_page_shows_every_event_as_text(main_book):
+    page = main_book["html"] / "notebooks" / f"{CHAPTER}.html"
+    raw = page.read_text(encoding="utf-8")
+    text = page_text(page)
+    assert "{glue" not in text and "What the evidence says" in text
+    for name in ("timeline", "event-windows", "thailand", "repatriations", "china-estimates", "nuclear-tests"):
+        assert f'id="fig-diplomacy-{name}"' in raw
+    res = results(main_book, CHAPTER)
+    for _, e in _expected_timeline(DATA_DIR, res["end_year"]).iterrows():
+        assert e["title"] in text and e["description"] in text  # the table under the timeline
+    for country in load("third_countries", DATA_DIR)["country"]:
+        assert country in text
+    assert f"{res['repat_total_low']:,}" in text and f"{res['thai_share_pct']:.1f}" in text
+
+
+# --------------------------------------------------------------------------------------------
+# the chapter on other data
+
+
+def test_modified_data_moves_the_windows(main_book, modified_book):
+    main, mod = results(main_book, CHAPTER), results(modified_book, CHAPTER)
+    assert mod["end_year"] == MODIFIED_END_YEAR
+    a = series.yearly(modified_book["data"]).set_index("year")["total"].astype(int)
+    assert a[2023] == int(MODIFIED_2023["total"])
+    expect = (a[2022] + a[2023]) / (a[2019] + a[2020])
+    assert math.isclose(mod["window_ratio_by_year"]["2021"], expect, rel_tol=1e-3, abs_tol=1e-4)
+    assert mod["window_ratio_by_year"]["2021"] != main["window_ratio_by_year"]["2021"]
+    assert str(MODIFIED_END_YEAR - 1) not in mod["window_ratio_by_year"]  # no full window after 2024
+    assert mod["repat_last_year"] <= MODIFIED_END_YEAR
+
+
+def test_a_new_event_reaches_the_timeline_without_code_changes(main_book, tmp_path):
+    data = copy_data(tmp_path / "data")
+    title = "<i>Test</i> fence & wall"
+    with open(data / "events.csv", "a", encoding="utf-8", newline="") as fh:
+        fh.write(f'test_2015_fence,2015-06,2015,month,border,{title},"A test event, added in a copy of the data.",'
+                 f",hrw_2024_repatriations,\n")
+    main = results(main_book, CHAPTER)
+    res = run_chapter(CHAPTER, tmp_path, data_dir=data, event_window=1)
+    assert res["timeline_n_events"] == main["timeline_n_events"] + 1
+    assert res["event_window"] == 1
+    a = series.yearly(data).set_index("year")["total"].astype(int)
+    assert math.isclose(res["window_ratio_by_year"]["2015"], a[2016] / a[2014], rel_tol=1e-3, abs_tol=1e-4)
+    executed = json.loads((tmp_path / f"{CHAPTER}.ipynb").read_text(encoding="utf-8"))
+    html_out = "".join("".join(o.get("data", {}).get("text/html", ""))
+                       for c in executed["cells"] for o in c.get("outputs", []) if "data" in o)
+    assert "&lt;i&gt;Test&lt;/i&gt; fence &amp; wall" in html_out  # the timeline's data table, escaped
+    assert "\\u003ci\\u003eTest\\u003c/i\\u003e fence \\u0026 wall" in html_out  # the tooltip data, escaped
+    assert title not in html_out

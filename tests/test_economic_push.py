@@ -1,0 +1,374 @@
+"""The economic-push chapter: its module on tiny frames, and the chapter on the real and modified data."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import re
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import DATA_DIR, MODIFIED_2023, MODIFIED_END_YEAR, copy_data, edit_csv, page_text, results, run_chapter
+from nkbook import economic as ec
+
+CHAPTER = "economic_push"
+
+
+# --------------------------------------------------------------------------------------------
+# helpers that read the CSVs directly (independent of the package)
+
+
+def _rows(name, data_dir=DATA_DIR):
+    with open(data_dir / f"{name}.csv", newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _growth(data_dir=DATA_DIR) -> dict[int, float]:
+    return {int(r["year"]): float(r["growth_pct"]) for r in _rows("gdp_growth", data_dir) if r["used"] == "true"}
+
+
+def _arrivals(data_dir=DATA_DIR) -> dict[int, int]:
+    return {int(r["period"]): int(r["total"]) for r in _rows("arrivals_yearly", data_dir)
+            if r["granularity"] == "year" and r["used"] == "true"}
+
+
+def _longest_negative_run(growth: dict[int, float]) -> int:
+    best = current = 0
+    prev = None
+    for year in sorted(growth):
+        if growth[year] < 0:
+            current = current + 1 if prev is not None and year == prev + 1 and growth[prev] < 0 else 1
+        else:
+            current = 0
+        best = max(best, current)
+        prev = year
+    return best
+
+
+def _slope_pct(growth, arrivals, lag, first, last, skip=()):
+    xs, ys = [], []
+    for year in range(first, last + 1):
+        if year in arrivals and year - lag in growth and year not in skip:
+            xs.append(growth[year - lag])
+            ys.append(math.log(arrivals[year]))
+    b = np.polyfit(xs, ys, 1)[0]
+    return 100 * (math.exp(b) - 1), len(xs)
+
+
+# --------------------------------------------------------------------------------------------
+# the module on tiny hand-made frames
+
+
+def test_longest_negative_run_needs_consecutive_years():
+    g = pd.DataFrame({"year": [1990, 1991, 1992, 1994, 1995, 1996, 1997],
+                      "growth_pct": [-1.0, -2.0, -3.0, -1.0, -1.0, -1.0, 2.0]})
+    run = ec.longest_negative_run(g)
+    # 1990-1992 (3 years) ties with 1994-1996: the missing 1993 breaks the run; ties go to the earliest
+    assert (run["start"], run["end"], run["length"]) == (1990, 1992, 3)
+    assert run["mean_pct"] == pytest.approx(-2.0)
+    assert run["level_pct"] == pytest.approx(100 * 0.99 * 0.98 * 0.97)
+
+
+def test_longest_negative_run_without_contraction():
+    run = ec.longest_negative_run(pd.DataFrame({"year": [2000, 2001], "growth_pct": [1.0, 0.0]}))
+    assert run["length"] == 0 and run["start"] is None
+
+
+def test_growth_series_refuses_two_used_rows():
+    gdp = pd.DataFrame({"year": [2000, 2000], "growth_pct": [1.0, 2.0], "used": [True, True],
+                        "measure": ["real_gdp"] * 2, "release_year": [2001, 2002], "source": ["a", "b"]})
+    with pytest.raises(ValueError, match="2000"):
+        ec.growth_series(gdp)
+
+
+def test_lagged_pairs_shifts_growth_and_marks_closure():
+    arrivals = pd.DataFrame({"year": [2018, 2019, 2020, 2021], "total": [100, 200, 20, 10]})
+    growth = pd.DataFrame({"year": [2017, 2018, 2019, 2020], "growth_pct": [-1.0, 2.0, 3.0, -4.0]})
+    p = ec.lagged_pairs(arrivals, growth, 1, 2018, 2021)
+    assert list(p["year"]) == [2018, 2019, 2020, 2021]
+    assert list(p["growth_year"]) == [2017, 2018, 2019, 2020]
+    assert list(p["growth_pct"]) == [-1.0, 2.0, 3.0, -4.0]
+    assert list(p["closure"]) == [False, False, True, True]
+    assert p["log_arrivals"].iloc[0] == pytest.approx(math.log(100))
+    # a lag with no growth figure for the first year drops that year; the window is respected
+    p2 = ec.lagged_pairs(arrivals, growth, 2, 2019, 2021)
+    assert list(p2["year"]) == [2019, 2020, 2021]
+    with pytest.raises(ValueError):
+        ec.lagged_pairs(arrivals, growth, -1, 2018, 2021)
+
+
+def test_fit_log_ols_recovers_a_known_slope():
+    x = np.arange(-3, 5, dtype=float)
+    noise = np.array([0.05, -0.05, 0.02, -0.02, 0.01, -0.01, 0.03, -0.03])
+    pairs = pd.DataFrame({"year": range(2000, 2008), "growth_pct": x,
+                          "log_arrivals": 5 + 0.2 * x + noise})
+    pairs["arrivals"] = np.exp(pairs["log_arrivals"]).round().astype(int)
+    res, fit = ec.fit_log_ols(pairs)
+    assert fit["slope"] == pytest.approx(np.polyfit(x, pairs["log_arrivals"], 1)[0])
+    assert fit["slope_low"] < 0.2 < fit["slope_high"]
+    assert fit["pct_per_point"] == pytest.approx(100 * (math.exp(fit["slope"]) - 1))
+    assert fit["n"] == 8
+    band = ec.fit_band(res, -3, 4, "m", steps=5)
+    assert (band["low"] <= band["fit"]).all() and (band["fit"] <= band["high"]).all()
+    pred = ec.predict_years(res, pairs.iloc[:2].assign(growth_year=[1999, 2000]))
+    assert (pred["pred_low"] < pred["predicted"]).all() and (pred["predicted"] < pred["pred_high"]).all()
+
+
+def test_twin_shock_picks_the_closest_open_year():
+    pairs = pd.DataFrame({"year": [2016, 2017, 2018, 2021, 2024], "growth_year": [2015, 2016, 2017, 2020, 2023],
+                          "growth_pct": [-1.0, -4.0, 2.0, -4.5, -4.4], "arrivals": [900, 1000, 1100, 50, 200],
+                          "closure": [False, False, False, True, False]})
+    t = ec.twin_shock(pairs, 2020)
+    # 2024 is closer in growth but comes after the closure began: only earlier years are twins
+    assert (t["twin_growth_year"], t["twin_arrivals"], t["shock_arrivals"]) == (2016, 1000, 50)
+    assert t["ratio"] == pytest.approx(20.0)
+    assert ec.twin_shock(pairs, 1990) is None
+
+
+def test_lowest_since():
+    g = pd.DataFrame({"year": [2000, 2001, 2002, 2003], "growth_pct": [-5.0, -1.0, -2.0, -4.0]})
+    assert ec.lowest_since(g, 2003) == 2000
+    assert ec.lowest_since(g, 2000) is None
+
+
+def test_consecutive_segments_break_at_gaps():
+    assert list(ec.consecutive_segments(pd.Series([1993, 1994, 2003, 2004, 2015]))) == [0, 0, 1, 1, 2]
+
+
+def test_grain_runs_keeps_one_series_and_production_only():
+    grain = pd.DataFrame({"series": ["a", "a", "a", "b", "a"], "measure": ["production"] * 4 + ["requirement"],
+                          "year": [2001, 2002, 2005, 2003, 2006], "value_mt": [1.0, 2.0, 3.0, 9.0, 7.0]})
+    g = ec.grain_runs(grain, "a")
+    assert list(g["year"]) == [2001, 2002, 2005]
+    assert list(g["segment"]) == [0, 0, 1]
+    with pytest.raises(ValueError):
+        ec.grain_runs(grain, "missing")
+
+
+def test_pou_editions_are_never_joined():
+    fao = pd.DataFrame({
+        "period": ["2004-2006", "2017-2019", "2018-2020", "2004-2006"], "period_start": [2004, 2017, 2018, 2004],
+        "period_end": [2006, 2019, 2020, 2006], "edition": ["e1", "e1", "e1", "e2"], "edition_year": [2021] * 3 + [2019],
+        "edition_title": ["E1"] * 3 + ["E2"], "pou_pct": [33.8, 42.6, 42.4, 35.4],
+        "pou_qualifier": ["exact", "exact", "exact", "more_than"], "used": [True, True, True, False]})
+    pou = ec.pou_by_edition(fao)
+    seg = pou.set_index(["edition", "period"])["segment"]
+    assert seg[("e1", "2017-2019")] == seg[("e1", "2018-2020")] != seg[("e1", "2004-2006")]
+    assert not (set(pou.loc[pou["edition"] == "e2", "segment"]) & set(pou.loc[pou["edition"] == "e1", "segment"]))
+    assert bool(pou.set_index("edition").loc["e2", "bound"])
+    assert list(ec.used_edition(pou)["pou_pct"]) == [33.8, 42.6, 42.4]
+    with pytest.raises(ValueError):
+        ec.used_edition(pou.assign(used=True))
+
+
+def test_reconcile_food_implies_a_population():
+    food = pd.DataFrame({
+        "estimate_id": ["a", "b", "c"], "reference_year": [2019, 2019, 2020], "agency": ["X", "Y", "Z"],
+        "report": ["r"] * 3, "reference_period": ["2019"] * 3, "measure": ["food_insecure_urgent_need",
+                                                                          "food_insecure_2100kcal", "x"],
+        "measure_definition": ["d"] * 3, "people_millions": [10.0, 15.0, 1.0], "people_qualifier": ["exact"] * 3,
+        "share_pct": [40.0, 60.0, 1.0], "share_qualifier": ["exact"] * 3, "source": ["s"] * 3})
+    t = ec.reconcile_food_2019(food)
+    assert list(t["estimate_id"]) == ["a", "b"]
+    assert list(t["implied_population_m"]) == pytest.approx([25.0, 25.0])
+
+
+def test_trade_by_year_and_relative_to():
+    trade = pd.DataFrame({"year": [2019, 2020, 2020, 2021], "agency": ["A", "A", "B", "not_found"],
+                          "total_usd_bn": [2.0, 0.5, 0.9, None], "total_qualifier": ["exact"] * 3 + [None],
+                          "used": [True, True, False, True], "source": ["s"] * 4, "note": [None] * 4})
+    t = ec.trade_by_year(trade)
+    assert list(t["year"]) == [2019, 2020, 2021]
+    rel = ec.relative_to(t.set_index("year")["total_usd_bn"], 2019, [2020, 2021, 2022])
+    assert rel == {2020: pytest.approx(25.0), 2021: None, 2022: None}
+
+
+def _motive_rows():
+    base = {"survey_label": "L", "publisher": "P", "population": "pop", "survey_year": None, "period_covered": "",
+            "sample_size": None, "category_ko": "", "share_low_pct": None, "share_high_pct": None,
+            "approximate": False, "count": None, "source": "s", "note": ""}
+    rows = [
+        # a survey with subtotals and categories: the subtotal wins
+        dict(base, survey_id="s1", survey_year=2018, period_covered="2018", sample_size=80, category="c1",
+             category_group="political", level="category", share_pct=30.0),
+        dict(base, survey_id="s1", survey_year=2018, period_covered="2018", sample_size=80, category="tot",
+             category_group="political", level="subtotal", share_pct=50.0),
+        dict(base, survey_id="s1", survey_year=2018, period_covered="2018", sample_size=80, category="eco",
+             category_group="economic", level="subtotal", share_pct=25.0),
+        # counts only: shares computed over the sum of the categories
+        dict(base, survey_id="s2", period_covered="all to c. 2015", category="e", category_group="economic",
+             level="category", count=30),
+        dict(base, survey_id="s2", period_covered="all to c. 2015", category="p", category_group="political",
+             level="category", count=10),
+        dict(base, survey_id="s2", period_covered="all to c. 2015", category="o", category_group="other",
+             level="category", count=60),
+        # a bound only
+        dict(base, survey_id="s3", period_covered="before 2001", category="e", category_group="economic",
+             level="category", share_low_pct=10.0, approximate=True),
+    ]
+    return pd.DataFrame(rows)
+
+
+def test_motive_shares_by_survey():
+    m = ec.motive_shares(_motive_rows()).set_index(["survey_id", "group"])
+    assert m.loc[("s1", "political"), "share"] == 50.0
+    assert m.loc[("s1", "political"), "basis"] == "published subtotal"
+    assert m.loc[("s1", "economic"), "sample_size"] == 80
+    assert m.loc[("s2", "economic"), "share"] == pytest.approx(30.0)
+    assert m.loc[("s2", "political"), "basis"] == "computed from published counts"
+    assert pd.isna(m.loc[("s3", "economic"), "share"]) and m.loc[("s3", "economic"), "low"] == 10.0
+    assert m.loc[("s3", "economic"), "order_year"] == 2000  # 'before 2001' orders just before 2001
+    assert ("s2", "other") not in m.index
+
+
+def test_two_shares_diff_ci():
+    d, lo, hi = ec.two_shares_diff_ci(22.6, 21.4, 196)
+    se = math.sqrt((0.226 + 0.214 - 0.012 ** 2) / 196)
+    assert d == pytest.approx(1.2)
+    assert lo == pytest.approx(100 * (0.012 - 1.959964 * se), abs=1e-3)
+    assert hi == pytest.approx(100 * (0.012 + 1.959964 * se), abs=1e-3)
+
+
+def test_plot_frame_gives_json_without_nan():
+    df = pd.DataFrame({"text": ["a", None, np.nan], "num_obj": pd.Series([1, None, 3], dtype=object),
+                       "empty": pd.Series([np.nan] * 3, dtype=object), "mixed": pd.Series([1, "x", None], dtype=object),
+                       "nullable": pd.array([1, None, 2], dtype="Int64")})
+    spec = alt.Chart(ec.plot_frame(df)).mark_point().to_dict()
+    text = json.dumps(spec)
+    assert "NaN" not in text
+    json.loads(text, parse_constant=lambda c: pytest.fail(f"non-JSON constant {c}"))
+
+
+def test_famine_estimates_ranges_and_methods():
+    f = pd.DataFrame({"estimate_id": ["a", "b", "c"], "author_agency": ["A", "B", "C"], "published_year": [None, 2011, None],
+                      "deaths_low": [None, 500, 240], "deaths_high": [None, 600, 3500], "deaths_central": [220, None, None],
+                      "kind": ["estimate", "estimate", "range_summary"],
+                      "method": ["official statements", "demographic (excess deaths)", "summary"],
+                      "period_covered": ["x"] * 3})
+    e = ec.famine_estimates(f)
+    assert list(e["author_agency"]) == ["A", "B", "C"]  # by low bound, the summary last
+    assert list(e["single"]) == [True, False, False]
+    assert e.loc[1, "method_class"].startswith("Demographic")
+    assert e.loc[2, "method_class"].startswith("Summary")
+
+
+# --------------------------------------------------------------------------------------------
+# the chapter on the real data
+
+
+def test_arduous_march_is_computed_from_the_data(main_book):
+    res = results(main_book, CHAPTER)
+    growth = _growth()
+    assert res["contraction_run_years"] == _longest_negative_run(growth)
+    assert res["contraction_run_start"] == min(growth)
+    assert res["gdp_first_year"] == min(growth)
+    early = {r["period"]: int(r["total"]) for r in _rows("arrivals_early")}
+    assert res["arrivals_1990_1994"] == early["1990–1994"]
+    bucket = next(int(r["total"]) for r in _rows("arrivals_yearly") if r["period"] == "≤1998")
+    assert res["arrivals_bucket_1998"] == bucket
+    deaths = [r for r in _rows("famine_deaths") if r["kind"] == "estimate"]
+    lows = [int(r["deaths_low"] or r["deaths_central"]) for r in deaths]
+    highs = [int(r["deaths_high"] or r["deaths_central"]) for r in deaths]
+    assert (res["famine_low_min"], res["famine_high_max"], res["famine_n_estimates"]) == (min(lows), max(highs), len(deaths))
+
+
+def test_both_fits_are_glued_and_match_an_independent_fit(main_book):
+    res = results(main_book, CHAPTER)
+    growth, arrivals = _growth(), _arrivals()
+    first, last, lag = 1998, max(arrivals), res["lag_years"]
+    pct, n = _slope_pct(growth, arrivals, lag, first, last)
+    pct_open, n_open = _slope_pct(growth, arrivals, lag, first, last, skip=(2020, 2021, 2022))
+    assert res["gdp_fit_n"] == n and res["gdp_fit_n_noclosure"] == n_open == n - 3
+    assert res["gdp_slope_pct"] == pytest.approx(pct, abs=0.06)
+    assert res["gdp_slope_pct_noclosure"] == pytest.approx(pct_open, abs=0.06)
+    for suffix in ("", "_noclosure"):
+        assert res[f"gdp_slope{suffix}_low"] < res[f"gdp_slope{suffix}"] < res[f"gdp_slope{suffix}_high"]
+        assert res[f"gdp_rr{suffix}_low"] < res[f"gdp_rr{suffix}"] < res[f"gdp_rr{suffix}_high"]
+
+
+def test_closure_paradox_numbers(main_book):
+    res = results(main_book, CHAPTER)
+    growth, arrivals = _growth(), _arrivals()
+    assert res["contraction_2020"] == pytest.approx(-growth[2020])
+    assert (res["arrivals_2019"], res["arrivals_2020"], res["arrivals_2021"]) == (arrivals[2019], arrivals[2020], arrivals[2021])
+    assert res["fall_2019_2021_pct"] == pytest.approx(100 * (1 - arrivals[2021] / arrivals[2019]), abs=0.06)
+    assert res["closure_observed_total"] == arrivals[2020] + arrivals[2021] + arrivals[2022]
+    assert res["twin_arrivals"] == arrivals[res["twin_arrivals_year"]]
+    assert res["twin_growth_pct"] == pytest.approx(growth[res["twin_growth_year"]])
+
+
+def test_food_trade_and_motives(main_book):
+    res = results(main_book, CHAPTER)
+    food = {r["estimate_id"]: r for r in _rows("food_insecure")}
+    assert res["food_2019_fao_wfp_pct"] == float(food["fao_wfp_rfsa_2019"]["share_pct"])
+    assert res["food_2019_pou_pct"] == float(food["un_rc_2019_undernourished"]["share_pct"])
+    assert res["food_2019_usda_pct"] == float(food["usda_ifsa_2019"]["share_pct"])
+    used = [r for r in _rows("fao_undernourishment") if r["used"] == "true"]
+    assert len({r["edition"] for r in used}) == 1
+    assert res["pou_first_pct"] == float(min(used, key=lambda r: int(r["period_start"]))["pou_pct"])
+    trade = {int(r["year"]): r["total_usd_bn"] for r in _rows("china_trade") if r["used"] == "true"}
+    assert res["trade_2021"] == pytest.approx(float(trade[2021]))
+    assert "2017" in res["trade_missing_years"]  # left missing, never filled
+    motives = {(r["survey_id"], r["category"]): r for r in _rows("motive_surveys")}
+    assert res["motive_2023_food"] == float(motives[("mou_2023_arrivals", "Food shortage")]["share_pct"])
+    assert res["motive_2023_regime"] == float(motives[("mou_2023_arrivals", "Dislike of the North Korean regime")]["share_pct"])
+    assert res["motive_2023_base_n"] == _arrivals()[2023]
+
+
+def test_page_shows_the_numbers_and_every_chart_parses(main_book):
+    page = main_book["html"] / "notebooks" / f"{CHAPTER}.html"
+    res = results(main_book, CHAPTER)
+    text = page_text(page)
+    assert "What the evidence says" in text
+    assert f"{res['arrivals_2019']:,}" in text and f"{res['contraction_run_years']} consecutive years" in text
+    raw = page.read_text(encoding="utf-8")
+    specs = re.findall(r'<script type="application/json" class="nk-spec"[^>]*>(.*?)</script>', raw, re.S)
+    assert len(specs) >= 7
+    for spec in specs:  # a NaN in a spec stops the browser from drawing the chart
+        json.loads(spec, parse_constant=lambda c: pytest.fail(f"chart spec holds {c}"))
+
+
+# --------------------------------------------------------------------------------------------
+# other data, other parameters
+
+
+def test_modified_book_follows_the_data(main_book, modified_book):
+    before, after = results(main_book, CHAPTER), results(modified_book, CHAPTER)
+    assert after["end_year"] == MODIFIED_END_YEAR
+    assert after["arrivals_2023"] == int(MODIFIED_2023["total"]) != before["arrivals_2023"]
+    assert after["motive_2023_base_n"] == int(MODIFIED_2023["total"])
+    # the fit window ends at end_year: 2025 leaves the fit and 2023 changes, so the slope moves
+    arrivals = _arrivals(modified_book["data"])
+    pct, n = _slope_pct(_growth(), arrivals, after["lag_years"], 1998, MODIFIED_END_YEAR)
+    assert after["gdp_fit_n"] == n == before["gdp_fit_n"] - 1
+    assert after["gdp_slope_pct"] == pytest.approx(pct, abs=0.06)
+    assert after["gdp_slope_pct"] != before["gdp_slope_pct"]
+
+
+def test_lag_years_changes_the_fitted_relationship(main_book, tmp_path):
+    before = results(main_book, CHAPTER)
+    after = run_chapter(CHAPTER, tmp_path, lag_years=before["lag_years"] + 1)
+    lag = before["lag_years"] + 1
+    assert after["lag_years"] == lag
+    growth, arrivals = _growth(), _arrivals()
+    pct, n = _slope_pct(growth, arrivals, lag, 1998, max(arrivals))
+    assert after["gdp_slope_pct"] == pytest.approx(pct, abs=0.06)
+    assert after["gdp_fit_n"] == n
+    assert after["gdp_slope"] != before["gdp_slope"]
+    assert after["gdp_slope_noclosure"] != before["gdp_slope_noclosure"]
+
+
+def test_contraction_run_is_counted_not_typed(tmp_path):
+    data = copy_data(tmp_path / "data")
+    # break the 1990s run in the middle and deepen 2020
+    edit_csv(data / "gdp_growth.csv", {"year": "1995", "variant": "first_published"}, {"growth_pct": "0.5"})
+    edit_csv(data / "gdp_growth.csv", {"year": "2020", "variant": "first_published"}, {"growth_pct": "-6.0"})
+    res = run_chapter(CHAPTER, tmp_path / "out", data_dir=data)
+    growth = _growth(data)
+    assert res["contraction_run_years"] == _longest_negative_run(growth) == 5
+    assert res["contraction_2020"] == pytest.approx(6.0)
+    assert res["growth_2020_lowest_since"] == max(y for y, g in growth.items() if y < 2020 and g <= -6.0)

@@ -1,0 +1,261 @@
+"""The political-push chapter: its module on small hand-made frames, and the chapter on real and
+modified data (expected values are derived from the CSVs or the package, never typed in)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import re
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import page_text, results, run_chapter
+from nkbook import political, series
+from nkbook.data import DATA_DIR
+
+CHAPTER = "political_push"
+
+
+def _csv(name, data_dir=DATA_DIR):
+    with open(data_dir / f"{name}.csv", newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _arrivals(data_dir=DATA_DIR) -> dict[int, int]:
+    return {int(r["period"]): int(r["total"]) for r in _csv("arrivals_yearly", data_dir)
+            if r["granularity"] == "year" and r["used"] == "true"}
+
+
+# --------------------------------------------------------------------------------------------
+# the module, on tiny frames
+
+
+def _synthetic(level_ratio=0.5, pre=0.10, post=-0.05, break_year=2010, first=2000, last=2019):
+    """Counts on an exact log-linear path with a step, times a fixed wiggle (real counts scatter more
+    than Poisson, which the negative binomial needs to estimate its dispersion)."""
+    wiggle = [0.88, 1.10, 0.97, 1.12, 0.93]
+    rows = []
+    for i, year in enumerate(range(first, last + 1)):
+        t = year - break_year
+        log_mu = 7 + pre * t + (math.log(level_ratio) + (post - pre) * t if year >= break_year else 0)
+        rows.append({"year": year, "total": int(round(math.exp(log_mu) * wiggle[i % len(wiggle)]))})
+    return pd.DataFrame(rows)
+
+
+def test_its_frame_columns_and_closure_indicators():
+    years = pd.DataFrame({"year": range(2014, 2026), "total": range(100, 112)})
+    d = political.its_frame(years, 2017)
+    assert list(d.loc[d["year"] == 2016, ["t", "post", "t_post"]].iloc[0]) == [-1, 0, 0]
+    assert list(d.loc[d["year"] == 2019, ["t", "post", "t_post"]].iloc[0]) == [2, 1, 2]
+    assert d.loc[d["closure"] == 1, "year"].tolist() == [2020, 2021, 2022]
+    assert d.loc[d["reopened"] == 1, "year"].tolist() == [2023, 2024, 2025]
+    assert political.its_formula(d) == "total ~ t + post + t_post + closure + reopened"
+    # without closure years in range, no closure terms (they would be all zero)
+    early = political.its_frame(years[years["year"] <= 2019], 2017)
+    assert political.its_formula(early) == "total ~ t + post + t_post"
+
+
+def test_its_frame_refuses_a_break_without_enough_years():
+    years = pd.DataFrame({"year": range(2010, 2026), "total": [100] * 16})
+    with pytest.raises(ValueError, match="break_year 2018"):
+        political.its_frame(years, 2018)  # only 2018-2019 before the closure
+    with pytest.raises(ValueError, match="break_year 2011"):
+        political.its_frame(years, 2011)  # only 2010 before the break
+
+
+def test_fit_its_recovers_a_known_step_and_trends():
+    fit = political.fit_its(_synthetic(level_ratio=0.5, pre=0.10, post=-0.05), 2010)
+    level, pre, post = fit["level"], fit["pre_trend"], fit["post_trend"]
+    assert level[1] < 0.5 < level[2] and abs(level[0] - 0.5) < 0.05
+    assert pre[1] < math.exp(0.10) < pre[2]
+    assert post[1] < math.exp(-0.05) < post[2]
+    assert fit["trend_change"][0] == pytest.approx(post[0] / pre[0], rel=1e-6)
+    assert fit["closure"] is None and fit["n"] == 20
+    # the counterfactual carries the pre-break path on: at the break, level / counterfactual = step
+    at = fit["frame"].set_index("year").loc[2010]
+    assert at["fit"] / at["counterfactual"] == pytest.approx(level[0], rel=1e-6)
+
+
+def test_break_scan_skips_impossible_breaks_and_flags_drops():
+    scan = political.break_scan(_synthetic(), range(2000, 2020))
+    assert scan["break_year"].min() == 2003 and scan["break_year"].max() == 2017
+    chosen = scan.set_index("break_year").loc[2010]
+    assert bool(chosen["level_excludes_1"]) and chosen["level_high"] < 1
+
+
+def test_year_changes_skip_gaps_and_rank():
+    d = pd.DataFrame({"year": [2000, 2001, 2002, 2004, 2005], "total": [100, 150, 120, 200, 400]})
+    ch = political.year_changes(d)
+    assert ch["year"].tolist() == [2001, 2002, 2005]  # no change across the 2003 gap
+    assert ch["change"].tolist() == [50, -30, 200]
+    assert ch.loc[ch["year"] == 2002, "change_pct"].iloc[0] == pytest.approx(-20.0)
+    assert political.rank_of(ch, 2005) == 1 and political.rank_of(ch, 2001) == 2
+    assert political.rank_of(ch, 2002, "change_pct", largest=False) == 1
+    assert political.rank_of(ch, 2003) is None
+
+
+def test_exposure_rate_ratio():
+    r, lo, hi = political.exposure_rate_ratio(10, 12, 20, 24)
+    assert r == pytest.approx(1.0) and lo < 1 < hi
+    r, lo, hi = political.exposure_rate_ratio(54, 174, 134, 150)
+    assert r == pytest.approx((134 / 150) / (54 / 174))
+    assert math.isnan(political.exposure_rate_ratio(0, 12, 5, 12)[0])
+
+
+def test_elite_rates_use_months_and_check_dates():
+    frame = pd.DataFrame({"period_id": ["a", "b"], "period_start": ["2000-01-01", "2012-01-01"],
+                          "period_end": ["2000-06-30", "2013-12-31"], "duration_months": [6, 24],
+                          "count": pd.array([3, None], dtype="Int64")})
+    d = political.elite_rates(frame).set_index("period_id")
+    assert d.loc["a", "per_year"] == pytest.approx(6.0)
+    assert math.isnan(d.loc["b", "per_year"])
+    frame.loc[1, "duration_months"] = 30
+    with pytest.raises(ValueError, match="duration_months"):
+        political.elite_rates(frame)
+
+
+def test_event_year_contrast():
+    ch = pd.DataFrame({"year": [2001, 2002, 2003, 2004], "log_change": [0.0, -0.5, 0.0, 0.5]})
+    out = political.event_year_contrast(ch, [2001], lag=1)
+    assert out["event_years"] == [2002]
+    assert out["event_mean_pct"] == pytest.approx(100 * (math.exp(-0.5) - 1))
+    assert out["difference"] == pytest.approx(-0.5 - 0.5 / 3)
+    assert 0 < out["p_value"] <= 1
+    with pytest.raises(ValueError):
+        political.event_year_contrast(ch, [1990], lag=1)
+
+
+def test_survey_points_qualifiers_and_count_shares():
+    m = pd.DataFrame({
+        "survey_id": ["a", "a", "b", "c", "c"], "survey_label": ["A", "A", "B", "C", "C"],
+        "publisher": ["Ministry of Unification", "Ministry of Unification", "X", "Y", "Y"],
+        "population": ["p", "p", "q", "r", "r"], "survey_year": pd.array([2020, 2020, None, 2015, 2015], dtype="Int64"),
+        "period_covered": ["2020", "2020", "before 2001", "2015", "2015"],
+        "sample_size": pd.array([None] * 5, dtype="Int64"), "category": ["x", "y", "z", "u", "v"],
+        "category_group": ["political", "economic", "economic", "political", "economic"],
+        "share_pct": [20.0, 25.0, 70.0, None, None], "share_low_pct": [None, None, None, 10.0, None],
+        "share_high_pct": [None, None, 70.0, None, None], "approximate": [False, True, True, True, False],
+        "count": pd.array([None, None, None, 30, 90], dtype="Int64"),
+    })
+    pts = political.survey_points(m).set_index("category")
+    assert pts.loc["x", "qualifier"] == "as published" and pts.loc["y", "qualifier"] == "about"
+    assert pts.loc["z", "qualifier"] == "at most (about)" and pts.loc["z", "sort_year"] == 2001
+    assert pts.loc["u", "qualifier"] == "at least" and pts.loc["u", "value"] == 10.0
+    assert "v" not in pts.index  # neither a share nor a bound
+    assert pts.loc["x", "label"] == "MOU: p"
+    shares = political.count_shares(m, "c").set_index("category")["share_of_listed_pct"]
+    assert shares.tolist() == pytest.approx([25.0, 75.0])
+
+
+def test_prose_words():
+    assert political.long_date("1994-07-08") == "8 July 1994"
+    assert [political.nth_largest(r) for r in (1, 2, 3, 5, 11, 22)] == [
+        "the largest", "the 2nd largest", "the 3rd largest", "the 5th largest", "the 11th largest",
+        "the 22nd largest"]
+
+
+def test_poisson_ci_and_chart_frames():
+    assert political.poisson_ci(0)[0] == 0.0
+    lo, hi = political.poisson_ci(10)
+    assert lo < 10 < hi
+    d = pd.DataFrame({"a": [1.0, np.nan], "b": pd.Series(["x", np.nan], dtype=object)})
+    spec = alt.Chart(political.for_chart(d)).mark_point().to_dict()
+    json.dumps(spec, allow_nan=False)  # NaN would make the browser drop the chart
+
+
+def test_missile_counts_are_the_used_series_with_gaps_absent():
+    rows = [r for r in _csv("missile_tests") if r["used"] == "true"]
+    m = political.missile_counts()
+    assert m["year"].tolist() == sorted(int(r["year"]) for r in rows)
+    partial = {int(r["year"]) for r in rows if r["partial_year"] == "true"}
+    assert set(m.loc[m["partial_year"], "year"]) == partial
+    assert m["year"].max() < series.latest_year()  # later years are absent, not zero
+
+
+# --------------------------------------------------------------------------------------------
+# the chapter on the real data
+
+
+def test_chapter_results_follow_the_data(main_book):
+    res = results(main_book, CHAPTER)
+    arrivals = _arrivals()
+    assert res["arrivals_2011"] == arrivals[2011] and res["arrivals_2012"] == arrivals[2012]
+    assert res["drop_2011_2012_pct"] == pytest.approx(100 * (1 - arrivals[2012] / arrivals[2011]), abs=0.05)
+    assert res["break_year"] == 2012 and res["its_first_year"] == res["start_year"] == 1998
+    assert res["its_level_rr_low"] < res["its_level_rr"] < res["its_level_rr_high"]
+    assert res["its_trend_rr_low"] < res["its_trend_rr"] < res["its_trend_rr_high"]
+    # the model is the package's own fit on the same years
+    years = series.window(series.yearly(), res["start_year"], res["end_year"])
+    fit = political.fit_its(years, 2012)
+    assert res["its_level_rr"] == pytest.approx(fit["level"][0], abs=1e-3)
+    assert res["its_poisson_dispersion"] > 1  # why the model is negative binomial
+
+    elite = {r["period_id"]: r for r in _csv("elite_defectors")}
+    for key, pid in [("pre", "1997h2_2011"), ("post", "2012_2024h1")]:
+        r = elite[pid]
+        assert res[f"elite_{key}_count"] == int(r["count"])
+        assert res[f"elite_{key}_per_year"] == pytest.approx(int(r["count"]) / (int(r["duration_months"]) / 12), abs=0.05)
+    assert res["elite_total_matches_sum"] is True
+
+    nuclear = [r for r in _csv("nuclear_tests") if r["used"] == "true"]
+    assert res["n_nuclear_tests"] == len(nuclear)
+    full = [int(r["year"]) for r in _csv("missile_tests") if r["used"] == "true" and r["partial_year"] == "false"]
+    in_window = [y for y in full if res["start_year"] <= y <= res["end_year"] and y in arrivals]
+    assert res["corr_missiles_n"] == len(in_window)
+    assert -1 <= res["corr_missiles_low"] <= res["corr_missiles_r"] <= res["corr_missiles_high"] <= 1
+
+    motives = {(r["survey_id"], r["category"]): r for r in _csv("motive_surveys")}
+    assert res["mou2023_regime_pct"] == float(motives[("mou_2023_arrivals", "Dislike of the North Korean regime")]["share_pct"])
+    assert res["arrivals_2023"] == arrivals[2023]
+    # the essay's successor claim is checked, not assumed
+    increases = sorted((arrivals[y] - arrivals[y - 1] for y in arrivals if y - 1 in arrivals
+                        and arrivals[y] > arrivals[y - 1]), reverse=True)
+    assert res["increase_2011_rank"] == increases.index(arrivals[2011] - arrivals[2010]) + 1
+    assert res["essay_successor_claim_supported"] is (res["increase_2011_rank"] == 1)
+
+
+def test_chapter_page_has_charts_and_closing_box(main_book):
+    page = main_book["html"] / "notebooks" / f"{CHAPTER}.html"
+    raw = page.read_text(encoding="utf-8")
+    for name in ["its", "break-scan", "provocations", "elite-rates", "motives", "succession-views", "songbun"]:
+        assert f'id="fig-political-push-{name}"' in raw
+    for spec in re.findall(r'<script type="application/json" class="nk-spec"[^>]*>(.*?)</script>', raw, flags=re.S):
+        json.loads(spec)  # a NaN in a spec leaves the chart blank
+    text = page_text(page)
+    assert "What the evidence says" in text
+    assert "{glue" not in text and "nan%" not in text.lower()
+
+
+# --------------------------------------------------------------------------------------------
+# the chapter on other data and other parameters
+
+
+def test_chapter_on_modified_data(main_book, modified_book):
+    main, mod = results(main_book, CHAPTER), results(modified_book, CHAPTER)
+    arrivals = _arrivals(modified_book["data"])
+    assert mod["end_year"] == mod["its_last_year"] == 2024
+    assert mod["arrivals_2023"] == arrivals[2023] != main["arrivals_2023"]
+    # the interval for the 2023 survey share is computed from the 2023 arrivals
+    assert mod["mou2023_regime_high_if_all"] - mod["mou2023_regime_low_if_all"] < \
+        main["mou2023_regime_high_if_all"] - main["mou2023_regime_low_if_all"]
+    years = series.window(series.yearly(modified_book["data"]), mod["start_year"], mod["end_year"])
+    expected = political.fit_its(years, mod["break_year"])
+    assert mod["its_level_rr"] == pytest.approx(expected["level"][0], abs=1e-3)
+    assert mod["its_trend_rr"] == pytest.approx(expected["trend_change"][0], abs=1e-3)
+    assert (mod["its_level_rr"], mod["its_trend_rr"]) != (main["its_level_rr"], main["its_trend_rr"])
+
+
+def test_moving_the_break_year_changes_the_model(main_book, tmp_path):
+    main = results(main_book, CHAPTER)
+    moved = run_chapter(CHAPTER, tmp_path, break_year=2010)
+    assert moved["break_year"] == 2010
+    assert moved["its_level_rr"] != main["its_level_rr"]
+    assert moved["its_trend_rr"] != main["its_trend_rr"]
+    years = series.window(series.yearly(), moved["start_year"], moved["end_year"])
+    assert moved["its_level_rr"] == pytest.approx(political.fit_its(years, 2010)["level"][0], abs=1e-3)
+    # facts that do not depend on the break stay put
+    assert moved["drop_2011_2012_pct"] == main["drop_2011_2012_pct"]
