@@ -13,7 +13,8 @@ env: .venv/.nkbook-env
 	$(UV) sync --frozen
 	@touch $@
 
-book: env browser-deps   ## build the book (and its PDF) into _build/html (DATA_DIR=..., PARAMS="--param end_year=2023")
+book: env            ## build the book (and its PDF when chromium is there) into _build/html (DATA_DIR=..., PARAMS="--param end_year=2023")
+	-@command -v chromium >/dev/null 2>&1 || $(MAKE) --no-print-directory browser-deps 2>/dev/null || echo "chromium not installed: the book is built without its PDF"
 	$(RUN) python -m nkbook build --data-dir $(DATA_DIR) $(PARAMS)
 
 test: env browser-deps   ## run every test (builds the book once and shares it between tests)

@@ -21,6 +21,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -189,17 +190,29 @@ def _clean_executed(nb: dict, data_dir: Path, params: dict) -> dict:
             meta["tags"] = tags
             if "injected-parameters" in tags:
                 cell["source"] = cell["source"].replace(str(data_dir), display_path(data_dir))
+                cell["id"] = "injected-parameters"  # papermill gives it a random id
         if cell.get("cell_type") == "code":
             if "remove-cell" not in tags and "hide-input" not in tags and "show-input" not in tags:
                 meta["tags"] = tags + ["hide-input"]  # the page reads as prose; code one click away
             for out in cell.get("outputs", []):
                 out.get("metadata", {}).pop("execution", None)
+                _scrub_addresses(out)
     run_with = ", ".join(f"`{k}` = `{v}`" for k, v in shown.items())
     nb["cells"].insert(_first_code_index(nb), {
         "cell_type": "markdown", "id": "nkbook-run-with", "metadata": {},
         "source": f"```{{admonition}} Parameters of this run\n:class: note\n{run_with}\n```",
     })
     return nb
+
+
+_ADDRESS = re.compile(r" at 0x[0-9a-f]{6,16}>")
+
+
+def _scrub_addresses(output: dict) -> None:
+    """Default reprs carry memory addresses ("<Foo at 0x7f...>"), which differ on every run."""
+    for mime, value in (output.get("data") or {}).items():
+        if mime.endswith("text/plain") and isinstance(value, str) and " at 0x" in value:
+            output["data"][mime] = _ADDRESS.sub(">", value)
 
 
 def _first_code_index(nb: dict) -> int:

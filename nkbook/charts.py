@@ -89,6 +89,9 @@ class Figure:
         self.source = source
         self.data = data
 
+    def __repr__(self) -> str:  # deterministic text/plain (no memory address in the notebook)
+        return f"Figure({self.name!r}: {self.description})"
+
     def spec(self) -> dict:
         return self.chart.to_dict()
 
@@ -149,6 +152,9 @@ class Table:
 
     def __init__(self, frame: pd.DataFrame, caption: str | None = None):
         self.frame, self.caption = frame, caption
+
+    def __repr__(self) -> str:
+        return f"Table({len(self.frame)} rows: {', '.join(map(str, self.frame.columns))})"
 
     def _repr_html_(self) -> str:
         cap = f"<caption>{html.escape(self.caption)}</caption>" if self.caption else ""

@@ -198,22 +198,23 @@ def peak_year(ctx: Context) -> Measured:
                                       f"{_fmt(int(top['total']))} in {int(top['year'])}")
 
 
+def _women_share(table: pd.DataFrame, year: int, missing: str, what: str) -> Measured:
+    """Women as a percentage of ``table``'s total in ``year`` (a yearly or a running-sum table)."""
+    if year not in table.index or pd.isna(table.at[year, "female"]) or pd.isna(table.at[year, "total"]):
+        return _missing(missing)
+    f, t = int(table.at[year, "female"]), int(table.at[year, "total"])
+    return Measured(100 * f / t, f"{_fmt(f)} women of {_fmt(t)} {what} = {100 * f / t:.1f}%")
+
+
 def female_share(ctx: Context, year: int) -> Measured:
     """Women as a percentage of one year's arrivals."""
-    y = ctx.yearly().set_index("year")
-    if year not in y.index or pd.isna(y.at[year, "female"]) or pd.isna(y.at[year, "total"]):
-        return _missing(f"no split by sex for {year}")
-    f, t = int(y.at[year, "female"]), int(y.at[year, "total"])
-    return Measured(100 * f / t, f"{_fmt(f)} women of {_fmt(t)} in {year} = {100 * f / t:.1f}%")
+    return _women_share(ctx.yearly().set_index("year"), year, f"no split by sex for {year}", f"in {year}")
 
 
 def female_share_cumulative(ctx: Context, year: int) -> Measured:
     """Women as a percentage of everyone who had arrived by the end of ``year``."""
-    c = ctx.cumulative().set_index("year")
-    if year not in c.index or pd.isna(c.at[year, "female"]):
-        return _missing(f"no running total by sex at the end of {year}")
-    f, t = int(c.at[year, "female"]), int(c.at[year, "total"])
-    return Measured(100 * f / t, f"{_fmt(f)} women of {_fmt(t)} arrived by end-{year} = {100 * f / t:.1f}%")
+    return _women_share(ctx.cumulative().set_index("year"), year, f"no running total by sex at the end of {year}",
+                        f"arrived by end-{year}")
 
 
 def cumulative_total(ctx: Context, year: int) -> Measured:

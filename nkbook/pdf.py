@@ -35,37 +35,43 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 
 
 TOC_SCRIPT = """() => {
+  // In a single-page build every document's top section carries the class tex2jax_ignore; the first
+  // is the front page, the others are the chapters and appendices (their titles become h2).
   document.querySelectorAll('.headerlink').forEach(e => e.remove());
-  const main = document.querySelector('main') || document.body;
-  const heads = [...main.querySelectorAll('section > h1')];
+  const docs = [...document.querySelectorAll('main section.tex2jax_ignore')];
+  const chapters = docs.slice(1);
   const nav = document.createElement('nav');
   nav.className = 'nk-pdf-toc';
   nav.setAttribute('aria-label', 'Contents');
-  nav.innerHTML = '<h1>Contents</h1>';
+  const title = document.createElement('h2');
+  title.textContent = 'Contents';
+  nav.appendChild(title);
   const ol = document.createElement('ol');
-  heads.forEach((h, i) => {
-    if (!h.id) { h.id = 'nk-chapter-' + i; }
+  chapters.forEach((sec, i) => {
+    const h = sec.querySelector('h1, h2, h3');
+    if (!h) { return; }
+    if (!sec.id) { sec.id = 'nk-chapter-' + i; }
+    sec.classList.add('nk-pdf-chapter');
     const li = document.createElement('li');
     const a = document.createElement('a');
-    a.href = '#' + h.id;
-    a.textContent = h.textContent.replace(/[#¶]/g, '').trim();
+    a.href = '#' + sec.id;
+    a.textContent = h.textContent.trim();
     li.appendChild(a);
     ol.appendChild(li);
   });
   nav.appendChild(ol);
-  const first = main.querySelector('section');
-  (first ? first.parentNode : main).insertBefore(nav, first ? first.nextSibling : main.firstChild);
+  const h1 = docs.length ? docs[0].querySelector('h1') : null;
+  if (h1) { h1.after(nav); } else { (document.querySelector('main') || document.body).prepend(nav); }
   const style = document.createElement('style');
   style.textContent = `@media print {
     .bd-header, .bd-sidebar-primary, .bd-sidebar-secondary, .header-article, .bd-footer, .bd-footer-content,
     .prev-next-area, .toggle-details, details.hide.above-input, .cell_input { display: none !important; }
     .nk-pdf-toc { page-break-after: always; }
-    .headerlink { display: none !important; }
-    main section > h1 { page-break-before: always; }
+    section.nk-pdf-chapter { page-break-before: always; }
     .bd-main .bd-content .bd-article-container { max-width: 100% !important; }
   }`;
   document.head.appendChild(style);
-  return heads.length;
+  return chapters.length;
 }"""
 
 

@@ -124,6 +124,7 @@ def page_text(html_file: Path) -> str:
     import re
 
     raw = html_file.read_text(encoding="utf-8")
+    raw = re.sub(r"<!--.*?-->", " ", raw, flags=re.S)
     raw = re.sub(r"<script.*?</script>", " ", raw, flags=re.S)
     raw = re.sub(r"<style.*?</style>", " ", raw, flags=re.S)
     text = html.unescape(re.sub(r"<[^>]+>", " ", raw))

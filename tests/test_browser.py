@@ -148,8 +148,13 @@ def _hover_until_tooltip(page) -> str:
     marks = page.locator(".nk-vega svg g.mark-rect path, .nk-vega svg g.mark-symbol path, "
                          ".nk-vega svg g.mark-line path, .nk-vega svg g.mark-rule line")
     for i in range(min(marks.count(), 60)):
-        box = marks.nth(i).bounding_box()
-        if not box or box["width"] * box["height"] == 0 and box["width"] + box["height"] < 2:
+        mark = marks.nth(i)
+        try:
+            mark.scroll_into_view_if_needed(timeout=1000)
+        except Exception:
+            continue
+        box = mark.bounding_box()
+        if not box or box["width"] + box["height"] < 2:
             continue
         page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
         try:
@@ -243,7 +248,10 @@ def test_the_whole_book_as_one_pdf_with_its_charts(main_book):
     pdf = main_book["html"] / "book.pdf"
     assert pdf.exists(), main_book["record"].get("pdf")
     reader = pypdf.PdfReader(str(pdf))
+    import re as _re
+
     text = " ".join(page.extract_text() for page in reader.pages)
+    text = _re.sub(r"\s+", " ", text.replace("\ufb01", "fi").replace("\ufb02", "fl"))
     assert "Contents" in text and "Bibliography" in text
     for chapter in load_chapters()[0]:
         html = (main_book["html"] / "notebooks" / f"{chapter.name}.html").read_text(encoding="utf-8")

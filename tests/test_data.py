@@ -51,7 +51,7 @@ def test_every_resource_has_sources_and_license():
         assert res.get("licenses"), name
         for src in res["sources"]:
             assert src.get("bib") in keys, (name, src)
-            assert src.get("path", "").startswith("http"), (name, src)
+            assert src.get("path", "").startswith("http") or src.get("via"), (name, src)
             assert re.match(r"\d{4}-\d{2}-\d{2}$", src.get("accessed", "")), (name, src)
         assert res.get("hash", "").startswith("sha256:"), name
 

@@ -22,6 +22,9 @@
         renderer: "svg",
         actions: false  // the data are in the table beside each chart and in the book's downloads
       }).then(function () {
+        // the figure speaks through its container (role="img" and the chart's text description);
+        // the SVG's own marks are hidden from assistive technology
+        target.querySelectorAll("svg").forEach(function (svg) { svg.setAttribute("aria-hidden", "true"); });
         outer.setAttribute("data-drawn", "true");
         if (window.nkFirstChartMs === undefined) { window.nkFirstChartMs = performance.now(); }
       }).catch(function (err) {
