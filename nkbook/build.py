@@ -484,7 +484,7 @@ def build(data_dir: str | os.PathLike | None = None, params: list[str] | None = 
     from .pdf import chromium
 
     want_pdf = pdf is True or (pdf is None and chromium() is not None)
-    key = _book_key(stage) + (":pdf" if want_pdf else "")
+    key = _book_key(stage) + ":" + pkg + (":pdf" if want_pdf else "")  # the package renders and publishes too
     stamp = out / ".nkbook-build"
     record["chapters"] = [c.name for c in chapters]
     if not force and out.exists() and stamp.exists() and stamp.read_text() == key:
@@ -526,8 +526,21 @@ def _write_results(results_dir: Path, name: str, meta: dict) -> None:
                                               encoding="utf-8")
 
 
+_ASSET_VERSION = re.compile(r'(_static/[^"?]+)\?v=[0-9a-f]+"')
+
+
 def _publish_extras(site: Path, data_path: Path, results_dir: Path) -> None:
-    """Downloads beside the pages: the data the build read, and every chapter's results."""
+    """Downloads beside the pages: the data the build read, and every chapter's results.
+
+    Sphinx appends ``?v=<checksum>`` to a static file's URL only when the file already exists in the
+    output, so an incremental and a fresh build write different pages; the query is dropped to make
+    every build of the same inputs identical.
+    """
+    for page in site.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        cleaned = _ASSET_VERSION.sub(r'\1"', text)
+        if cleaned != text:
+            page.write_text(cleaned, encoding="utf-8")
     data_out = site / "data"
     data_out.mkdir(exist_ok=True)
     for res in nkdata.resources().values():

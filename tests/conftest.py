@@ -128,7 +128,8 @@ def page_text(html_file: Path) -> str:
     raw = re.sub(r"<script.*?</script>", " ", raw, flags=re.S)
     raw = re.sub(r"<style.*?</style>", " ", raw, flags=re.S)
     text = html.unescape(re.sub(r"<[^>]+>", " ", raw))
-    return re.sub(r"\s+", " ", text)
+    text = re.sub(r"\s+", " ", text)
+    return re.sub(r" ([,.;:%)])", r"\1", text)  # tags around a glued number leave a space before punctuation
 
 
 def run_chapter(name: str, tmp_path: Path, data_dir: Path | None = None, **params) -> dict:

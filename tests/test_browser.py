@@ -145,8 +145,9 @@ def test_chart_library_is_cached_across_pages(browser, site):
 
 
 def _hover_until_tooltip(page) -> str:
-    marks = page.locator(".nk-vega svg g.mark-rect path, .nk-vega svg g.mark-symbol path, "
-                         ".nk-vega svg g.mark-line path, .nk-vega svg g.mark-rule line")
+    # data marks only (axes and grids are marks too, with role-axis-*)
+    marks = page.locator(".nk-vega svg g.role-mark.mark-rect path, .nk-vega svg g.role-mark.mark-symbol path, "
+                         ".nk-vega svg g.role-mark.mark-line path, .nk-vega svg g.role-mark.mark-rule line")
     for i in range(min(marks.count(), 60)):
         mark = marks.nth(i)
         try:
