@@ -299,13 +299,20 @@ def province_share(ctx: Context, provinces, snapshot: str | None = None, populat
     return _missing(f"snapshot {snapshot} has neither shares nor counts for every province listed")
 
 
+def _share_row(frame: pd.DataFrame, mask) -> pd.Series | None:
+    """The first row matching ``mask`` that publishes a share, or None."""
+    rows = frame[mask]
+    if rows.empty or pd.isna(rows.iloc[0]["share_pct"]):
+        return None
+    return rows.iloc[0]
+
+
 def motive_share(ctx: Context, survey: str, category: str) -> Measured:
     """The published share (%) of one motive category in one survey."""
     m = ctx.frame("motive_surveys")
-    rows = m[(m["survey_id"] == survey) & (m["category"] == category)]
-    if rows.empty or pd.isna(rows.iloc[0]["share_pct"]):
+    row = _share_row(m, (m["survey_id"] == survey) & (m["category"] == category))
+    if row is None:
         return _missing(f"no share for {category!r} in {survey}")
-    row = rows.iloc[0]
     return Measured(float(row["share_pct"]), f"{row['survey_label']}: {row['share_pct']:g}%",
                     approximate=bool(row["approximate"]))
 
@@ -324,10 +331,9 @@ def gdp_growth(ctx: Context, year: int) -> Measured:
 def food_insecure_share(ctx: Context, year: int, kind: str) -> Measured:
     """Share (%) of the population in one food-insecurity estimate (reference year and kind)."""
     f = ctx.frame("food_insecure")
-    rows = f[(f["reference_year"] == year) & (f["measure"] == kind)]
-    if rows.empty or pd.isna(rows.iloc[0]["share_pct"]):
+    row = _share_row(f, (f["reference_year"] == year) & (f["measure"] == kind))
+    if row is None:
         return _missing(f"no {kind} share for {year}")
-    row = rows.iloc[0]
     q = row["share_qualifier"] or "exact"
     period = f", period {row['reference_period']}" if str(row["reference_period"]) != str(year) else ""
     return Measured(float(row["share_pct"]), f"{row['agency']}{period}: {'' if q == 'exact' else q.replace('_', ' ') + ' '}"
