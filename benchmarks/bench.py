@@ -25,8 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from nkbook import charts, results  # noqa: E402
-from nkbook.build import build, load_chapters  # noqa: E402
+from nkbook.present import charts, results  # noqa: E402
+from nkbook.build.driver import build, load_chapters  # noqa: E402
 
 
 def quiet(*_):

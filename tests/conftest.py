@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from nkbook.build import build
-from nkbook.data import DATA_DIR, PROJECT_ROOT
+from nkbook.build.driver import build
+from nkbook.core.paths import DATA_DIR, PROJECT_ROOT
 
 ROOT = PROJECT_ROOT
 
@@ -138,7 +138,7 @@ def run_chapter(name: str, tmp_path: Path, data_dir: Path | None = None, **param
     For tests that vary a chapter's own parameter (lag_years, break_year, ...). Chapters that
     read other chapters' results get them from the shared main build.
     """
-    from nkbook.build import ensure_kernel, execute_chapter, load_chapters
+    from nkbook.build.driver import ensure_kernel, execute_chapter, load_chapters
 
     chapters, _ = load_chapters()
     chapter = next(c for c in chapters if c.name == name)

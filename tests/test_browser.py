@@ -244,7 +244,7 @@ def test_markup_in_the_data_is_shown_as_text_never_run(browser, modified_book):
 def test_the_whole_book_as_one_pdf_with_its_charts(main_book):
     import pypdf
 
-    from nkbook.build import load_chapters
+    from nkbook.build.driver import load_chapters
 
     pdf = main_book["html"] / "book.pdf"
     assert pdf.exists(), main_book["record"].get("pdf")

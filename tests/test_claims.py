@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT, copy_data, page_text, results
-from nkbook import claims
+from nkbook.chapters import claims
 from nkbook.data import DATA_DIR, DataError
 
 HOLD = {claims.SUPPORTED, claims.APPROX}

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, copy_data, edit_csv
-from nkbook import describe
+from nkbook.data import describe
 from nkbook.data import DATA_DIR, DataError, load, resources, validate_folder
 
 

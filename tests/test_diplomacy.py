@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 from conftest import MODIFIED_2023, MODIFIED_END_YEAR, copy_data, page_text, results, run_chapter
-from nkbook import diplomacy as dip
-from nkbook import series
+from nkbook.chapters import diplomacy as dip
+from nkbook.analysis import series
 from nkbook.data import DATA_DIR, load, used
 
 CHAPTER = "diplomacy"

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from conftest import DATA_DIR, MODIFIED_2023, MODIFIED_END_YEAR, copy_data, edit_csv, page_text, results, run_chapter
-from nkbook import economic as ec
+from nkbook.chapters import economic_push as ec
 
 CHAPTER = "economic_push"
 

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from conftest import MODIFIED_END_YEAR, ROOT, copy_data, edit_csv, page_text, results, run_chapter
-from nkbook import mobility
+from nkbook.chapters import mobility
 from nkbook.data import DATA_DIR, load
 
 CHAPTER = "mobility"

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from conftest import MODIFIED_END_YEAR, ROOT, page_text, results
-from nkbook.build import BuildError, build, load_chapters
-from nkbook.series import cumulative, yearly
+from nkbook.build.driver import BuildError, build, load_chapters
+from nkbook.analysis.series import cumulative, yearly
 
 
 def tree_hash(folder: Path) -> str:

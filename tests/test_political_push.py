@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 
 from conftest import page_text, results, run_chapter
-from nkbook import political, series
+from nkbook.analysis import series
+from nkbook.chapters import political_push as political
 from nkbook.data import DATA_DIR
 
 CHAPTER = "political_push"

@@ -6,8 +6,8 @@ import json
 import shutil
 
 from conftest import copy_data, edit_csv
-from nkbook import published
-from nkbook.build import build, load_chapters
+from nkbook.build import published
+from nkbook.build.driver import build, load_chapters
 
 
 def test_the_build_reproduces_the_published_numbers(main_book):

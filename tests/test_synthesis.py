@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from conftest import results
-from nkbook import synthesis
+from nkbook.chapters import synthesis
 
 
 @pytest.mark.parametrize("book_name", ["main_book", "modified_book"])

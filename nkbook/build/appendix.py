@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import data as nkdata
+from nkbook import data as nkdata
+from nkbook.core.paths import PROJECT_ROOT
 
 KEY_PACKAGES = ["jupyter-book", "myst-nb", "sphinx", "papermill", "pandas", "numpy", "statsmodels", "altair",
                 "vl-convert-python", "sphinxcontrib-bibtex"]
@@ -75,7 +76,7 @@ def data_page(data_dir: Path, frames: dict[str, pd.DataFrame]) -> str:
 
 
 def build_page(data_dir: Path, run_info: dict) -> str:
-    lock = nkdata.PROJECT_ROOT / "uv.lock"
+    lock = PROJECT_ROOT / "uv.lock"
     lock_hash = hashlib.sha256(lock.read_bytes()).hexdigest() if lock.exists() else "no lock file"
     lines = [
         "# About this build",

@@ -11,7 +11,7 @@ import json
 import math
 from pathlib import Path
 
-from .data import PROJECT_ROOT
+from nkbook.core.paths import PROJECT_ROOT
 
 SNAPSHOT = PROJECT_ROOT / "results" / "published.json"
 BUILD_RESULTS = PROJECT_ROOT / "_build" / "html" / "results"

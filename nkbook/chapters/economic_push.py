@@ -14,7 +14,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from .charts import CLOSURE_YEARS
+from nkbook.analysis.series import CLOSURE_YEARS
 
 # The one grain series the chapter plots: one agency, one definition (never mixed with another).
 GRAIN_SERIES = "rda_food_crops"
@@ -161,7 +161,7 @@ def fit_log_ols(pairs: pd.DataFrame, level: float = 0.95):
 
 def fit_negbin(pairs: pd.DataFrame, level: float = 0.95) -> dict:
     """Negative-binomial count model of arrivals on lagged growth: rate ratio per point with interval."""
-    from .stats import count_glm, rate_ratios
+    from nkbook.analysis.stats import count_glm, rate_ratios
 
     frame = pairs.assign(arrivals=pairs["arrivals"].astype(int))
     rr = rate_ratios(count_glm(frame, "arrivals ~ growth_pct"), level=level).set_index("term")
@@ -444,7 +444,7 @@ def two_shares_diff_ci(p1_pct: float, p2_pct: float, n: int, level: float = 0.95
 
     Var(p1 - p2) = (p1 + p2 - (p1 - p2)^2) / n. Returns (difference, low, high) in percentage points.
     """
-    from .stats import _z
+    from nkbook.analysis.stats import _z
 
     p1, p2 = p1_pct / 100, p2_pct / 100
     d = p1 - p2

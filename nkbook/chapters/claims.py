@@ -31,7 +31,7 @@ from typing import Callable
 
 import pandas as pd
 
-from .data import DataError, Problem, load, used
+from nkbook.data import DataError, Problem, load, used
 
 SUPPORTED = "supported"
 APPROX = "approximately supported"
@@ -60,7 +60,7 @@ class Context:
         self.data_dir = data_dir
         self._frames = dict(frames or {})
         if start_year is None or end_year is None:
-            from .series import resolve_years
+            from nkbook.analysis.series import resolve_years
 
             start_year, end_year = resolve_years(start_year if start_year is not None else 1998, end_year, data_dir)
         self.start_year, self.end_year = int(start_year), int(end_year)
@@ -73,7 +73,7 @@ class Context:
     def yearly(self) -> pd.DataFrame:
         """Single-year arrivals (nkbook.series.yearly) within the year range."""
         if "yearly" not in self._frames:
-            from .series import yearly
+            from nkbook.analysis.series import yearly
 
             self._frames["yearly"] = yearly(self.data_dir)
         y = self._frames["yearly"]
@@ -82,7 +82,7 @@ class Context:
     def cumulative(self) -> pd.DataFrame:
         """Everyone arrived by the end of each year (nkbook.series.cumulative), up to end_year."""
         if "cumulative" not in self._frames:
-            from .series import cumulative
+            from nkbook.analysis.series import cumulative
 
             self._frames["cumulative"] = cumulative(self.data_dir)
         c = self._frames["cumulative"]

@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-RESULTS_ENV = "NKBOOK_RESULTS_DIR"
+from nkbook.core.context import results_dir
+
 
 
 def plain(value):
@@ -75,18 +76,6 @@ def extract(notebook: dict) -> dict:
             except (ValueError, SyntaxError):
                 continue  # a glued table or chart: not a result value
     return out
-
-
-def results_dir(default: str | os.PathLike | None = None) -> Path:
-    """Where the current build keeps chapters' results (set by the driver)."""
-    env = os.environ.get(RESULTS_ENV)
-    if env:
-        return Path(env)
-    if default is not None:
-        return Path(default)
-    from .data import PROJECT_ROOT
-
-    return PROJECT_ROOT / "_build" / "html" / "results"
 
 
 def read(chapter: str, default_dir: str | os.PathLike | None = None) -> dict:

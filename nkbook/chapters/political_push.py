@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, HessianInversionWarning
 
-from . import stats
-from .charts import CLOSURE_YEARS
-from .data import load, used
+from nkbook.analysis import stats
+from nkbook.analysis.series import CLOSURE_YEARS
+from nkbook.data import load, used
 
 MIN_SIDE_YEARS = 3  # an ITS segment needs at least this many ordinary (non-closure) years
 

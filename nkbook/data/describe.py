@@ -6,7 +6,7 @@ import csv
 import io
 import json
 
-from .data import DATA_DIR, DESCRIPTOR
+from nkbook.core.paths import DATA_DIR, DESCRIPTOR
 
 
 def file_facts(path) -> dict:

@@ -4,7 +4,7 @@ Every dataset is a CSV described by the project's own ``data/datapackage.json`` 
 Data Package). Loading a dataset validates it against that schema: the header, every cell's type
 and constraints, and the primary key. A folder given with ``--data-dir`` is validated against the
 project's schemas too (it needs no descriptor of its own). Cross-dataset rules live in
-:mod:`nkbook.checks`.
+:mod:`nkbook.data.checks`.
 
 Errors name the file, the line (the header is line 1), the record's key, the column and the rule,
 for example::
@@ -22,17 +22,16 @@ import io
 import json
 import os
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DATA_DIR = PROJECT_ROOT / "data"
-DESCRIPTOR = DATA_DIR / "datapackage.json"
+from ..core.context import record_data_read
+from ..core.paths import DATA_DIR, DESCRIPTOR, PROJECT_ROOT, display_path
 
-# Set by the build driver so that it knows which data files a chapter read (its cache key).
-READS_ENV = "NKBOOK_READS_FILE"
+__all__ = ["DATA_DIR", "DESCRIPTOR", "PROJECT_ROOT", "display_path"]
 
 
 @dataclass
@@ -82,14 +81,6 @@ def resources() -> dict[str, dict]:
 
 def resolve_data_dir(data_dir: str | os.PathLike | None) -> Path:
     return Path(data_dir).resolve() if data_dir else DATA_DIR
-
-
-def display_path(path: Path) -> str:
-    """A path as people should read it in messages: relative to the project when inside it."""
-    try:
-        return str(path.resolve().relative_to(PROJECT_ROOT))
-    except ValueError:
-        return str(path)
 
 
 def sha256(path: Path) -> str:
@@ -296,20 +287,13 @@ def _as_dtype(col: pd.Series, ftype: str) -> pd.Series:
 # the public API used by notebooks and the driver
 
 
-def _record_read(path: Path) -> None:
-    target = os.environ.get(READS_ENV)
-    if target:
-        with open(target, "a", encoding="utf-8") as fh:
-            fh.write(str(path.resolve()) + "\n")
-
-
 def load(name: str, data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
     """Load one dataset by its resource name, validated against the project's schema."""
     res = resources()
     if name not in res:
         raise KeyError(f"unknown dataset {name!r}; known: {', '.join(sorted(res))}")
     folder = resolve_data_dir(data_dir)
-    _record_read(folder / res[name]["path"])
+    record_data_read(folder / res[name]["path"])
     return read_resource(res[name], folder)
 
 
@@ -320,10 +304,14 @@ def used(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[frame["used"].fillna(False).astype(bool)].copy()
 
 
-def validate_folder(data_dir: str | os.PathLike | None = None) -> dict[str, pd.DataFrame]:
+def validate_folder(data_dir: str | os.PathLike | None = None,
+                    extra_checks: Iterable[Callable[[dict[str, pd.DataFrame]], list[Problem]]] = ()
+                    ) -> dict[str, pd.DataFrame]:
     """Validate every dataset the book needs in a folder, with the cross-checks.
 
-    Collects every problem across files and raises one DataError listing them all.
+    ``extra_checks`` are rules that need more than the data layer knows (the claims register's
+    measures and rules); the build passes them in. Collects every problem across files and raises
+    one DataError listing them all.
     """
     from . import checks
 
@@ -340,6 +328,8 @@ def validate_folder(data_dir: str | os.PathLike | None = None) -> dict[str, pd.D
         except DataError as exc:
             problems.extend(exc.problems)
     problems.extend(checks.run_all(frames))
+    for check in extra_checks:
+        problems.extend(check(frames))
     if problems:
         raise DataError(problems)
     return frames

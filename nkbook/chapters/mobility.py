@@ -18,8 +18,8 @@ import re
 import numpy as np
 import pandas as pd
 
-from . import series
-from .data import load, used
+from nkbook.analysis import series
+from nkbook.data import load, used
 
 # The essay's "Yanggang or Hamgyong": Ryanggang (= Yanggang) and both Hamgyong provinces.
 ESSAY_GROUP = ("Ryanggang", "North Hamgyong", "South Hamgyong")
@@ -418,7 +418,7 @@ def age_share_20_39(frame: pd.DataFrame) -> pd.DataFrame:
 
 def wilson(successes: int, n: int) -> tuple[float, float]:
     """Wilson 95% interval in percent (thin wrapper kept here so the notebook reads plainly)."""
-    from .stats import proportion_ci
+    from nkbook.analysis.stats import proportion_ci
 
     return proportion_ci(int(successes), int(n))
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .data import DataError
+from nkbook.data import DataError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,19 +44,21 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "build":
-            from .build import build
+            from nkbook.build.driver import build
 
             record = build(data_dir=args.data_dir, params=args.param, force=args.force, jobs=args.jobs,
                            root=args.build_dir, chapters_file=args.chapters, pdf=args.pdf)
             print(f"built: executed {record['executed'] or 'no chapter'}, reused {record['cached'] or 'none'}; "
                   f"sphinx {record['sphinx']}; {record['total_seconds']} s. Open {record['html']}/index.html")
         elif args.command == "validate":
-            from .data import display_path, resolve_data_dir, validate_folder
+            from nkbook.build.driver import validate
+            from nkbook.core.paths import display_path
+            from nkbook.data import resolve_data_dir
 
-            frames = validate_folder(args.data_dir)
+            frames = validate(args.data_dir)
             print(f"{display_path(resolve_data_dir(args.data_dir))}: {len(frames)} datasets valid")
         elif args.command == "describe":
-            from . import describe
+            from nkbook.data import describe
 
             changes = describe.update(check_only=args.check)
             for line in changes:
@@ -66,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
             if not changes:
                 print("data/datapackage.json is up to date")
         elif args.command in ("check-results", "update-results"):
-            from . import published
+            from nkbook.build import published
 
             if args.command == "update-results":
                 print(published.update())
@@ -80,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # BuildError and friends: one clear message, no traceback
-        from .build import BuildError
+        from nkbook.build.driver import BuildError
 
         if isinstance(exc, (BuildError, FileNotFoundError, KeyError, ValueError)):
             print(f"error: {exc}", file=sys.stderr)

@@ -12,18 +12,18 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
 
 import altair as alt
 import pandas as pd
 
+from nkbook.analysis.series import CLOSURE_YEARS
+from nkbook.core.context import in_book
+
 # Okabe–Ito: distinguishable with the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 FEMALE, MALE, TOTAL, HIGHLIGHT, MUTED = "#CC79A7", "#0072B2", "#000000", "#D55E00", "#999999"
-CLOSURE_YEARS = (2020, 2022)  # North Korea's COVID-19 border closure, Jan 2020 to the 2023 reopening
 
-BOOK_ENV = "NKBOOK_BOOK"  # set by the build driver: write book figures instead of notebook output
 VEGA_LITE_VERSION = alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0]
 
 
@@ -41,10 +41,6 @@ def _theme() -> alt.theme.ThemeConfig:
             "mark": {"color": PALETTE[0]},
         }
     })
-
-
-def in_book() -> bool:
-    return os.environ.get(BOOK_ENV) == "1"
 
 
 def _slug(name: str) -> str:

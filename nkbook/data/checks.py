@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .data import Problem
+from .load import Problem
 
 
 def _line(frame: pd.DataFrame, pos: int) -> int | None:
@@ -193,11 +193,6 @@ def run_all(frames: dict[str, pd.DataFrame]) -> list[Problem]:
         problems += sex_sums(quarterly, ["year", "quarter"])
         if yearly is not None:
             problems += quarters_sum(yearly, quarterly)
-    claims = frames.get("claims")
-    if claims is not None:
-        from .claims import check_register
-
-        problems += check_register(claims)
     cumulative = frames.get("arrivals_cumulative")
     if cumulative is not None:
         problems += sex_sums(cumulative, ["as_of"])

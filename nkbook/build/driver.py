@@ -31,12 +31,15 @@ from pathlib import Path
 
 import yaml
 
-from . import data as nkdata
-from .data import PROJECT_ROOT, DataError, display_path
+from nkbook import data as nkdata
+from nkbook.build import cache as cache_mod
+from nkbook.core import context
+from nkbook.core.paths import BUILD_DIR, CHAPTERS_FILE, NOTEBOOKS_DIR, PROJECT_ROOT, display_path
+from nkbook.data import DataError
 
-CHAPTERS_FILE = PROJECT_ROOT / "chapters.yml"
-BUILD = PROJECT_ROOT / "_build"
+BUILD = BUILD_DIR
 KERNEL_NAME = "nkbook"
+RECORD_TAG = "nkbook-record-modules"  # the driver's own last cell: which package modules the chapter used
 
 
 class BuildError(Exception):
@@ -48,6 +51,7 @@ class Chapter:
     name: str
     notebook: Path
     parameters: dict
+    part: str = ""
     needs: list[str] = field(default_factory=list)
     cell_timeout: int = 600
 
@@ -55,35 +59,73 @@ class Chapter:
 # --------------------------------------------------------------------------------------------
 # chapters and parameters
 
+_TOP_KEYS = {"cell_timeout", "chapters", "appendix"}
+_CHAPTER_KEYS = {"name", "part", "parameters", "needs", "cell_timeout"}
+
 
 def load_chapters(path: Path = CHAPTERS_FILE) -> tuple[list[Chapter], dict]:
-    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    """Parse ``chapters.yml`` strictly: an unknown key is refused, naming the file and the key.
+
+    A chapter's notebook is always ``notebooks/<name>.md`` (one name everywhere).
+    """
+    path = Path(path)
+    where = display_path(path)
+    try:
+        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        loc = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise BuildError(f"{where}{loc}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    if not isinstance(spec, dict) or not isinstance(spec.get("chapters"), list):
+        raise BuildError(f"{where}: expected a mapping with a 'chapters' list")
+    bad = sorted(set(spec) - _TOP_KEYS)
+    if bad:
+        raise BuildError(f"{where}: unknown key(s) {bad}; allowed: {sorted(_TOP_KEYS)}")
     default_timeout = int(spec.get("cell_timeout", 600))
     chapters = []
-    for entry in spec["chapters"]:
+    for i, entry in enumerate(spec["chapters"], 1):
+        if not isinstance(entry, dict) or "name" not in entry:
+            raise BuildError(f"{where}: chapter {i} has no 'name'")
+        bad = sorted(set(entry) - _CHAPTER_KEYS)
+        if bad:
+            raise BuildError(f"{where}: chapter {entry['name']!r}: unknown key(s) {bad}; allowed: {sorted(_CHAPTER_KEYS)}")
         chapters.append(Chapter(
             name=entry["name"],
-            notebook=PROJECT_ROOT / entry["notebook"],
+            notebook=NOTEBOOKS_DIR / f"{entry['name']}.md",
             parameters=dict(entry.get("parameters") or {}),
+            part=str(entry.get("part", "")),
             needs=list(entry.get("needs") or []),
             cell_timeout=int(entry.get("cell_timeout", default_timeout)),
         ))
     names = [c.name for c in chapters]
     for c in chapters:
         if not c.notebook.exists():
-            raise BuildError(f"{display_path(path)}: chapter {c.name!r}: notebook {display_path(c.notebook)} not found")
+            raise BuildError(f"{where}: chapter {c.name!r}: notebook {display_path(c.notebook)} not found")
         unknown = [n for n in c.needs if n not in names]
         if unknown:
-            raise BuildError(f"{display_path(path)}: chapter {c.name!r} needs unknown chapter(s) {unknown}")
+            raise BuildError(f"{where}: chapter {c.name!r} needs unknown chapter(s) {unknown}")
     return chapters, spec
 
 
 def notebook_parameters(notebook: Path) -> dict:
-    """Names and default values declared in the notebook's cell tagged ``parameters``."""
-    import papermill
+    """Names and default values declared in the notebook's cell tagged ``parameters``.
 
-    info = papermill.inspect_notebook(str(notebook))
-    return {name: p.get("default") for name, p in info.items()}
+    Read from the text notebook directly (no papermill import): each top-level ``name = value``
+    line of that cell, evaluated as a Python literal.
+    """
+    import ast
+
+    from nkbook.build.notebooks import parameters_cell
+
+    source = parameters_cell(notebook)
+    out = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            try:
+                out[node.targets[0].id] = ast.literal_eval(node.value)
+            except ValueError:
+                out[node.targets[0].id] = ast.unparse(node.value)
+    return out
 
 
 def parse_overrides(pairs: list[str]) -> dict[tuple[str | None, str], object]:
@@ -129,43 +171,7 @@ def resolve_parameters(chapters: list[Chapter], overrides: dict, data_dir: Path)
 # cache keys
 
 
-def _sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def package_hash() -> str:
-    h = hashlib.sha256()
-    for path in sorted((PROJECT_ROOT / "nkbook").glob("*.py")):
-        h.update(path.name.encode() + b"\0" + path.read_bytes())
-    lock = PROJECT_ROOT / "uv.lock"
-    if lock.exists():
-        h.update(b"uv.lock\0" + lock.read_bytes())
-    desc = nkdata.descriptor()
-    for res in desc.get("resources", []):  # schemas only: checksums change with the data
-        for k in ("hash", "bytes", "rows"):
-            res.pop(k, None)
-    h.update(json.dumps(desc, sort_keys=True).encode())
-    return h.hexdigest()
-
-
-def chapter_key(chapter: Chapter, params: dict, data_dir: Path, reads: list[str] | None,
-                upstream: dict[str, str], pkg: str) -> str | None:
-    """The cache key, or None when the chapter must run (no record of what it reads)."""
-    if reads is None:
-        return None
-    files = {}
-    for rel in reads:
-        p = data_dir / rel
-        files[rel] = nkdata.sha256(p) if p.exists() else "missing"
-    visible = {k: v for k, v in params.items() if k != "data_dir"}
-    payload = {
-        "notebook": _sha(chapter.notebook.read_bytes()),
-        "parameters": visible,
-        "data": files,
-        "package": pkg,
-        "upstream": upstream,
-    }
-    return _sha(json.dumps(payload, sort_keys=True, default=str).encode())
+_sha = cache_mod.sha
 
 
 # --------------------------------------------------------------------------------------------
@@ -228,20 +234,23 @@ def execute_chapter(job: dict) -> dict:
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    from . import charts, results
+    from nkbook.build import notebooks
+    from nkbook.present import results
 
     out = Path(job["output"])
     out.parent.mkdir(parents=True, exist_ok=True)
     reads_file = out.with_suffix(".reads")
     reads_file.unlink(missing_ok=True)
-    os.environ[nkdata.READS_ENV] = str(reads_file)
-    os.environ[results.RESULTS_ENV] = job["results_dir"]
-    os.environ[charts.BOOK_ENV] = "1"
+    os.environ.update(context.run_environment(Path(job["results_dir"]), reads_file, book=True))
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     started = time.monotonic()
     try:
+        source = notebooks.read(Path(job["notebook"]))
+        source.cells.append(nbformat.v4.new_code_cell(
+            "from nkbook.core import context as _nkbook_context\n_nkbook_context.record_modules()",
+            metadata={"tags": [RECORD_TAG]}))
         papermill.execute_notebook(
-            job["notebook"], str(out), parameters=job["parameters"], kernel_name=KERNEL_NAME,
+            source, str(out), parameters=job["parameters"], kernel_name=KERNEL_NAME,
             cwd=str(Path(job["notebook"]).parent), execution_timeout=job["cell_timeout"],
             progress_bar=False, log_output=False, report_mode=False,
         )
@@ -253,11 +262,11 @@ def execute_chapter(job: dict) -> dict:
         return {"ok": False, "name": job["name"], "partial": str(out),
                 "error": f"{type(exc).__name__}: {exc}".strip()}
     nb = nbformat.read(str(out), as_version=4)
+    nb.cells = [c for c in nb.cells if RECORD_TAG not in c.get("metadata", {}).get("tags", [])]
     nbdict = _clean_executed(json.loads(json.dumps(nb)), Path(job["parameters"].get("data_dir", ".")),
                              job["parameters"])
-    data_dir = Path(job["parameters"].get("data_dir", nkdata.DATA_DIR))
-    reads = sorted({os.path.relpath(line.strip(), data_dir)
-                    for line in (reads_file.read_text().splitlines() if reads_file.exists() else []) if line.strip()})
+    data_dir = Path(job["parameters"].get("data_dir", nkdata.DATA_DIR)).resolve()
+    reads = cache_mod.parse_reads(reads_file.read_text().splitlines() if reads_file.exists() else [], data_dir)
     reads_file.unlink(missing_ok=True)
     out.write_text(json.dumps(nbdict, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
     return {"ok": True, "name": job["name"], "reads": reads, "results": results.extract(nbdict),
@@ -285,17 +294,12 @@ def _write_if_changed(path: Path, data: bytes) -> None:
     path.write_bytes(data)
 
 
-def _sync_tree(src: Path, dst: Path) -> None:
-    for p in sorted(src.rglob("*")):
-        if p.is_file() and "__pycache__" not in p.parts and ".ipynb_checkpoints" not in p.parts:
-            _write_if_changed(dst / p.relative_to(src), p.read_bytes())
-
-
-def stage_book(stage: Path, executed: dict[str, Path], chapters: list[Chapter], extra_pages: dict[str, str]) -> None:
+def stage_book(stage: Path, executed: dict[str, Path], chapters: list[Chapter], spec: dict,
+               extra_pages: dict[str, str]) -> None:
     """Assemble the book's source in ``stage``; unchanged files keep their mtime (Sphinx caches)."""
     expected = set()
     _write_if_changed(stage / "_config.yml", (PROJECT_ROOT / "_config.yml").read_bytes())
-    _write_if_changed(stage / "_toc.yml", staged_toc([c.name for c in chapters]).encode("utf-8"))
+    _write_if_changed(stage / "_toc.yml", staged_toc(chapters, spec).encode("utf-8"))
     expected |= {stage / "_config.yml", stage / "_toc.yml"}
     for p in sorted((PROJECT_ROOT / "book").rglob("*")):
         if p.is_file() and ".ipynb_checkpoints" not in p.parts:
@@ -305,7 +309,7 @@ def stage_book(stage: Path, executed: dict[str, Path], chapters: list[Chapter], 
             expected.add(target)
     bundle = stage / "_static" / "vega-bundle.js"
     marker = stage / "_static" / ".vega-bundle-version"
-    from . import charts
+    from nkbook.present import charts
 
     if not bundle.exists() or not marker.exists() or marker.read_text() != charts.VEGA_LITE_VERSION:
         bundle.parent.mkdir(parents=True, exist_ok=True)  # git keeps no empty folders
@@ -324,28 +328,34 @@ def stage_book(stage: Path, executed: dict[str, Path], chapters: list[Chapter], 
             p.unlink()
 
 
-def staged_toc(names: list[str]) -> str:
-    """The project's _toc.yml with only the chapters being built (a subset build drops the others).
+def staged_toc(chapters: list[Chapter], spec: dict) -> str:
+    """The book's table of contents, generated from ``chapters.yml`` (its single source).
 
-    Every chapter being built must be in the table of contents.
+    Chapters are grouped into parts in the order they are listed; the appendix pages follow.
+    A subset build lists only the chapters being built.
     """
-    toc = yaml.safe_load((PROJECT_ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    listed = set()
+    parts: list[dict] = []
+    for c in chapters:
+        caption = c.part or "Chapters"
+        if not parts or parts[-1]["caption"] != caption:
+            parts.append({"caption": caption, "chapters": []})
+        parts[-1]["chapters"].append({"file": f"notebooks/{c.name}"})
+    appendix = [{"file": str(f)} for f in spec.get("appendix", [])]
+    if appendix:
+        parts.append({"caption": "Appendix", "chapters": appendix})
+    toc = {"format": "jb-book", "root": "book/intro", "parts": parts}
+    return "# Generated from chapters.yml by the build; do not edit.\n" + yaml.safe_dump(
+        toc, sort_keys=False, allow_unicode=True)
 
-    def keep(entry) -> bool:
-        f = entry.get("file", "")
-        if f.startswith("notebooks/"):
-            listed.add(f.split("/", 1)[1])
-            return f.split("/", 1)[1] in names
-        return True
 
-    for part in toc.get("parts", []):
-        part["chapters"] = [e for e in part.get("chapters", []) if keep(e)]
-    toc["parts"] = [p for p in toc.get("parts", []) if p["chapters"]]
-    missing = [n for n in names if n not in listed]
-    if missing:
-        raise BuildError(f"_toc.yml does not list chapter(s) {missing} of chapters.yml (add notebooks/<name>)")
-    return yaml.safe_dump(toc, sort_keys=False, allow_unicode=True)
+def validate(data_dir: str | os.PathLike | None = None) -> dict:
+    """Validate a data folder: every schema, the cross-file checks, and the claims register."""
+    from nkbook.chapters.claims import check_register
+
+    def register(frames: dict) -> list:
+        return check_register(frames["claims"]) if "claims" in frames else []
+
+    return nkdata.validate_folder(data_dir, extra_checks=[register])
 
 
 def run_sphinx(stage: Path, code_hash: str) -> None:
@@ -398,7 +408,7 @@ def build(data_dir: str | os.PathLike | None = None, params: list[str] | None = 
     ``pdf``: also print the whole book to ``book.pdf`` (None: when Debian's chromium is installed).
     Raises BuildError or DataError on failure, leaving the previous book untouched.
     """
-    from . import appendix
+    from nkbook.build import appendix
 
     t0 = time.monotonic()
     data_path = nkdata.resolve_data_dir(data_dir)
@@ -408,7 +418,7 @@ def build(data_dir: str | os.PathLike | None = None, params: list[str] | None = 
     final = resolve_parameters(chapters, overrides, data_path)
     if not data_path.is_dir():
         raise BuildError(f"--data-dir {data_path}: no such folder")
-    frames = nkdata.validate_folder(data_path)  # raises DataError before anything runs
+    frames = validate(data_path)  # raises DataError before anything runs
     log(f"data: {len(frames)} datasets in {display_path(data_path)} are valid")
 
     out = root / "html"
@@ -419,7 +429,8 @@ def build(data_dir: str | os.PathLike | None = None, params: list[str] | None = 
         shutil.rmtree(results_dir)
     results_dir.mkdir(parents=True)
     ensure_kernel()
-    pkg = package_hash()
+    env = cache_mod.environment_hash()
+    pkg = cache_mod.code_hash()
 
     record = {"executed": [], "cached": [], "seconds": {}}
     done: dict[str, dict] = {}
@@ -438,7 +449,7 @@ def build(data_dir: str | os.PathLike | None = None, params: list[str] | None = 
                 meta_path = cache / f"{c.name}.json"
                 meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
                 upstream = {n: done[n]["results_hash"] for n in c.needs}
-                key = chapter_key(c, final[c.name], data_path, meta.get("reads"), upstream, pkg)
+                key = cache_mod.chapter_key(c.notebook, final[c.name], data_path, meta.get("reads"), upstream, env)
                 cached_nb = cache / f"{c.name}.ipynb"
                 if not force and key and meta.get("key") == key and cached_nb.exists():
                     done[c.name] = meta
@@ -460,7 +471,7 @@ def build(data_dir: str | os.PathLike | None = None, params: list[str] | None = 
                 shutil.copyfile(work / "executed" / f"{c.name}.ipynb", cache / f"{c.name}.ipynb")
                 meta = {"reads": res["reads"], "results": res["results"],
                         "results_hash": _sha(json.dumps(res["results"], sort_keys=True).encode())}
-                meta["key"] = chapter_key(c, final[c.name], data_path, res["reads"], upstream, pkg)
+                meta["key"] = cache_mod.chapter_key(c.notebook, final[c.name], data_path, res["reads"], upstream, env)
                 (cache / f"{c.name}.json").write_text(json.dumps(meta, indent=1, sort_keys=True))
                 done[c.name] = meta
                 record["executed"].append(c.name)
@@ -480,11 +491,11 @@ def build(data_dir: str | os.PathLike | None = None, params: list[str] | None = 
         for c in chapters}}
     stage = work / "stage"
     pages = appendix.pages(data_path, frames, run_info)
-    stage_book(stage, executed, chapters, pages)
-    from .pdf import chromium
+    stage_book(stage, executed, chapters, spec, pages)
+    from nkbook.build.pdf import chromium
 
     want_pdf = pdf is True or (pdf is None and chromium() is not None)
-    key = _book_key(stage) + ":" + pkg + (":pdf" if want_pdf else "")  # the package renders and publishes too
+    key = _book_key(stage) + ":" + pkg + (":pdf" if want_pdf else "")  # the build and present layers render too
     stamp = out / ".nkbook-build"
     record["chapters"] = [c.name for c in chapters]
     if not force and out.exists() and stamp.exists() and stamp.read_text() == key:
@@ -507,7 +518,7 @@ def build(data_dir: str | os.PathLike | None = None, params: list[str] | None = 
 
 
 def _make_pdf(stage: Path, site: Path, wanted: bool | None, log) -> str:
-    from . import pdf as nkpdf
+    from nkbook.build import pdf as nkpdf
 
     if wanted is False or (wanted is None and nkpdf.chromium() is None):
         return "skipped" if wanted is False else "skipped (no chromium: apt-get install chromium)"

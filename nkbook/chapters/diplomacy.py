@@ -18,14 +18,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import stats
-from .data import PROJECT_ROOT
+from nkbook.analysis import stats
+from nkbook.core.context import record_file_read
+from nkbook.core.paths import BIBLIOGRAPHY
 
 # The chapter's subject: border policy, diplomacy, and the health measures that closed the border.
 # Leadership (political) and economic events belong to the political- and economic-push chapters.
 TIMELINE_CATEGORIES = ("border", "diplomacy", "health")
 
-BIB_FILE = PROJECT_ROOT / "book" / "references.bib"
+BIB_FILE = BIBLIOGRAPHY
 
 _MONTHS = {i: calendar.month_abbr[i] for i in range(1, 13)}
 
@@ -95,7 +96,9 @@ def citation(keys: str, bib_file: str | Path | None = None) -> str:
 
     A key missing from the bibliography is shown as the key itself (the data checks catch it).
     """
-    labels = _bib_labels(str(bib_file or BIB_FILE))
+    bib = Path(bib_file or BIB_FILE)
+    record_file_read(bib)  # the labels depend on it: a bibliography edit re-executes this chapter
+    labels = _bib_labels(str(bib))
     parts = [k.strip() for k in str(keys).split(";") if k.strip()]
     return "; ".join(labels.get(k, k) for k in parts)
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import series
-from .data import load, used
-from .stats import count_glm, rate_ratios
+from nkbook.analysis import series
+from nkbook.data import load, used
+from nkbook.analysis.stats import count_glm, rate_ratios
 
 CLOSURE = (2020, 2022)      # North Korea's border closure (January 2020 to the 2023 partial reopening)
 REOPENING_FROM = 2023       # partial reopening (August 2023); restrictions persist

@@ -1,0 +1,1 @@
+"""The analysis layer: the arrival series and the statistics every chapter uses."""

@@ -1,0 +1,1 @@
+"""One module per chapter, named exactly as in ``chapters.yml`` (and ``notebooks/<name>.md``)."""

@@ -1,0 +1,1 @@
+"""The presentation layer: chart theme and builders, tables, glue and results, computed wording."""
