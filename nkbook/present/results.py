@@ -59,6 +59,39 @@ def put_all(values: dict, digits: int | None = None) -> None:
         put(k, v, digits)
 
 
+class Results(dict):
+    """What a chapter's ``compute()`` returns: every value its prose glues, by name.
+
+    Values are stored as plain Python (``plain``); a missing value is refused at once, naming it,
+    because a glued number must be computed from the data (a part that cannot be computed for the
+    run's years glues a computed sentence saying so instead). Frames and fitted models that the
+    chapter's charts and tables need ride along in ``.frames`` and ``.extra``, not as results.
+    The notebook glues everything with ``r.glue()``; tests compare ``r`` with the published
+    snapshot without building the book.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.frames: dict[str, pd.DataFrame] = {}
+        self.extra: dict[str, object] = {}
+
+    def put(self, name: str, value, digits: int | None = None) -> None:
+        value = plain(value)
+        if digits is not None and isinstance(value, float):
+            value = round(value, digits)
+        if value is None:
+            raise ValueError(f"result {name!r} is missing: a glued number must be computed from the data")
+        self[name] = value
+
+    def put_all(self, values: dict, digits: int | None = None) -> None:
+        for k, v in values.items():
+            self.put(k, v, digits)
+
+    def glue(self) -> None:
+        """Glue every value (in a notebook: the prose reads them with ``{glue:text}``)."""
+        put_all(self)
+
+
 def extract(notebook: dict) -> dict:
     """The glued literal values of an executed notebook, by name (in glue order)."""
     out = {}
