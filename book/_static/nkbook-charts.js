@@ -2,6 +2,19 @@
 // (vega-bundle.js, loaded before this file). No network is needed.
 (function () {
   "use strict";
+  // Side-by-side panels do not fit a phone: stack them and give each panel the column's width.
+  function fitToColumn(spec, width) {
+    var panels = spec.hconcat || spec.concat;
+    if (!panels || width >= 640) { return spec; }
+    var out = Object.assign({}, spec);
+    delete out.hconcat; delete out.concat; delete out.columns;
+    out.vconcat = panels.map(function (panel) {
+      var p = Object.assign({}, panel);
+      if (typeof p.width === "number" || p.width === undefined) { p.width = Math.max(200, width - 90); }
+      return p;
+    });
+    return out;
+  }
   function drawAll() {
     var blocks = document.querySelectorAll("script.nk-spec");
     blocks.forEach(function (block) {
@@ -14,6 +27,7 @@
       if (!target || outer.getAttribute("data-drawn")) { return; }
       var spec;
       try { spec = JSON.parse(block.textContent); } catch (e) { console.error("chart spec unreadable", e); return; }
+      spec = fitToColumn(spec, outer.clientWidth || 640);
       if (typeof window.vegaEmbed !== "function") {
         target.textContent = "The chart library did not load; the data are in the table below.";
         return;
