@@ -3,7 +3,29 @@
 (function () {
   "use strict";
   // Side-by-side panels do not fit a phone: stack them and give each panel the column's width.
+  // A title longer than the column breaks into lines (Vega-Lite does not wrap titles by itself).
+  function wrap(text, chars) {
+    if (typeof text !== "string" || text.length <= chars) { return text; }
+    var lines = [], line = "";
+    text.split(" ").forEach(function (word) {
+      if (line && (line + " " + word).length > chars) { lines.push(line); line = word; }
+      else { line = line ? line + " " + word : word; }
+    });
+    if (line) { lines.push(line); }
+    return lines;
+  }
+  function wrapTitles(spec, width) {
+    var t = spec.title;
+    if (!t) { return; }
+    if (typeof t === "string") { spec.title = { text: wrap(t, Math.floor(width / 8.5)) }; return; }
+    spec.title = Object.assign({}, t, {
+      text: wrap(t.text, Math.floor(width / 8.5)),
+      subtitle: wrap(t.subtitle, Math.floor(width / 7))
+    });
+  }
   function fitToColumn(spec, width) {
+    spec = Object.assign({}, spec);
+    wrapTitles(spec, width);
     var panels = spec.hconcat || spec.concat;
     if (!panels || width >= 640) { return spec; }
     var out = Object.assign({}, spec);

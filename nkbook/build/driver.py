@@ -305,7 +305,12 @@ def stage_book(stage: Path, executed: dict[str, Path], chapters: list[Chapter], 
         if p.is_file() and ".ipynb_checkpoints" not in p.parts:
             rel = p.relative_to(PROJECT_ROOT / "book")
             target = stage / ("_static" / rel.relative_to("_static") if rel.parts[0] == "_static" else Path("book") / rel)
-            _write_if_changed(target, p.read_bytes())
+            raw = p.read_bytes()
+            if p.name == "references.bib":  # author-year labels told apart, no internal notes
+                from nkbook.build.bibliography import staged_bib
+
+                raw = staged_bib(raw.decode("utf-8")).encode("utf-8")
+            _write_if_changed(target, raw)
             expected.add(target)
     bundle = stage / "_static" / "vega-bundle.js"
     marker = stage / "_static" / ".vega-bundle-version"
