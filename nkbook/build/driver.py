@@ -387,6 +387,9 @@ def run_sphinx(stage: Path, code_hash: str) -> None:
     marker = stage / "_build" / ".nkbook-code"
     if (stage / "_build").exists() and (not marker.exists() or marker.read_text() != code_hash):
         shutil.rmtree(stage / "_build")
+    # Sphinx does not overwrite a static file that is already in its output: an edited stylesheet
+    # or script would never reach the book. The static folder is copied afresh on every run.
+    shutil.rmtree(stage / "_build" / "html" / "_static", ignore_errors=True)
     cmd = [sys.executable, "-m", "jupyter_book", "build", str(stage), "--builder", "html",
            "-n", "-W", "--keep-going", "--quiet"]
     jb = shutil.which("jupyter-book", path=str(Path(sys.executable).parent))
