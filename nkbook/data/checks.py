@@ -181,6 +181,55 @@ def quarters_sum(yearly: pd.DataFrame, quarterly: pd.DataFrame) -> list[Problem]
     return problems
 
 
+def census_sums(census: pd.DataFrame) -> list[Problem]:
+    """Census rows add up: the provinces of a census give its national household total, a part is
+    at most its province, and male + female + sex_unallocated = population where all are given."""
+    problems, file = [], census.attrs["file"]
+    keep = _used_positions(census)
+    used = census.iloc[keep]
+    for i in keep:
+        row = census.iloc[i]
+        label = f"census_year {row['census_year']}, province {row['province']}"
+        parts = [row.get("male"), row.get("female"), row.get("sex_unallocated")]
+        if pd.notna(row["population"]) and all(pd.notna(v) for v in parts):
+            s = int(sum(int(v) for v in parts))
+            if s != int(row["population"]):
+                problems.append(Problem(file, f"male + female + sex_unallocated = {_fmt(s)} but population = "
+                                              f"{_fmt(row['population'])}", line=_line(census, i), key=label,
+                                        column="population"))
+        if row["level"] == "part":
+            parent = used[(used["census_year"] == row["census_year"]) & (used["province"] == row["part_of"])
+                          & (used["level"] == "province")]
+            if parent.empty:
+                problems.append(Problem(file, f"part_of names {row['part_of']!r}, which is not a province of "
+                                              f"the {row['census_year']} census", line=_line(census, i),
+                                        key=label, column="part_of"))
+            elif pd.notna(row["population"]) and pd.notna(parent["population"].iloc[0]) \
+                    and row["population"] > parent["population"].iloc[0]:
+                problems.append(Problem(file, f"population {_fmt(row['population'])} is above its province's "
+                                              f"{_fmt(parent['population'].iloc[0])}", line=_line(census, i),
+                                        key=label, column="population"))
+    for year, group in used.groupby("census_year"):
+        provinces = group[group["level"] == "province"]
+        for basis, national in group[group["level"] == "national"].groupby("basis"):
+            inner = provinces[provinces["basis"].isin([basis, "as_published"])] if basis == "total" else \
+                provinces[provinces["basis"] == basis]
+            if inner.empty or pd.isna(national["population"].iloc[0]):
+                continue
+            total = int(national["population"].iloc[0])
+            s = int(inner["population"].sum())
+            complete = inner["population"].notna().all()
+            pos = census.index.get_loc(national.index[0])
+            if (complete and s != total) or s > total:
+                rule = "equal" if complete else "be at most"
+                problems.append(Problem(file, f"the {len(inner)} provinces of the {year} census add up to "
+                                              f"{_fmt(s)}, which should {rule} the national {basis} total "
+                                              f"{_fmt(total)}", line=_line(census, pos),
+                                        key=f"census_year {year}, province {national['province'].iloc[0]}",
+                                        column="population"))
+    return problems
+
+
 def run_all(frames: dict[str, pd.DataFrame]) -> list[Problem]:
     problems: list[Problem] = []
     yearly = frames.get("arrivals_yearly")
@@ -198,4 +247,8 @@ def run_all(frames: dict[str, pd.DataFrame]) -> list[Problem]:
         problems += sex_sums(cumulative, ["as_of"])
         if yearly is not None:
             problems += cumulative_checkpoints(yearly, cumulative)
+    census = frames.get("population_census")
+    if census is not None:
+        problems += one_used_per_key(census, ["census_year", "province", "basis"])
+        problems += census_sums(census)
     return problems
