@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from conftest import ROOT, copy_data, edit_csv
@@ -225,3 +226,82 @@ def test_census_sex_split_must_add_up(data):
     msgs = problems_of(data)
     assert any(f"population_census.csv line {line}" in m and "column population" in m
                and "sex_unallocated" in m for m in msgs), msgs
+
+
+# --------------------------------------------------------------------------------------------
+# issue 18 item 4: quarterly updates, half-year rows, cumulative checkpoints
+
+
+def test_half_year_row_is_accepted_and_agrees_with_quarters_and_year():
+    q = load("arrivals_quarterly")
+    used_q = q[q["used"].astype(bool)]
+    half = used_q[used_q["period"] == "H1"]
+    assert len(half[half["year"] == 2025]) == 1
+    h1 = half[half["year"] == 2025].iloc[0]
+    assert pd.isna(h1["quarter"])  # a half-year is never split into quarters
+    quarters = used_q[(used_q["year"] == 2025) & used_q["quarter"].isin([1, 2])]
+    for col in ["total", "male", "female"]:
+        assert int(quarters[col].sum()) == int(h1[col])
+    y = load("arrivals_yearly")
+    y2025 = y[(y["period"] == "2025") & y["used"].astype(bool)].iloc[0]
+    assert int(h1["total"]) <= int(y2025["total"])
+    # quarter rows keep working for code that filters them
+    assert (used_q[used_q["quarter"].notna()]["period"] == "Q" + used_q[used_q["quarter"].notna()]["quarter"].astype(int).astype(str)).all()
+
+
+@pytest.mark.parametrize("changes, column, expected", [
+    ({"total": "97", "female": "89"}, "total", "quarters Q1 + Q2 add up to 96"),
+    ({"male": "9", "female": "87"}, "male", "quarters Q1 + Q2 add up to 8"),
+])
+def test_half_year_contradicting_its_quarters_is_refused(data, changes, column, expected):
+    path = data / "arrivals_quarterly.csv"
+    edit_csv(path, {"year": "2025", "period": "H1"}, changes)
+    line = line_of(path, year="2025", period="H1")
+    msgs = problems_of(data)
+    assert any(f"arrivals_quarterly.csv line {line} (year 2025, period H1), column {column}" in m and expected in m
+               for m in msgs), msgs
+
+
+def test_half_year_contradicting_its_year_is_refused(data):
+    path = data / "arrivals_quarterly.csv"
+    # drop the derived Q2 so only the year can contradict the half-year
+    rows = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join(r for r in rows if not r.startswith("2025,2,Q2,")), encoding="utf-8")
+    edit_csv(path, {"year": "2025", "period": "H1"}, {"total": "300", "male": "100", "female": "200"})
+    line = line_of(path, year="2025", period="H1")
+    msgs = problems_of(data)
+    assert any(f"arrivals_quarterly.csv line {line} (year 2025, period H1), column total" in m
+               and "above the year's total 223" in m for m in msgs), msgs
+
+
+def test_half_year_row_with_a_quarter_is_refused(data):
+    path = data / "arrivals_quarterly.csv"
+    edit_csv(path, {"year": "2025", "period": "H1"}, {"quarter": "2"})
+    line = line_of(path, year="2025", period="H1")
+    msgs = problems_of(data)
+    assert any(f"arrivals_quarterly.csv line {line}" in m and "column quarter" in m and "half-year" in m
+               for m in msgs), msgs
+
+
+def test_quarter_and_half_year_checkpoints_follow_the_running_sum():
+    from nkbook.data.checks import yearly_running_sum
+
+    y, q, c = load("arrivals_yearly"), load("arrivals_quarterly"), load("arrivals_cumulative")
+    running = yearly_running_sum(y).set_index("year")["total"]
+    q = q[q["used"].astype(bool)]
+    c = c.set_index(c["as_of"].dt.strftime("%Y-%m-%d"))["total"]
+    def upto(year, periods):
+        return int(running[year - 1]) + int(q[(q["year"] == year) & q["period"].isin(periods)]["total"].sum())
+    assert c["2023-03-31"] == upto(2023, ["Q1"]) == 33916
+    assert c["2023-06-30"] == upto(2023, ["Q1", "Q2"]) == 33981
+    assert c["2025-03-31"] == upto(2025, ["Q1"]) == 34352
+    assert c["2025-06-30"] == upto(2025, ["H1"]) == 34410
+
+
+def test_quarter_checkpoint_contradicting_the_running_sum_is_refused(data):
+    path = data / "arrivals_cumulative.csv"
+    edit_csv(path, {"as_of": "2025-06-30"}, {"total": "34420"})
+    line = line_of(path, as_of="2025-06-30")
+    msgs = problems_of(data)
+    assert any(f"arrivals_cumulative.csv line {line}" in m and "column total" in m and "34,420" in m
+               and "34,410" in m for m in msgs), msgs
