@@ -305,3 +305,62 @@ def test_quarter_checkpoint_contradicting_the_running_sum_is_refused(data):
     msgs = problems_of(data)
     assert any(f"arrivals_cumulative.csv line {line}" in m and "column total" in m and "34,420" in m
                and "34,410" in m for m in msgs), msgs
+
+
+# --------------------------------------------------------------------------------------------
+# issue 17 item 5: variants, attributions, descriptor sources
+
+
+def test_descriptor_lists_every_source_its_rows_cite():
+    for name, res in resources().items():
+        frame = load(name)
+        if "source" not in frame.columns:
+            continue
+        cited = {k.strip() for cell in frame["source"] for k in str(cell).split(";")}
+        listed = {s["bib"] for s in res["sources"]}
+        assert cited <= listed, (name, sorted(cited - listed))
+
+
+def test_missing_variants_are_kept_unused():
+    y = load("arrivals_yearly")
+    release = y[y["source"] == "mou_release_2012_01_11"]
+    assert not release["used"].any()
+    assert set(release["period"]) >= {"≤1998", "1999–2001", *map(str, range(2002, 2012))}
+    r2009 = release[release["period"] == "2009"].iloc[0]
+    assert (r2009["male"], r2009["female"], r2009["total"]) == (666, 2261, 2927)
+    assert int(release[release["period"] != "≤1998"]["total"].sum() + release[release["period"] == "≤1998"]["total"].sum()) == 23100
+    assert ((y["period"] == "2012") & (y["total"] == 1508) & (y["variant"] == "provisional")).any()
+    v2015 = y[(y["period"] == "2015") & (y["total"] == 1277)].iloc[0]
+    assert v2015["female"] == 1025 and not v2015["used"]
+    final2012 = y[(y["period"] == "2012") & y["used"].astype(bool)].iloc[0]
+    assert "datasom_2023" not in final2012["source"]
+
+
+def test_arrivals_to_1989_inside_the_first_bucket():
+    early = load("arrivals_early")
+    row = early[early["period"] == "≤1989"].iloc[0]
+    assert (row["male"], row["female"]) == (564, 43)
+    assert row["total"] == row["male"] + row["female"] and row["derived"]
+    y = load("arrivals_yearly")
+    bucket = y[(y["period"] == "≤1998") & y["used"].astype(bool)].iloc[0]
+    assert early["total"].sum() <= bucket["total"]
+
+
+def test_notes_use_bibliography_keys_not_fact_sheet_ids():
+    pattern = re.compile(r"\b(S\d{1,3}|S-MOU-\d+|CHN-\d+|MOU-\d+)\b")
+    for name in resources():
+        if name == "claims":
+            continue
+        frame = load(name)
+        for col in ("note", "as_of_label"):
+            if col in frame.columns:
+                hits = [v for v in frame[col].dropna() if pattern.search(str(v))]
+                assert not hits, (name, col, hits)
+
+
+def test_cumulative_gaps_filled_where_explained():
+    c = load("arrivals_cumulative")
+    end2017 = c[(c["as_of"] == "2017-12-31") & c["used"].astype(bool)].iloc[0]
+    assert end2017["gap_total"] == 0 and end2017["gap_female"] == 1
+    first = c[(c["as_of"] == "2025-12-31") & (c["variant"] == "first_announced")].iloc[0]
+    assert (first["gap_total"], first["gap_male"], first["gap_female"]) == (-1, -1, 0)

@@ -147,7 +147,9 @@ def cumulative_checkpoints(yearly: pd.DataFrame, cumulative: pd.DataFrame,
     """
     problems, file = [], cumulative.attrs["file"]
     running = yearly_running_sum(yearly).set_index("year")
-    for i in _used_positions(cumulative):
+    gaps = [c for c in ("gap_total", "gap_male", "gap_female") if c in cumulative.columns]
+    explained = [i for i in range(len(cumulative)) if cumulative.iloc[i][gaps].notna().any()] if gaps else []
+    for i in sorted(set(_used_positions(cumulative)) | set(explained)):  # a variant with its gap stated is checked too
         row = cumulative.iloc[i]
         as_of = pd.Timestamp(row["as_of"])
         year = as_of.year
