@@ -364,3 +364,66 @@ def test_cumulative_gaps_filled_where_explained():
     assert end2017["gap_total"] == 0 and end2017["gap_female"] == 1
     first = c[(c["as_of"] == "2025-12-31") & (c["variant"] == "first_announced")].iloc[0]
     assert (first["gap_total"], first["gap_male"], first["gap_female"]) == (-1, -1, 0)
+
+
+# --------------------------------------------------------------------------------------------
+# issue 14 item 8: the standard agrees, and the loader enforces every declared constraint
+
+
+def test_frictionless_validates_the_descriptor():
+    frictionless = pytest.importorskip("frictionless")
+    report = frictionless.validate(str(DATA_DIR / "datapackage.json"))
+    assert report.valid, report.flatten(["title", "rowNumber", "fieldName", "note"])[:10]
+    for res in resources().values():
+        assert res["dialect"]["delimiter"] == ","
+
+
+def test_claim_id_breaking_its_pattern_is_refused(data):
+    path = data / "claims.csv"
+    first = next(csv.DictReader(open(path, encoding="utf-8")))
+    edit_csv(path, {"claim_id": first["claim_id"]}, {"claim_id": "Bad ID!"})
+    msgs = problems_of(data)
+    assert any("claims.csv line 2" in m and "column claim_id" in m and "'Bad ID!'" in m and "pattern" in m
+               for m in msgs), msgs
+
+
+@pytest.mark.parametrize("constraint, value, expected", [
+    ({"pattern": "^[a-z]+$"}, "abc1", "does not match the pattern"),
+    ({"minLength": 5}, "abc", "shorter than 5"),
+    ({"maxLength": 2}, "abc", "longer than 2"),
+    ({"enum": ["x", "y"]}, "abc", "is not one of"),
+    ({"madeUp": 1}, "abc", "does not know"),
+])
+def test_every_declared_string_constraint_is_enforced(tmp_path, constraint, value, expected):
+    from nkbook.data import read_resource
+
+    (tmp_path / "t.csv").write_text(f"name\n{value}\n", encoding="utf-8")
+    resource = {"name": "t", "path": "t.csv", "schema": {"fields": [
+        {"name": "name", "type": "string", "constraints": constraint}]}}
+    with pytest.raises(DataError) as info:
+        read_resource(resource, tmp_path)
+    msgs = [str(p) for p in info.value.problems]
+    assert any("t.csv line 2" in m and "column name" in m and expected in m for m in msgs), msgs
+
+
+@pytest.mark.parametrize("constraint, value, expected", [
+    ({"exclusiveMinimum": 3}, "3", "must be above 3"),
+    ({"exclusiveMaximum": 3}, "3", "must be below 3"),
+    ({"maximum": 3}, "4", "above the maximum 3"),
+])
+def test_every_declared_numeric_constraint_is_enforced(tmp_path, constraint, value, expected):
+    from nkbook.data import read_resource
+
+    (tmp_path / "t.csv").write_text(f"n\n{value}\n", encoding="utf-8")
+    resource = {"name": "t", "path": "t.csv", "schema": {"fields": [
+        {"name": "n", "type": "integer", "constraints": constraint}]}}
+    with pytest.raises(DataError) as info:
+        read_resource(resource, tmp_path)
+    assert any("line 2" in str(p) and expected in str(p) for p in info.value.problems)
+
+
+def test_loader_knows_every_constraint_the_descriptor_uses():
+    from nkbook.data.load import KNOWN_CONSTRAINTS
+
+    used_constraints = {k for r in resources().values() for f in r["schema"]["fields"] for k in f.get("constraints", {})}
+    assert used_constraints <= KNOWN_CONSTRAINTS
