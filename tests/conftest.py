@@ -92,7 +92,7 @@ def _shift_cumulative(path: Path, year: int, new: dict) -> None:
         rows = list(csv.DictReader(fh))
         fields = list(rows[0].keys())
     for row in rows:
-        if int(row["as_of"][:4]) >= year:
+        if row["as_of"] >= f"{year}-12-31":  # checkpoints inside the year follow its quarters, which stay
             for k, d in delta.items():
                 if row[k]:
                     row[k] = str(int(row[k]) + d)
@@ -110,8 +110,11 @@ def _shift_last_quarter(path: Path, year: int, new: dict) -> None:
         rows = list(csv.DictReader(fh))
     quarters = [r for r in rows if r["year"] == str(year) and r.get("used", "true") == "true"]
     q4 = next(r for r in quarters if r["quarter"] == "4")
-    q4["total"] = str(int(new["total"]) - sum(int(r["total"]) for r in quarters if r is not q4))
-    edit_csv(path, {"year": str(year), "quarter": "4", "used": "true"}, {"total": q4["total"]})
+    changes = {}
+    for col in ("total", "male", "female"):
+        if q4.get(col) and all(r.get(col) for r in quarters):  # a split by sex moves with the total
+            changes[col] = str(int(new[col]) - sum(int(r[col]) for r in quarters if r is not q4))
+    edit_csv(path, {"year": str(year), "quarter": "4", "used": "true"}, changes)
 
 
 def results(book: dict, chapter: str) -> dict:

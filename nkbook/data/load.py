@@ -140,10 +140,27 @@ def _is_year_field(name: str) -> bool:
     return name == "year" or name.endswith("_year")
 
 
+#: every field constraint of the Table Schema standard; the loader enforces each one it is given
+#: (``unique`` is checked over the whole column in :func:`read_resource`). A constraint outside
+#: this list is refused, so the descriptor can never declare a rule the loader ignores.
+KNOWN_CONSTRAINTS = {"required", "unique", "minLength", "maxLength", "minimum", "maximum",
+                     "exclusiveMinimum", "exclusiveMaximum", "pattern", "enum"}
+
+
+def _compiled(pattern: str) -> re.Pattern:
+    return _PATTERNS.setdefault(pattern, re.compile(pattern))
+
+
+_PATTERNS: dict[str, re.Pattern] = {}
+
+
 def check_constraints(value, field: dict) -> str | None:
     """Return the broken rule, or None."""
     c = field.get("constraints", {})
     name = field["name"]
+    unknown = sorted(set(c) - KNOWN_CONSTRAINTS)
+    if unknown:
+        return f"the schema declares constraint(s) {', '.join(unknown)}, which the loader does not know"
     if value is None:
         return "a value is required" if c.get("required") else None
     now = today()
@@ -153,12 +170,32 @@ def check_constraints(value, field: dict) -> str | None:
         return f"date {value.isoformat()} is in the future (today is {now.isoformat()})"
     if "enum" in c and value not in c["enum"]:
         return f"{value!r} is not one of {', '.join(map(str, c['enum']))}"
-    if "minimum" in c and isinstance(value, (int, float)) and value < c["minimum"]:
-        if c["minimum"] == 0:
-            return f"{value} is negative (counts cannot be below 0)"
-        return f"{value} is below the minimum {c['minimum']}"
-    if "maximum" in c and isinstance(value, (int, float)) and value > c["maximum"]:
-        return f"{value} is above the maximum {c['maximum']}"
+    if "pattern" in c and isinstance(value, str) and not _compiled(c["pattern"]).fullmatch(value):
+        return f"{value!r} does not match the pattern {c['pattern']} the schema requires"
+    if isinstance(value, str):
+        if "minLength" in c and len(value) < c["minLength"]:
+            return f"{value!r} is shorter than {c['minLength']} characters"
+        if "maxLength" in c and len(value) > c["maxLength"]:
+            return f"{value!r} is longer than {c['maxLength']} characters"
+    number = isinstance(value, (int, float, _dt.date)) and not isinstance(value, bool)
+    if number:
+        bound = value
+        if isinstance(value, _dt.date):
+            def conv(x):
+                return _dt.date.fromisoformat(x) if isinstance(x, str) else x
+        else:
+            def conv(x):
+                return x
+        if "minimum" in c and bound < conv(c["minimum"]):
+            if c["minimum"] == 0:
+                return f"{value} is negative (counts cannot be below 0)"
+            return f"{value} is below the minimum {c['minimum']}"
+        if "maximum" in c and bound > conv(c["maximum"]):
+            return f"{value} is above the maximum {c['maximum']}"
+        if "exclusiveMinimum" in c and bound <= conv(c["exclusiveMinimum"]):
+            return f"{value} must be above {c['exclusiveMinimum']}"
+        if "exclusiveMaximum" in c and bound >= conv(c["exclusiveMaximum"]):
+            return f"{value} must be below {c['exclusiveMaximum']}"
     return None
 
 
@@ -197,7 +234,9 @@ def read_resource(resource: dict, data_dir: Path) -> pd.DataFrame:
         pk = [pk]
     label_cols = pk or names[:1]
 
-    rows = list(csv.reader(io.StringIO(text)))
+    dialect = resource.get("dialect", {})
+    rows = list(csv.reader(io.StringIO(text), delimiter=dialect.get("delimiter", ","),
+                           quotechar=dialect.get("quoteChar", '"'), doublequote=dialect.get("doubleQuote", True)))
     header = [h.strip() for h in rows[0]]
     problems: list[Problem] = []
     missing = [n for n in names if n not in header]
