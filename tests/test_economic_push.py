@@ -12,10 +12,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import DATA_DIR, MODIFIED_2023, MODIFIED_END_YEAR, copy_data, edit_csv, page_text, results, run_chapter
+from conftest import DATA_DIR, MODIFIED_2023, MODIFIED_END_YEAR, copy_data, edit_csv, page_text
+from nkbook.build import notebooks
+from nkbook.build.published import SNAPSHOT, diff
+from nkbook.core.paths import PROJECT_ROOT
 from nkbook.chapters import economic_push as ec
 
 CHAPTER = "economic_push"
+NOTEBOOK = PROJECT_ROOT / "notebooks" / f"{CHAPTER}.md"
+
+
+@pytest.fixture(scope="module")
+def res():
+    return ec.compute(DATA_DIR)
 
 
 # --------------------------------------------------------------------------------------------
@@ -260,8 +269,33 @@ def test_famine_estimates_ranges_and_methods():
 # the chapter on the real data
 
 
-def test_arduous_march_is_computed_from_the_data(main_book):
-    res = results(main_book, CHAPTER)
+def test_compute_matches_the_published_snapshot(res):
+    published = json.loads(SNAPSHOT.read_text(encoding="utf-8"))["results"]
+    mine = {k.split(".", 1)[1]: v for k, v in published.items() if k.startswith(CHAPTER + ".")}
+    changed = [line for line in diff(mine, dict(res)) if "(new)" not in line]
+    assert not changed
+
+
+def test_notebook_is_thin():
+    cells = notebooks.code_cells(NOTEBOOK)
+    assert cells
+    for line, _tags, source in cells:
+        assert not re.search(r"^\s*(def|class) ", source, re.M), f"line {line}: def/class in the notebook"
+        assert len(source.strip().splitlines()) <= 15, f"line {line}: code cell over 15 lines"
+        assert "alt." not in source, f"line {line}: inline Altair spec"
+
+
+def test_every_chart_and_table_builds(res):
+    for build in (ec.gdp_chart, ec.famine_chart, ec.growth_arrivals_chart, ec.paradox_chart, ec.pou_chart,
+                  ec.grain_chart, ec.trade_chart, ec.motive_chart):
+        fig = build(res)
+        json.loads(json.dumps(fig.spec()), parse_constant=lambda c: pytest.fail(f"{c} in {fig.name}"))
+        assert fig.description and fig.source
+    for build in (ec.closure_table, ec.food_table):
+        assert len(build(res).frame)
+
+
+def test_arduous_march_is_computed_from_the_data(res):
     growth = _growth()
     assert res["contraction_run_years"] == _longest_negative_run(growth)
     assert res["contraction_run_start"] == min(growth)
@@ -276,8 +310,7 @@ def test_arduous_march_is_computed_from_the_data(main_book):
     assert (res["famine_low_min"], res["famine_high_max"], res["famine_n_estimates"]) == (min(lows), max(highs), len(deaths))
 
 
-def test_both_fits_are_glued_and_match_an_independent_fit(main_book):
-    res = results(main_book, CHAPTER)
+def test_both_fits_are_glued_and_match_an_independent_fit(res):
     growth, arrivals = _growth(), _arrivals()
     first, last, lag = 1998, max(arrivals), res["lag_years"]
     pct, n = _slope_pct(growth, arrivals, lag, first, last)
@@ -290,8 +323,7 @@ def test_both_fits_are_glued_and_match_an_independent_fit(main_book):
         assert res[f"gdp_rr{suffix}_low"] < res[f"gdp_rr{suffix}"] < res[f"gdp_rr{suffix}_high"]
 
 
-def test_closure_paradox_numbers(main_book):
-    res = results(main_book, CHAPTER)
+def test_closure_paradox_numbers(res):
     growth, arrivals = _growth(), _arrivals()
     assert res["contraction_2020"] == pytest.approx(-growth[2020])
     assert (res["arrivals_2019"], res["arrivals_2020"], res["arrivals_2021"]) == (arrivals[2019], arrivals[2020], arrivals[2021])
@@ -301,8 +333,7 @@ def test_closure_paradox_numbers(main_book):
     assert res["twin_growth_pct"] == pytest.approx(growth[res["twin_growth_year"]])
 
 
-def test_food_trade_and_motives(main_book):
-    res = results(main_book, CHAPTER)
+def test_food_trade_and_motives(res):
     food = {r["estimate_id"]: r for r in _rows("food_insecure")}
     assert res["food_2019_fao_wfp_pct"] == float(food["fao_wfp_rfsa_2019"]["share_pct"])
     assert res["food_2019_pou_pct"] == float(food["un_rc_2019_undernourished"]["share_pct"])
@@ -319,9 +350,8 @@ def test_food_trade_and_motives(main_book):
     assert res["motive_2023_base_n"] == _arrivals()[2023]
 
 
-def test_page_shows_the_numbers_and_every_chart_parses(main_book):
+def test_page_shows_the_numbers_and_every_chart_parses(main_book, res):
     page = main_book["html"] / "notebooks" / f"{CHAPTER}.html"
-    res = results(main_book, CHAPTER)
     text = page_text(page)
     assert "What the evidence says" in text
     assert f"{res['arrivals_2019']:,}" in text and f"{res['contraction_run_years']} consecutive years" in text
@@ -336,22 +366,24 @@ def test_page_shows_the_numbers_and_every_chart_parses(main_book):
 # other data, other parameters
 
 
-def test_modified_book_follows_the_data(main_book, modified_book):
-    before, after = results(main_book, CHAPTER), results(modified_book, CHAPTER)
+def test_modified_data_follows_the_data(res, tmp_path):
+    data = copy_data(tmp_path / "data")
+    edit_csv(data / "arrivals_yearly.csv", {"period": "2023", "granularity": "year"}, MODIFIED_2023)
+    before, after = res, ec.compute(data, end_year=MODIFIED_END_YEAR)
     assert after["end_year"] == MODIFIED_END_YEAR
     assert after["arrivals_2023"] == int(MODIFIED_2023["total"]) != before["arrivals_2023"]
     assert after["motive_2023_base_n"] == int(MODIFIED_2023["total"])
     # the fit window ends at end_year: 2025 leaves the fit and 2023 changes, so the slope moves
-    arrivals = _arrivals(modified_book["data"])
+    arrivals = _arrivals(data)
     pct, n = _slope_pct(_growth(), arrivals, after["lag_years"], 1998, MODIFIED_END_YEAR)
     assert after["gdp_fit_n"] == n == before["gdp_fit_n"] - 1
     assert after["gdp_slope_pct"] == pytest.approx(pct, abs=0.06)
     assert after["gdp_slope_pct"] != before["gdp_slope_pct"]
 
 
-def test_lag_years_changes_the_fitted_relationship(main_book, tmp_path):
-    before = results(main_book, CHAPTER)
-    after = run_chapter(CHAPTER, tmp_path, lag_years=before["lag_years"] + 1)
+def test_lag_years_changes_the_fitted_relationship(res):
+    before = res
+    after = ec.compute(DATA_DIR, lag_years=before["lag_years"] + 1)
     lag = before["lag_years"] + 1
     assert after["lag_years"] == lag
     growth, arrivals = _growth(), _arrivals()
@@ -367,7 +399,7 @@ def test_contraction_run_is_counted_not_typed(tmp_path):
     # break the 1990s run in the middle and deepen 2020
     edit_csv(data / "gdp_growth.csv", {"year": "1995", "variant": "first_published"}, {"growth_pct": "0.5"})
     edit_csv(data / "gdp_growth.csv", {"year": "2020", "variant": "first_published"}, {"growth_pct": "-6.0"})
-    res = run_chapter(CHAPTER, tmp_path / "out", data_dir=data)
+    res = ec.compute(data)
     growth = _growth(data)
     assert res["contraction_run_years"] == _longest_negative_run(growth) == 5
     assert res["contraction_2020"] == pytest.approx(6.0)
