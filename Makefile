@@ -20,8 +20,9 @@ book: env            ## build the book (and its PDF when chromium is there) into
 test: env browser-deps   ## run every test (builds the book once and shares it between tests)
 	$(RUN) pytest
 
-browser-deps:        ## Debian's chromium for the browser tests (no browser download) and axe-core from npm
+browser-deps:        ## Debian's chromium and Noto fonts (Korean glyphs in the PDF), no browser download; axe-core from npm
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+	@test -d /usr/share/fonts/opentype/noto || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk fonts-noto-core >/dev/null)
 	@test -f node_modules/axe-core/axe.min.js || npm ci --no-audit --no-fund --silent
 
 lab: env             ## open the notebooks in JupyterLab with the project's kernel

@@ -2,6 +2,41 @@
 // (vega-bundle.js, loaded before this file). No network is needed.
 (function () {
   "use strict";
+  // Side-by-side panels do not fit a phone: stack them and give each panel the column's width.
+  // A title longer than the column breaks into lines (Vega-Lite does not wrap titles by itself).
+  function wrap(text, chars) {
+    if (typeof text !== "string" || text.length <= chars) { return text; }
+    var lines = [], line = "";
+    text.split(" ").forEach(function (word) {
+      if (line && (line + " " + word).length > chars) { lines.push(line); line = word; }
+      else { line = line ? line + " " + word : word; }
+    });
+    if (line) { lines.push(line); }
+    return lines;
+  }
+  function wrapTitles(spec, width) {
+    var t = spec.title;
+    if (!t) { return; }
+    if (typeof t === "string") { spec.title = { text: wrap(t, Math.floor(width / 8.5)) }; return; }
+    spec.title = Object.assign({}, t, {
+      text: wrap(t.text, Math.floor(width / 8.5)),
+      subtitle: wrap(t.subtitle, Math.floor(width / 7))
+    });
+  }
+  function fitToColumn(spec, width) {
+    spec = Object.assign({}, spec);
+    wrapTitles(spec, width);
+    var panels = spec.hconcat || spec.concat;
+    if (!panels || width >= 640) { return spec; }
+    var out = Object.assign({}, spec);
+    delete out.hconcat; delete out.concat; delete out.columns;
+    out.vconcat = panels.map(function (panel) {
+      var p = Object.assign({}, panel);
+      if (typeof p.width === "number" || p.width === undefined) { p.width = Math.max(200, width - 90); }
+      return p;
+    });
+    return out;
+  }
   function drawAll() {
     var blocks = document.querySelectorAll("script.nk-spec");
     blocks.forEach(function (block) {
@@ -14,6 +49,7 @@
       if (!target || outer.getAttribute("data-drawn")) { return; }
       var spec;
       try { spec = JSON.parse(block.textContent); } catch (e) { console.error("chart spec unreadable", e); return; }
+      spec = fitToColumn(spec, outer.clientWidth || 640);
       if (typeof window.vegaEmbed !== "function") {
         target.textContent = "The chart library did not load; the data are in the table below.";
         return;

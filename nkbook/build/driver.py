@@ -178,9 +178,10 @@ _sha = cache_mod.sha
 # executing one chapter (in a worker process)
 
 
-def _clean_executed(nb: dict, data_dir: Path, params: dict) -> dict:
-    """Strip what differs between runs (timestamps, durations, absolute paths) and hide the
-    parameter cells: the page shows the parameters in a sentence instead."""
+def _clean_executed(nb: dict, data_dir: Path, params: dict, name: str = "chapter") -> dict:
+    """Strip what differs between runs (timestamps, durations, absolute paths). The executed
+    notebook is kept as run; how the reader's page shows it is decided at staging
+    (:func:`reader_edition`), so a change there re-executes no chapter."""
     nb = copy.deepcopy(nb)
     pm = nb.get("metadata", {}).get("papermill", {})
     shown = {k: (display_path(Path(v)) if k == "data_dir" else v) for k, v in (pm.get("parameters") or {}).items()}
@@ -190,25 +191,46 @@ def _clean_executed(nb: dict, data_dir: Path, params: dict) -> dict:
         meta.pop("papermill", None)
         meta.pop("execution", None)
         tags = list(meta.get("tags", []))
-        if "parameters" in tags or "injected-parameters" in tags:
-            if "remove-cell" not in tags:
-                tags.append("remove-cell")
-            meta["tags"] = tags
-            if "injected-parameters" in tags:
-                cell["source"] = cell["source"].replace(str(data_dir), display_path(data_dir))
-                cell["id"] = "injected-parameters"  # papermill gives it a random id
+        if "injected-parameters" in tags:
+            cell["source"] = cell["source"].replace(str(data_dir), display_path(data_dir))
+            cell["id"] = "injected-parameters"  # papermill gives it a random id
         if cell.get("cell_type") == "code":
-            if "remove-cell" not in tags and "hide-input" not in tags and "show-input" not in tags:
-                meta["tags"] = tags + ["hide-input"]  # the page reads as prose; code one click away
             for out in cell.get("outputs", []):
                 out.get("metadata", {}).pop("execution", None)
                 _scrub_addresses(out)
-    run_with = ", ".join(f"`{k}` = `{v}`" for k, v in shown.items())
-    nb["cells"].insert(_first_code_index(nb), {
-        "cell_type": "markdown", "id": "nkbook-run-with", "metadata": {},
-        "source": f"```{{admonition}} Parameters of this run\n:class: note\n{run_with}\n```",
-    })
     return nb
+
+
+def reader_edition(nb: dict, name: str) -> dict:
+    """The page a reader sees: no parameter cells, no code input (outputs stay), and a last
+    paragraph linking the chapter's notebook source, its executed notebook and the build appendix."""
+    nb = copy.deepcopy(nb)
+    shown = nb.get("metadata", {}).get("papermill", {}).get("parameters", {})
+    for cell in nb["cells"]:
+        meta = cell.setdefault("metadata", {})
+        tags = list(meta.get("tags", []))
+        if "parameters" in tags or "injected-parameters" in tags:
+            tags = tags if "remove-cell" in tags else tags + ["remove-cell"]
+        elif cell.get("cell_type") == "code" and not {"remove-cell", "remove-input", "show-input"} & set(tags):
+            tags.append("remove-input")
+        if tags:
+            meta["tags"] = tags
+    nb["cells"].append(_provenance_cell(name, shown))
+    return nb
+
+
+def _provenance_cell(name: str, shown: dict) -> dict:
+    """The chapter's last lines: where its code is, and the parameters this run used."""
+    params = ", ".join(f"<code>{k}</code> = <code>{'latest year in the data' if v is None else v}</code>"
+                       for k, v in shown.items() if k != "data_dir")
+    text = (
+        '<p class="nk-provenance">The code behind this chapter: '
+        f'<a href="{name}.md">its notebook source</a> (MyST Markdown) and '
+        f'<a href="{name}.ipynb">the executed notebook</a>. '
+        + (f"This build ran it with {params}; " if params else "")
+        + 'every run\'s inputs are listed in <a href="../book/appendix_build.html">About this build</a>.</p>'
+    )
+    return {"cell_type": "markdown", "id": "nkbook-provenance", "metadata": {}, "source": text}
 
 
 _ADDRESS = re.compile(r" at 0x[0-9a-f]{6,16}>")
@@ -219,13 +241,6 @@ def _scrub_addresses(output: dict) -> None:
     for mime, value in (output.get("data") or {}).items():
         if mime.endswith("text/plain") and isinstance(value, str) and " at 0x" in value:
             output["data"][mime] = _ADDRESS.sub(">", value)
-
-
-def _first_code_index(nb: dict) -> int:
-    for i, cell in enumerate(nb["cells"]):
-        if cell.get("cell_type") == "code":
-            return i
-    return len(nb["cells"])
 
 
 def execute_chapter(job: dict) -> dict:
@@ -264,7 +279,7 @@ def execute_chapter(job: dict) -> dict:
     nb = nbformat.read(str(out), as_version=4)
     nb.cells = [c for c in nb.cells if RECORD_TAG not in c.get("metadata", {}).get("tags", [])]
     nbdict = _clean_executed(json.loads(json.dumps(nb)), Path(job["parameters"].get("data_dir", ".")),
-                             job["parameters"])
+                             job["parameters"], job["name"])
     data_dir = Path(job["parameters"].get("data_dir", nkdata.DATA_DIR)).resolve()
     reads = cache_mod.parse_reads(reads_file.read_text().splitlines() if reads_file.exists() else [], data_dir)
     reads_file.unlink(missing_ok=True)
@@ -305,7 +320,12 @@ def stage_book(stage: Path, executed: dict[str, Path], chapters: list[Chapter], 
         if p.is_file() and ".ipynb_checkpoints" not in p.parts:
             rel = p.relative_to(PROJECT_ROOT / "book")
             target = stage / ("_static" / rel.relative_to("_static") if rel.parts[0] == "_static" else Path("book") / rel)
-            _write_if_changed(target, p.read_bytes())
+            raw = p.read_bytes()
+            if p.name == "references.bib":  # author-year labels told apart, no internal notes
+                from nkbook.build.bibliography import staged_bib
+
+                raw = staged_bib(raw.decode("utf-8")).encode("utf-8")
+            _write_if_changed(target, raw)
             expected.add(target)
     bundle = stage / "_static" / "vega-bundle.js"
     marker = stage / "_static" / ".vega-bundle-version"
@@ -318,7 +338,8 @@ def stage_book(stage: Path, executed: dict[str, Path], chapters: list[Chapter], 
     expected |= {bundle, marker}
     for c in chapters:
         target = stage / "notebooks" / f"{c.name}.ipynb"
-        _write_if_changed(target, executed[c.name].read_bytes())
+        page = reader_edition(json.loads(executed[c.name].read_text(encoding="utf-8")), c.name)
+        _write_if_changed(target, (json.dumps(page, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8"))
         expected.add(target)
     for rel, text in extra_pages.items():
         _write_if_changed(stage / rel, text.encode("utf-8"))
@@ -560,3 +581,9 @@ def _publish_extras(site: Path, data_path: Path, results_dir: Path) -> None:
             shutil.copyfile(src, data_out / res["path"])
     shutil.copyfile(nkdata.DESCRIPTOR, data_out / "datapackage.json")
     shutil.copytree(results_dir, site / "results", dirs_exist_ok=True)
+    for nb in sorted((site.parent / "cache").glob("*.ipynb")):
+        (site / "notebooks").mkdir(exist_ok=True)
+        shutil.copyfile(nb, site / "notebooks" / nb.name)
+        src = NOTEBOOKS_DIR / f"{nb.stem}.md"
+        if src.exists():
+            shutil.copyfile(src, site / "notebooks" / src.name)

@@ -75,6 +75,32 @@ TOC_SCRIPT = """() => {
 }"""
 
 
+# Page numbers at the foot of every page (Chromium fills the pageNumber/totalPages spans).
+FOOTER = ('<div style="width:100%;font-size:9px;color:#555;text-align:center;'
+          "font-family:'Noto Sans CJK KR','Noto Sans',DejaVu Sans,sans-serif\">"
+          '<span class="pageNumber"></span> / <span class="totalPages"></span></div>')
+
+# What paper cannot do is not printed: data toggles, download links, hover instructions; tables and
+# long cells wrap; a CJK font is named so that Korean titles print as Korean text.
+PRINT_SCRIPT = r"""() => {
+  const style = document.createElement('style');
+  style.textContent = `@media print {
+    body, .bd-article { font-family: 'Noto Sans', 'Noto Sans CJK KR', 'DejaVu Sans', sans-serif; }
+    .nk-data, .nk-download, .nk-provenance, .nk-hover-hint, button { display: none !important; }
+    table { table-layout: auto; width: 100% !important; max-width: 100%; }
+    td, th, code { overflow-wrap: anywhere; word-break: break-word; white-space: normal !important; }
+    .nk-table-wrap, .nk-vega, .table-wrapper, .pst-scrollable-table-container { overflow: visible !important; }
+    figure, .nk-figure { break-inside: avoid; }
+    h1, h2, h3 { break-after: avoid; }
+  }`;
+  document.head.appendChild(style);
+  // a blank page comes from an empty section forced onto a page of its own
+  document.querySelectorAll('section.nk-pdf-chapter').forEach((s) => {
+    if (!s.textContent.trim()) { s.remove(); }
+  });
+}"""
+
+
 def build_singlehtml(stage: Path) -> Path:
     jb = Path(sys.executable).parent / "jupyter-book"
     cmd = [str(jb), "build", str(stage), "--builder", "singlehtml", "--quiet"]
@@ -126,8 +152,13 @@ def print_pdf(site: Path, output: Path, timeout_ms: int = 60000) -> int:
             page.evaluate(TOC_SCRIPT)
             page.emulate_media(media="print")
             output.parent.mkdir(parents=True, exist_ok=True)
+            # charts drawn for the print width: the page is laid out at A4's text width before printing
+            page.set_viewport_size({"width": 794, "height": 1123})
+            page.evaluate(PRINT_SCRIPT)
+            page.wait_for_timeout(300)
             page.pdf(path=str(output), format="A4", print_background=True, outline=True, tagged=True,
-                     margin={"top": "16mm", "bottom": "16mm", "left": "14mm", "right": "14mm"})
+                     display_header_footer=True, header_template="<span></span>", footer_template=FOOTER,
+                     margin={"top": "16mm", "bottom": "18mm", "left": "14mm", "right": "14mm"})
             browser.close()
     finally:
         server.shutdown()

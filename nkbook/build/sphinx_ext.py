@@ -31,6 +31,9 @@ def _fix_bibliography_roles(app, pagename, templatename, context, doctree):
 
 
 def setup(app):
+    from nkbook.build.bibliography import register
+
+    register()  # the pybtex style "nkbook": author-year labels, titles as written
     app.connect("html-page-context", _drop_thebe, priority=900)
     app.connect("html-page-context", _fix_bibliography_roles, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import urllib.parse
 
 import altair as alt
 import pandas as pd
@@ -36,7 +37,9 @@ def _theme() -> alt.theme.ThemeConfig:
             "view": {"continuousWidth": 620, "continuousHeight": 300, "stroke": None},
             "title": {"fontSize": 15, "anchor": "start", "subtitleFontSize": 12, "subtitleColor": "#444"},
             "axis": {"labelFontSize": 12, "titleFontSize": 12, "labelColor": "#222", "titleColor": "#222",
-                     "gridColor": "#e6e6e6"},
+                     "gridColor": "#e6e6e6", "labelOverlap": True, "labelLimit": 180},
+            "header": {"labelFontSize": 12, "titleFontSize": 12},
+            "text": {"fontSize": 12},
             "legend": {"labelFontSize": 12, "titleFontSize": 12, "orient": "top"},
             "mark": {"color": PALETTE[0]},
         }
@@ -61,6 +64,19 @@ def _finite(obj):
     return obj
 
 
+def responsive(spec: dict) -> dict:
+    """A single or layered chart takes the width of its container (and is laid out for it).
+
+    Its text then keeps its real size on a phone instead of being shrunk with a fixed-width SVG.
+    Concatenated charts keep their panels' widths; the page script stacks them on a narrow screen.
+    """
+    if not any(k in spec for k in ("hconcat", "vconcat", "concat", "facet", "repeat")):
+        spec = dict(spec)
+        spec["width"] = "container"
+        spec["autosize"] = {"type": "fit", "contains": "padding", "resize": True}
+    return spec
+
+
 def _json_for_script(obj) -> str:
     """JSON that is safe inside a <script> element: no '<', '>' or '&' survive literally."""
     text = json.dumps(_finite(obj), sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
@@ -69,8 +85,8 @@ def _json_for_script(obj) -> str:
 
 def data_table(frame: pd.DataFrame, max_rows: int = 200) -> str:
     """An escaped HTML table of the data behind a chart."""
-    shown = frame.head(max_rows)
-    table = shown.to_html(index=False, escape=True, border=0, na_rep="—", classes="nk-data-table")
+    shown = format_frame(frame.head(max_rows), digits=3)
+    table = shown.to_html(index=False, escape=True, border=0, na_rep="", classes="nk-data-table")
     more = f"<p>Showing {max_rows} of {len(frame)} rows.</p>" if len(frame) > max_rows else ""
     return table + more
 
@@ -89,7 +105,11 @@ class Figure:
         return f"Figure({self.name!r}: {self.description})"
 
     def spec(self) -> dict:
-        return self.chart.to_dict()
+        return responsive(self.chart.to_dict())
+
+    def csv(self) -> str:
+        """Exactly the rows and columns of ``data``, as the download under the chart offers them."""
+        return self.data.to_csv(index=False, lineterminator="\n")
 
     def html(self) -> str:
         vid = f"nk-vis-{self.name}"
@@ -99,6 +119,8 @@ class Figure:
             f'<div class="nk-vega" id="{vid}" role="img" aria-label="{desc}"><div class="nk-vega-target"></div></div>\n'
             f'<script type="application/json" class="nk-spec" data-target="{vid}">{_json_for_script(self.spec())}</script>\n'
             f'<figcaption><span class="nk-desc">{desc}</span> <span class="nk-source">Source: {html.escape(self.source)}</span></figcaption>\n'
+            f'<p class="nk-download"><a download="{self.name}.csv" '
+            f'href="data:text/csv;charset=utf-8,{urllib.parse.quote(self.csv())}">Download the data (CSV)</a></p>\n'
             f'<details class="nk-data"><summary>Show the data</summary>\n{data_table(self.data)}\n</details>\n'
             f"</figure>"
         )
@@ -143,24 +165,57 @@ def bar_size(n_bars: int, width: int = 620) -> float:
     return max(2.0, min(30.0, 0.7 * width / max(n_bars, 1)))
 
 
-class Table:
-    """A data frame shown as an escaped HTML table without the index."""
+def _is_year_column(name: str) -> bool:
+    n = str(name).lower()
+    return "year" in n or n in ("period", "as of", "since")
 
-    def __init__(self, frame: pd.DataFrame, caption: str | None = None):
-        self.frame, self.caption = frame, caption
+
+def format_frame(frame: pd.DataFrame, digits: dict[str, int] | int | None = None) -> pd.DataFrame:
+    """A frame as a reader should see it: numbers formatted by meaning, missing cells empty.
+
+    Whole numbers get thousands separators (years do not); other numbers get ``digits`` decimals
+    (default 1; a dict sets it per column); booleans read yes/no; missing values are empty.
+    """
+    out = pd.DataFrame(index=frame.index)
+    for col in frame.columns:
+        values = frame[col]
+        d = digits.get(col, 1) if isinstance(digits, dict) else (1 if digits is None else digits)
+        if pd.api.types.is_bool_dtype(values):
+            out[col] = values.map(lambda v: "" if pd.isna(v) else ("yes" if v else "no"))
+        elif pd.api.types.is_numeric_dtype(values):
+            num = pd.to_numeric(values, errors="coerce").astype("float64")
+            whole = bool(((num.dropna() % 1) == 0).all())
+            if _is_year_column(col) and whole:
+                out[col] = num.map(lambda v: "" if pd.isna(v) else f"{int(v)}")
+            elif whole and not (isinstance(digits, dict) and col in digits):
+                out[col] = num.map(lambda v: "" if pd.isna(v) else f"{int(v):,}")
+            else:
+                out[col] = num.map(lambda v, d=d: "" if pd.isna(v) else f"{v:,.{d}f}")
+        else:
+            out[col] = values.map(lambda v: "" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v))
+    return out
+
+
+class Table:
+    """A data frame shown as an escaped HTML table without the index, formatted by meaning."""
+
+    def __init__(self, frame: pd.DataFrame, caption: str | None = None, digits: dict[str, int] | int | None = None):
+        self.frame, self.caption, self.digits = frame, caption, digits
 
     def __repr__(self) -> str:
         return f"Table({len(self.frame)} rows: {', '.join(map(str, self.frame.columns))})"
 
     def _repr_html_(self) -> str:
         cap = f"<caption>{html.escape(self.caption)}</caption>" if self.caption else ""
-        table = self.frame.to_html(index=False, escape=True, border=0, na_rep="—", classes="nk-table")
+        shown = format_frame(self.frame, self.digits)
+        table = shown.to_html(index=False, escape=True, border=0, na_rep="", classes="nk-table")
+        table = f'<div class="nk-table-wrap">{table}</div>'
         return table.replace(">\n  <thead>", f">{cap}\n  <thead>", 1) if cap else table
 
 
-def table(frame: pd.DataFrame, caption: str | None = None) -> Table:
-    """Show a table in the book: escaped cells, no index, missing values as a dash."""
-    return Table(frame, caption)
+def table(frame: pd.DataFrame, caption: str | None = None, digits: dict[str, int] | int | None = None) -> Table:
+    """The one way to show a table in the book: escaped cells, no index, formatted by meaning."""
+    return Table(frame, caption, digits)
 
 
 def javascript_bundle() -> str:
