@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from nkbook.analysis.series import CLOSURE_YEARS
+from nkbook.present import words
 
 # The one grain series the chapter plots: one agency, one definition (never mixed with another).
 GRAIN_SERIES = "rda_food_crops"
@@ -481,6 +482,7 @@ def compute(data_dir=None, *, start_year: int = 1998, end_year: int | None = Non
     _grain(r, load("grain_production", data_dir), end_year)
     _trade(r, load("china_trade", data_dir), years)
     _motives(r, load("motive_surveys", data_dir))
+    _evidence_closure(r)
     return r
 
 
@@ -529,8 +531,15 @@ def _few_reached(r, data_dir, growth: pd.DataFrame) -> None:
     r.put("china_hiding_year", first_hiding["year"])
     r.put("china_hiding_low", first_hiding["low"])
     r.put("china_hiding_high", first_hiding["high"])
-    r.put("china_hiding_low_to_bucket", first_hiding["low"] / bucket_1998, 0)
     r.put("china_hiding_n_sources", int((hiding["year"] == first_hiding["year"]).sum()))
+    # compare the stock in hiding with everyone who had arrived by the end of the same year
+    cumulative = series.cumulative(data_dir).set_index("year")["total"]
+    hiding_year = int(first_hiding["year"])
+    if hiding_year in cumulative.index:
+        arrived = int(cumulative.loc[hiding_year])
+        r.put("arrivals_cumulative_hiding_year", arrived)
+        r.put("china_hiding_low_to_cumulative", first_hiding["low"] / arrived, 1)
+        r.put("china_hiding_times", words.times(first_hiding["low"] / arrived))
     rda = load("grain_production", data_dir)
     rda94 = rda[(rda["series"] == GRAIN_SERIES) & (rda["year"] == 1994)].set_index("measure")["value_mt"]
     demand94 = rda[(rda["series"] == "rda_food_demand") & (rda["year"] == 1994)]["value_mt"]
@@ -542,6 +551,23 @@ def _few_reached(r, data_dir, growth: pd.DataFrame) -> None:
     for y in (1999, 2000, 2001):
         r.put(f"arrivals_{y}", arrivals_by_year.get(y))
     r.put("growth_1999", growth_by_year.get(1999), 1)
+    r.put("arrivals_1999_2001_direction", words.direction(arrivals_by_year.get(1999), arrivals_by_year.get(2001)))
+    r.put("rise_after_contraction_sentence", rise_after_contraction(r.frames["years"], growth, r.extra["lag_years"]))
+
+
+def rise_after_contraction(years: pd.DataFrame, growth: pd.DataFrame, lag: int) -> str:
+    """Which years' arrivals rose on the year before although output had shrunk ``lag`` years earlier."""
+    a = years.set_index("year")["total"].astype(float)
+    g = growth.set_index("year")["growth_pct"]
+    rose = [y for y in a.index if y - 1 in a.index and a[y] > a[y - 1]]
+    against = [y for y in rose if (y - lag) in g.index and g[y - lag] < 0]
+    if not rose:
+        return "In these years arrivals never rose on the year before."
+    lead = f"Arrivals rose on the year before in {words.plural(len(rose), 'year')} of the window"
+    if not against:
+        return lead + f"; in every one of them output had grown {words.plural(lag, 'year')} earlier."
+    return (lead + f"; in {words.year_list(against)} they rose although output had shrunk "
+            f"{words.plural(lag, 'year')} earlier, so a growing economy was not a condition for more arrivals.")
 
 
 def _verdict(low: float, high: float) -> str:
@@ -584,7 +610,108 @@ def _output_and_arrivals(r, years: pd.DataFrame, growth: pd.DataFrame) -> None:
     r.put("gdp_fit_first_year", fit_all["first_year"])
     r.put("gdp_fit_last_year", fit_all["last_year"])
     r.put("gdp_fit_closure_n", int(pairs["closure"].sum()))
-    r.put("gdp_slope_shift_pct", fit_all["pct_per_point"] - fit_open["pct_per_point"], 1)
+    shift = fit_all["pct_per_point"] - fit_open["pct_per_point"]
+    r.put("gdp_slope_shift_pct", shift, 1)
+    n_closed = int(pairs["closure"].sum())
+    if n_closed:
+        r.put("gdp_closure_effect_sentence",
+              f"Keeping the {words.plural(n_closed, 'closure year')} makes the fitted change per point of growth "
+              f"{abs(shift):.1f} percentage points {words.compare(fit_all['pct_per_point'], fit_open['pct_per_point'])} "
+              "without them.")
+    else:
+        r.put("gdp_closure_effect_sentence",
+              "The window holds no closure year, so the two fits are the same fit.")
+    r.put("gdp_r2_words", explained_words(fit_all["r2"]))
+    _lag_grid(r, years, growth)
+
+
+# The lag grid: arrivals in year t against growth in t - lag for every lag here, with and without
+# the closure years. Leaving, hiding in China and travelling on to Seoul takes from months to years;
+# the grid's range is stated, not fitted (time abroad before arrival is the evidence to justify it).
+LAG_GRID = (0, 1, 2, 3)
+ALPHA = 0.05
+
+
+def lag_grid(years: pd.DataFrame, growth: pd.DataFrame, start_year: int, end_year: int,
+             lags=LAG_GRID) -> pd.DataFrame:
+    """log arrivals ~ growth + linear trend, per lag and sample, HAC errors (and AR(1) GLS beside them).
+
+    A trending level regressed on a trendless rate picks up the trend without the trend term. The
+    HAC p-values are Holm-adjusted across every fit of the grid. Columns: lag, sample, n, slope,
+    low, high (HAC 95%), p, p_holm, gls_slope, gls_p, resid_ac1.
+    """
+    from nkbook.analysis import stats
+
+    rows = []
+    for lag in lags:
+        pairs = lagged_pairs(years, growth, lag, start_year, end_year)
+        pairs = pairs.assign(trend=pairs["year"] - pairs["year"].min())
+        for sample, frame in (("with every year", pairs), ("without the closure years", pairs[~pairs["closure"]])):
+            if sample != "with every year" and len(frame) == len(pairs):
+                continue  # no closure year in the window: the same fit
+            if len(frame) < 8:
+                continue
+            frame = frame.reset_index(drop=True)
+            res = stats.hac_ols(frame, "log_arrivals ~ growth_pct + trend")
+            lo, hi = res.conf_int().loc["growth_pct"]
+            gls = stats.ar1_gls(frame, "log_arrivals ~ growth_pct + trend")
+            rows.append({"lag": lag, "sample": sample, "n": int(res.nobs), "slope": float(res.params["growth_pct"]),
+                         "low": float(lo), "high": float(hi), "p": float(res.pvalues["growth_pct"]),
+                         "gls_slope": float(gls.params["growth_pct"]), "gls_p": float(gls.pvalues["growth_pct"]),
+                         "resid_ac1": float(res.rho1)})
+    grid = pd.DataFrame(rows)
+    if len(grid):
+        grid["p_holm"] = stats.holm(grid["p"])
+    return grid
+
+
+def lag_grid_conclusion(grid: pd.DataFrame, alpha: float = ALPHA) -> str:
+    """How 'arrivals do not move with output' survives the grid, in words computed from it."""
+    if grid.empty:
+        return "The window is too short for the lag grid."
+    found = grid[grid["p_holm"] < alpha]
+    lags = sorted(grid["lag"].unique())
+    holds = {int(l): not (found["lag"] == l).any() for l in lags}
+    ok = [l for l, h in holds.items() if h]
+    if len(ok) == len(lags):
+        where = "at every lag"
+    elif not ok:
+        where = "at no lag"
+    else:
+        where = f"at {'lag' if len(ok) == 1 else 'lags'} {words.join([str(l) for l in ok])} only"
+    text = (f"Across the grid, the reading that arrivals do not move with output (no slope distinguishable from "
+            f"zero after Holm's adjustment at {alpha:g}) holds {where}.")
+    if len(found):
+        parts = [f"lag {int(f.lag)} {f.sample} ({f.slope:+.2f} log points per point of growth, HAC interval "
+                 f"{f.low:+.3f} to {f.high:+.3f}, Holm p = {f.p_holm:.3f}, "
+                 f"{'positive: fewer arrivals after worse years' if f.slope > 0 else 'negative: more arrivals after worse years'})"
+                 for f in found.itertuples()]
+        text += " The slope is distinguishable from zero at " + words.join(parts) + "."
+        gls_agree = int((found["gls_p"] < alpha).sum())
+        text += (f" AR(1) GLS, which the book's calibration finds better behaved than HAC in series this short, "
+                 f"agrees (p < {alpha:g}) in {gls_agree} of these {len(found)}.")
+    return text
+
+
+# Words for a share of variation explained, stated once.
+R2_WORDS = ((0.10, "almost none"), (0.30, "little"), (0.60, "some"), (1.01, "much"))
+
+
+def explained_words(r2: float) -> str:
+    """'almost none' (R² < 0.10), 'little' (< 0.30), 'some' (< 0.60), else 'much'."""
+    return next(w for cut, w in R2_WORDS if r2 < cut)
+
+
+def _lag_grid(r, years: pd.DataFrame, growth: pd.DataFrame) -> None:
+    grid = lag_grid(years, growth, r.extra["start_year"], r.extra["end_year"])
+    r.frames["lag_grid"] = grid
+    r.put("lag_grid_n_fits", len(grid))
+    r.put("lag_grid_conclusion", lag_grid_conclusion(grid))
+    for f in grid.itertuples():
+        key = f"lag{f.lag}" + ("" if f.sample == "with every year" else "_noclosure")
+        r.put(f"grid_slope_{key}", f.slope, 3)
+        r.put(f"grid_p_holm_{key}", f.p_holm, 3)
+        r.put(f"grid_resid_ac1_{key}", f.resid_ac1, 2)
 
 
 def _closure(r, growth: pd.DataFrame) -> None:
@@ -593,6 +720,16 @@ def _closure(r, growth: pd.DataFrame) -> None:
     arrivals_by_year = r.extra["arrivals_by_year"]
     growth_by_year = growth.set_index("year")["growth_pct"]
     pairs = r.frames["pairs"]
+    need = CLOSURE_YEARS[0] + 1
+    r.extra["has_closure"] = r.extra["end_year"] >= need and 2020 in growth_by_year.index
+    if not r.extra["has_closure"]:
+        note = (f"This part needs the years to {need} at least; the window ends in {r.extra['end_year']}, "
+                "before the border closure, so it is left out.")
+        r.put("closure_intro_sentence", note)
+        r.put("closure_paragraph", "")
+        r.put("closure_expectation_paragraph", "")
+        r.frames["closure_pred"] = pd.DataFrame()
+        return
     r.put("growth_2020", growth_by_year.get(2020), 1)
     r.put("contraction_2020", -growth_by_year.get(2020), 1)
     r.put("growth_2020_lowest_since", lowest_since(growth, 2020))
@@ -617,8 +754,8 @@ def _closure(r, growth: pd.DataFrame) -> None:
         r.put("twin_ratio", twin["ratio"], 1)
         r.put("twin_ratio_low", tlo, 1)
         r.put("twin_ratio_high", thi, 1)
-        r.put("twin_sentence", "A similar push, many times more people reaching the South." if tlo > 1 else
-              "Here the two years brought similar numbers, so this comparison does not separate push from exit.")
+        r.put("twin_sentence", f"After a similar fall in output, {words.times(twin['ratio'])} as many people reached the "
+              "South with the border open as with it closed (one pair of years: an illustration, not a test).")
     closed = pairs[pairs["closure"]]
     pred = predict_years(r.extra["res_open"], closed)
     r.frames["closure_pred"] = pred
@@ -627,6 +764,54 @@ def _closure(r, growth: pd.DataFrame) -> None:
     r.put("closure_observed_pct_of_predicted", 100 * pred["arrivals"].sum() / pred["predicted"].sum(), 1)
     r.put("closure_below_interval_n", int((pred["arrivals"] < pred["pred_low"]).sum()))
     r.put("closure_years_n", len(pred))
+    g20 = float(growth_by_year.get(2020))
+    r.put("closure_intro_sentence",
+          f"In 2020 output {words.direction(0, g20, 'grew', 'shrank', 'did not change')} "
+          f"({g20:+.1f}%), and North Korea sealed its border with China in January 2020.")
+    r.put("closure_paragraph", _closure_paragraph(r, g20, a19, a20, a21, twin))
+    r.put("closure_expectation_paragraph", _expectation_paragraph(r, pred))
+
+
+def _closure_paragraph(r, g20, a19, a20, a21, twin) -> str:
+    lowest = r.get("growth_2020_lowest_since")
+    worst = (f", the lowest since {lowest}" if lowest is not None else "")
+    text = (f"In 2020 growth was {g20:.1f}%{worst}. Arrivals {words.direction(a19, a20)} from {a19:,} in 2019 to "
+            f"{a20:,} in 2020 and {words.direction(a20, a21)} to {a21:,} in 2021 "
+            f"({100 * (a21 / a19 - 1):+.1f}% on 2019). ")
+    if twin:
+        text += (f"The year before the closure whose growth came closest to 2020's was {twin['twin_growth_year']} "
+                 f"({twin['twin_growth_pct']:.1f}%); with the same lag of {words.plural(r['lag_years'], 'year')} it was "
+                 f"followed by {twin['twin_arrivals']:,} arrivals in {twin['twin_year']}, against "
+                 f"{twin['shock_arrivals']:,} in {twin['shock_year']}: a ratio of {r['twin_ratio']:.1f} to one (95% "
+                 f"interval for counting noise only {r['twin_ratio_low']:.1f} to {r['twin_ratio_high']:.1f}). "
+                 + r["twin_sentence"])
+    return text
+
+
+def _expectation_paragraph(r, pred) -> str:
+    fit = r.extra["fit_open"]
+    lo, hi = float(pred["pred_low"].min()), float(pred["pred_high"].max())
+    return (f"The fit without the closure years explains {explained_words(fit['r2'])} of the variation "
+            f"(R² = {fit['r2']:.2f}), so what it 'expects' for the closure years is little more than the average of the "
+            f"open years: about {r['closure_predicted_total']:,.0f} arrivals in the {r['closure_years_n']} closure years "
+            f"together, with 95% prediction intervals from {lo:,.0f} to {hi:,.0f} a year. "
+            f"{r['closure_observed_total']:,} arrived ({r['closure_observed_pct_of_predicted']:.1f}% of that figure); "
+            f"{words.every_year_except({int(y): bool(a < l) for y, a, l in zip(pred['year'], pred['arrivals'], pred['pred_low'])}, 'in every closure year')}"
+            " the count was below the interval. The comparison says only that the closure years lie far from the "
+            "open years' level, not what growth would have produced.")
+
+
+def _evidence_closure(r) -> None:
+    if r.extra.get("has_closure") and r.extra.get("has_trade_closure"):
+        r.put("evidence_closure_sentence",
+              f"In 2020 output changed by {r['growth_2020']:+.1f}% and arrivals "
+              f"{words.direction(r['arrivals_2019'], r['arrivals_2020'])} from {r['arrivals_2019']:,} to "
+              f"{r['arrivals_2020']:,} and then {r['arrivals_2021']:,}; trade with China collapsed with them but was back "
+              f"to {r['trade_2023_pct_of_2019']:.1f}% of 2019 by 2023 while arrivals reached "
+              f"{r['arrivals_2023_pct_of_2019']:.1f}%.")
+    else:
+        r.put("evidence_closure_sentence", "The window ends before the border closure, so the closure years are not "
+              "part of this reading.")
 
 
 def _undernourishment(r, fao: pd.DataFrame) -> None:
@@ -638,7 +823,11 @@ def _undernourishment(r, fao: pd.DataFrame) -> None:
     r.put("pou_first_pct", used_pou["pou_pct"].iloc[0], 1)
     r.put("pou_last_period", used_pou["period"].iloc[-1])
     r.put("pou_last_pct", used_pou["pou_pct"].iloc[-1], 1)
-    r.put("pou_change_points", used_pou["pou_pct"].iloc[-1] - used_pou["pou_pct"].iloc[0], 1)
+    change = used_pou["pou_pct"].iloc[-1] - used_pou["pou_pct"].iloc[0]
+    r.put("pou_change_points", change, 1)
+    r.put("pou_change_abs_points", abs(change), 1)
+    r.put("pou_direction", words.direction(used_pou["pou_pct"].iloc[0], used_pou["pou_pct"].iloc[-1]))
+    r.put("pou_change_word", words.sign_word(change, "up", "down", "unchanged"))
     r.put("pou_n_editions", pou["edition"].nunique())
     same = pou[~pou["bound"]].groupby("period")["pou_pct"].agg(["min", "max", "count"])
     spread = same[same["count"] > 1]
@@ -672,12 +861,20 @@ def _grain(r, grain_raw: pd.DataFrame, end_year: int) -> None:
     grain = grain[grain["year"] <= end_year]
     gi = grain.set_index("year")["value_mt"]
     recent = grain[grain["year"] >= 2015]
+    if recent.empty:  # a window ending before 2015: the last five estimates instead
+        recent = grain.tail(5)
     r.frames.update(grain=grain, grain_recent=recent)
     r.put("grain_series_first_year", grain["year"].min())
     r.put("grain_series_last_year", grain["year"].max())
     r.put("grain_n_years", len(grain))
-    r.put("grain_2019", gi.get(2019), 2)
-    r.put("grain_2020", gi.get(2020), 2)
+    if 2019 in gi.index and 2020 in gi.index:
+        r.put("grain_2019", gi.get(2019), 2)
+        r.put("grain_2020", gi.get(2020), 2)
+        r.put("grain_closure_sentence",
+              f"The harvest was {gi[2019]:.2f} million tonnes in 2019 and {gi[2020]:.2f} in 2020, the first closure year "
+              f"({words.compare(gi[2020], gi[2019], 'larger than', 'smaller than')} the year before).")
+    else:
+        r.put("grain_closure_sentence", f"The window ends in {end_year}, before the closure harvests.")
     r.put("grain_recent_min", recent["value_mt"].min(), 2)
     r.put("grain_recent_min_year", recent.loc[recent["value_mt"].idxmin(), "year"])
     r.put("grain_recent_first_year", recent["year"].min())
@@ -685,6 +882,15 @@ def _grain(r, grain_raw: pd.DataFrame, end_year: int) -> None:
     r.put("grain_recent_max_year", recent.loc[recent["value_mt"].idxmax(), "year"])
     r.put("grain_latest", grain["value_mt"].iloc[-1], 2)
     r.put("grain_latest_year", grain["year"].iloc[-1])
+    prod94 = grain_raw[(grain_raw["series"] == GRAIN_SERIES) & (grain_raw["year"] == 1994)
+                       & (grain_raw["measure"] == "production")]["value_mt"]
+    if len(prod94):
+        lowest = float(recent["value_mt"].min())
+        r.put("grain_vs_1994_sentence",
+              f"Even the lowest of them is {words.extent(lowest, float(prod94.iloc[0]))} the 1994 harvest of "
+              f"{float(prod94.iloc[0]):.2f} million tonnes.")
+    else:
+        r.put("grain_vs_1994_sentence", "No 1994 estimate of the same series was found to compare them with.")
 
 
 def _trade(r, trade_all: pd.DataFrame, years: pd.DataFrame) -> None:
@@ -703,25 +909,50 @@ def _trade(r, trade_all: pd.DataFrame, years: pd.DataFrame) -> None:
     check_years = [y for y in (2020, 2021, 2022, 2023, 2024) if y <= end_year]
     trade_rel = relative_to(tv, 2019, check_years)
     arr_rel = relative_to(arr, 2019, check_years)
-    r.put("trade_2019", tv.get(2019), 2)
-    r.put("trade_2020", tv.get(2020), 3)
-    r.put("trade_2021", tv.get(2021), 3)
-    r.put("trade_2023", tv.get(2023), 2)
+    r.put("china_share_direction", words.direction(shares["china_share_pct"].iloc[0], shares["china_share_pct"].iloc[-1],
+                                                   "grew", "fell"))
+    has = all(pd.notna(tv.get(y)) for y in (2019, 2020, 2021, 2023)) and all(y in arr.index for y in (2019, 2021, 2023))
+    r.extra["has_trade_closure"] = has
+    if has:
+        r.put("trade_2019", tv.get(2019), 2)
+        r.put("trade_2020", tv.get(2020), 3)
+        r.put("trade_2021", tv.get(2021), 3)
+        r.put("trade_2023", tv.get(2023), 2)
     for y in check_years:
         if trade_rel[y] is not None:
             r.put(f"trade_{y}_pct_of_2019", trade_rel[y], 1)
         if arr_rel[y] is not None:
             r.put(f"arrivals_{y}_pct_of_2019", arr_rel[y], 1)
+    if has:
+        t21, a21 = r["trade_2021_pct_of_2019"], r["arrivals_2021_pct_of_2019"]
+        t23, a23 = r["trade_2023_pct_of_2019"], r["arrivals_2023_pct_of_2019"]
+        r.put("trade_closure_paragraph",
+              f"Trade {words.direction(tv[2019], tv[2021])} from US$ {tv[2019]:.2f} billion in 2019 to {tv[2021]:.3f} "
+              f"billion in 2021, {t21:.1f}% of its 2019 level; arrivals {words.direction(arr[2019], arr[2021])} to "
+              f"{a21:.1f}% of theirs. By 2023 trade was at {t23:.1f}% of 2019 and arrivals at {a23:.1f}%: trade "
+              f"recovered {words.compare(t23, a23, 'further than', 'less far than', 'as far as')} arrivals.")
+    else:
+        r.put("trade_closure_paragraph", "The window does not hold trade totals for 2019, 2020, 2021 and 2023, so the "
+              "closure comparison of trade and arrivals is left out.")
     missing = [y for y in range(start_year, end_year + 1) if pd.isna(tv.get(y))]
     r.put("trade_missing_years", ", ".join(str(y) for y in missing) if missing else "none")
     both = pd.concat([tv.rename("trade"), arr.rename("arrivals")], axis=1).dropna()
     idx = both.index.to_series()
     both = both[idx.lt(CLOSURE_YEARS[0]) | idx.gt(CLOSURE_YEARS[1])]
-    corr = stats.pearson_ci(np.log(both["trade"]), np.log(both["arrivals"]))
-    r.put("trade_arrivals_r", corr["r"], 2)
-    r.put("trade_arrivals_r_low", corr["low"], 2)
-    r.put("trade_arrivals_r_high", corr["high"], 2)
-    r.put("trade_arrivals_n", corr["n"])
+    if len(both) >= 6:
+        corr = stats.pearson_ci(np.log(both["trade"]), np.log(both["arrivals"]))
+        r.put("trade_arrivals_r", corr["r"], 2)
+        r.put("trade_arrivals_r_low", corr["low"], 2)
+        r.put("trade_arrivals_r_high", corr["high"], 2)
+        r.put("trade_arrivals_n", corr["n"])
+        r.put("trade_corr_sentence",
+              f"Outside the closure, in the {corr['n']} years with both figures, the logarithms of trade and arrivals "
+              f"correlate at r = {r['trade_arrivals_r']:.2f} (95% interval {r['trade_arrivals_r_low']:.2f} to "
+              f"{r['trade_arrivals_r_high']:.2f}, treating the years as independent); the totals mix agencies and both "
+              "series have their own trends, so this is a description, not a mechanism.")
+    else:
+        r.put("trade_corr_sentence", f"The window holds only {words.plural(len(both), 'year')} outside the closure "
+              "with both trade and arrivals, too few to correlate them.")
     r.frames.update(trade=trade, trade_missing=pd.DataFrame({"year": missing, "status": "Total not found"}))
     r.extra.update(trade_values=tv, arrivals_values=arr)
 
@@ -759,6 +990,13 @@ def _motives(r, motive_raw: pd.DataFrame) -> None:
     r.put("motive_2023_gap", d, 1)
     r.put("motive_2023_gap_low", dlo, 1)
     r.put("motive_2023_gap_high", dhi, 1)
+    first = lambda s: "food shortage" if share(s, "economic") > share(s, "political") else "dislike of the regime"
+    r.put("motive_order_sentence", "the order was the same" if first("mou_2020") == first("mou_2023_arrivals")
+          else "the order reversed")
+    r.put("motive_gap_words", "the two are indistinguishable" if dlo <= 0 <= dhi
+          else "the gap is larger than these figures' sampling noise")
+    r.put("motive_econ_direction", words.direction(share("mou_hanawon_pre2001", "economic"),
+                                                   share("mou_2023_arrivals", "economic")))
 
 
 # charts and tables (each a function of the results)
@@ -792,8 +1030,9 @@ def gdp_chart(r):
     return charts.show(chart, name="economic_push-gdp-growth",
                        description=(f"Bar chart of yearly real growth from {first} to {last}. "
                                     f"Growth was negative in every year from {run['start']} to {run['end']} "
-                                    f"({run['length']} years); in 2020 it was "
-                                    f"{g.set_index('year')['growth_pct'].get(2020)} percent."),
+                                    f"({run['length']} years)"
+                                    + (f"; in 2020 it was {g.set_index('year')['growth_pct'].get(2020)} percent."
+                                       if 2020 in set(g["year"]) else ".")),
                        source="Bank of Korea, first-published estimates as reported at release (1993: GNP).",
                        data=g[["year", "growth_pct", "measure", "release_year", "source"]])
 
@@ -890,8 +1129,17 @@ def growth_arrivals_chart(r):
                        data=pairs[["year", "arrivals", "growth_year", "growth_pct", "closure"]])
 
 
+def _not_shown(text: str):
+    from IPython.display import Markdown
+
+    return Markdown(f"*{text}*")
+
+
 def closure_table(r):
     from nkbook.present import charts
+
+    if not r.extra.get("has_closure"):
+        return _not_shown(r["closure_intro_sentence"])
 
     pred = r.frames["closure_pred"].rename(columns={
         "year": "Arrival year", "growth_year": "Growth year", "growth_pct": "Growth (%)", "arrivals": "Arrivals",
@@ -908,6 +1156,8 @@ def paradox_chart(r):
 
     from nkbook.present import charts
 
+    if not r.extra.get("has_closure"):
+        return _not_shown(r["closure_intro_sentence"])
     growth, years, end_year = r.frames["growth"], r.frames["years"], r.extra["end_year"]
     arrivals = r.extra["arrivals_by_year"]
     para = pd.concat([
@@ -927,15 +1177,32 @@ def paradox_chart(r):
         tooltip=[alt.Tooltip("year:Q", format="d", title="Year"), alt.Tooltip("value:Q", title="Arrivals", format=",")])
     chart = alt.vconcat((charts.closure_band() + top).properties(height=150, width=520),
                         (charts.closure_band() + bottom).properties(height=150, width=520)).properties(
-        title=alt.TitleParams("The closure paradox: the push grew while arrivals collapsed",
+        title=alt.TitleParams(f"Growth and arrivals around the border closure, 2015–{end_year}",
                               subtitle="Top: real growth; bottom: arrivals in South Korea; shaded: the border closure"))
     a19, a20, a21 = (int(arrivals.get(y)) for y in (2019, 2020, 2021))
     return charts.show(chart, name="economic_push-closure-paradox",
                        description=(f"Two stacked bar charts from 2015. Growth was "
                                     f"{growth.set_index('year')['growth_pct'].get(2020)} percent in 2020 while "
-                                    f"arrivals fell from {a19:,} in 2019 to {a20:,} in 2020 and {a21:,} in 2021."),
+                                    f"arrivals {words.direction(a19, a20)} from {a19:,} in 2019 to {a20:,} in 2020 and "
+                                    f"{words.direction(a20, a21)} to {a21:,} in 2021."),
                        source="Bank of Korea (growth, first published); Ministry of Unification (arrivals).",
                        data=para)
+
+
+def lag_grid_table(r):
+    from nkbook.present import charts
+
+    g = r.frames["lag_grid"]
+    if g.empty:
+        return _not_shown(r["lag_grid_conclusion"])
+    return charts.table(pd.DataFrame({
+        "Lag (years)": g["lag"], "Years": g["sample"], "n": g["n"],
+        "Slope (log points per point of growth)": g["slope"].round(3),
+        "HAC 95% interval": [f"{lo:+.3f} to {hi:+.3f}" for lo, hi in zip(g["low"], g["high"])],
+        "HAC p": g["p"].round(3), "Holm p": g["p_holm"].round(3),
+        "AR(1) GLS slope": g["gls_slope"].round(3), "GLS p": g["gls_p"].round(3),
+        "Residual lag-1 autocorrelation": g["resid_ac1"].round(2),
+    }), caption="log arrivals ~ lagged growth + linear trend; Newey–West (HAC) errors; Holm across the grid")
 
 
 def pou_chart(r):
@@ -967,7 +1234,7 @@ def pou_chart(r):
     return charts.show(chart, name="economic_push-undernourishment",
                        description=(f"Points for {len(pou)} published undernourishment rates from "
                                     f"{pou['edition'].nunique()} editions. In the {used_pou['edition_title'].iloc[0]} "
-                                    f"the rate rises from {used_pou['pou_pct'].iloc[0]} percent in "
+                                    f"the rate {r['pou_direction']} from {used_pou['pou_pct'].iloc[0]} percent in "
                                     f"{used_pou['period'].iloc[0]} to {used_pou['pou_pct'].iloc[-1]} percent in "
                                     f"{used_pou['period'].iloc[-1]}."),
                        source="FAO (SOFI 2018, 2019, 2021, 2022; Statistical Yearbook 2021); FAO/WFP regional overview 2021.",
@@ -1015,8 +1282,8 @@ def grain_chart(r):
     return charts.show(chart, name="economic_push-grain",
                        description=(f"Line chart of {len(grain)} yearly food-crop estimates between "
                                     f"{int(grain['year'].min())} and {int(grain['year'].max())}, broken where years are "
-                                    f"missing. Since 2015 the lowest harvest was {recent['value_mt'].min()} million "
-                                    f"tonnes in {int(recent.loc[recent['value_mt'].idxmin(), 'year'])}."),
+                                    f"missing. Since {int(recent['year'].min())} the lowest harvest was {recent['value_mt'].min()} "
+                                    f"million tonnes in {int(recent.loc[recent['value_mt'].idxmin(), 'year'])}."),
                        source="ROK Rural Development Administration, annual estimates as reported.",
                        data=grain[["year", "value_mt", "value_qualifier", "year_inferred", "source"]])
 
@@ -1050,11 +1317,12 @@ def trade_chart(r):
         title=alt.TitleParams(f"Trade with China and arrivals in South Korea, {start_year}–{end_year}",
                               subtitle=("Top: China–North Korea trade, one agency per year; bottom: arrivals; "
                                         "shaded: the closure")))
+    missing = list(r.frames["trade_missing"]["year"])
+    description = (f"Two stacked bar charts sharing the year axis, {start_year} to {end_year}. "
+                   + (r["trade_closure_paragraph"] + " " if r.extra.get("has_trade_closure") else "")
+                   + (f"No trade total was found for {words.year_list(missing)}." if missing else ""))
     return charts.show(chart, name="economic_push-trade-arrivals",
-                       description=(f"Two stacked bar charts sharing the year axis. Trade fell from {tv.get(2019)} "
-                                    f"billion dollars in 2019 to {tv.get(2021)} in 2021 and was {tv.get(2023)} in 2023; "
-                                    f"arrivals fell from {int(arr.get(2019)):,} to {int(arr.get(2021)):,} and were "
-                                    f"{int(arr.get(2023)):,} in 2023. The 2017 trade total was not found."),
+                       description=description,
                        source=("China General Administration of Customs, KOTRA, KITA, Statistics Korea, ITC (trade); "
                                "Ministry of Unification (arrivals)."),
                        data=pd.concat([tv.rename("trade_usd_bn"), trade.set_index("year")["agency"],
