@@ -602,6 +602,11 @@ def _output_and_arrivals(r, years: pd.DataFrame, growth: pd.DataFrame) -> None:
         r.put(f"gdp_rr{suffix}", nb["rate_ratio"], 3)
         r.put(f"gdp_rr{suffix}_low", nb["low"], 3)
         r.put(f"gdp_rr{suffix}_high", nb["high"], 3)
+    r.put("lag_years_words", words.plural(lag_years, "year"))
+    same = [(f["slope_low"] > 0) == (nb["low"] > 1) and (f["slope_high"] < 0) == (nb["high"] < 1)
+            for f, nb in ((fit_all, nb_all), (fit_open, nb_open))]
+    r.put("gdp_nb_agreement", "gives the same picture" if all(same) else
+          "does not give the same picture in every fit (compare its intervals with 1)")
     push_found = [name for name, f in (("with every year", fit_all), ("without the closure", fit_open))
                   if f["slope_high"] < 0]
     r.put("gdp_push_sentence", "Neither fit finds the push: no interval lies wholly below zero." if not push_found else
@@ -626,8 +631,8 @@ def _output_and_arrivals(r, years: pd.DataFrame, growth: pd.DataFrame) -> None:
 
 
 # The lag grid: arrivals in year t against growth in t - lag for every lag here, with and without
-# the closure years. Leaving, hiding in China and travelling on to Seoul takes from months to years;
-# the grid's range is stated, not fitted (time abroad before arrival is the evidence to justify it).
+# the closure years. The range is stated, not fitted; evidence on time abroad before arrival is what
+# should justify it (not in this chapter's data yet).
 LAG_GRID = (0, 1, 2, 3)
 ALPHA = 0.05
 
@@ -1100,7 +1105,7 @@ def growth_arrivals_chart(r):
     pts = pairs.assign(period=pairs["closure"].map({True: closure_label, False: "Other years"}))
     period_scale = dict(domain=["Other years", closure_label])
     dots = alt.Chart(plot_frame(pts)).mark_point(filled=True, size=70, opacity=0.9).encode(
-        x=alt.X("growth_pct:Q", title=f"Real growth {lag} year(s) before arrival (%)"),
+        x=alt.X("growth_pct:Q", title=f"Real growth {words.plural(lag, 'year')} before arrival (%)"),
         y=alt.Y("arrivals:Q", title="Arrivals in South Korea (people per year, log scale)", scale=alt.Scale(type="log")),
         shape=alt.Shape("period:N", title=None, scale=alt.Scale(**period_scale, range=["square", "circle"]),
                         legend=alt.Legend(labelLimit=300)),
@@ -1116,11 +1121,11 @@ def growth_arrivals_chart(r):
         x="growth_pct:Q", y="arrivals:Q", text=alt.Text("year:Q", format="d"))
     chart = alt.layer(area, line, dots, tags).resolve_scale(color="independent").properties(
         width=520, title=alt.TitleParams(
-            f"Arrivals against growth {lag} year(s) earlier, {fit_all['first_year']}–{fit_all['last_year']}",
+            f"Arrivals against growth {words.plural(lag, 'year')} earlier, {fit_all['first_year']}–{fit_all['last_year']}",
             subtitle="Lines: least-squares fits of log arrivals with 95% confidence bands"))
     return charts.show(chart, name="economic_push-growth-arrivals",
-                       description=(f"Scatter of {fit_all['n']} years of arrivals (log scale) against growth {lag} "
-                                    f"year(s) earlier, with two fitted lines. With every year the fitted change is "
+                       description=(f"Scatter of {fit_all['n']} years of arrivals (log scale) against growth "
+                                    f"{words.plural(lag, 'year')} earlier, with two fitted lines. With every year the fitted change is "
                                     f"{fit_all['pct_per_point']:.1f} percent per point of growth (95% interval "
                                     f"{fit_all['pct_per_point_low']:.1f} to {fit_all['pct_per_point_high']:.1f}); "
                                     f"without the closure years it is {fit_open['pct_per_point']:.1f} "
