@@ -22,7 +22,7 @@ import altair as alt
 from nkbook.analysis import series, stats
 from nkbook.analysis.series import CLOSURE_YEARS
 from nkbook.data import load, resources, used
-from nkbook.present import charts
+from nkbook.present import charts, words
 from nkbook.present.results import Results
 
 MIN_SIDE_YEARS = 3  # an ITS segment needs at least this many ordinary (non-closure) years
@@ -228,7 +228,9 @@ def event_year_contrast(changes: pd.DataFrame, event_years, lag: int = 1, seed: 
     def diff(v, e):
         return float(v[e].mean() - v[~e].mean())
 
+    shift = stats.circular_shift_pvalue(values, is_event, diff)
     return {
+        "circular_p": shift["p"], "circular_min_p": shift["min_p"],
         "event_mean_pct": 100 * (math.exp(values[is_event].mean()) - 1),
         "other_mean_pct": 100 * (math.exp(values[~is_event].mean()) - 1),
         "difference": diff(values, is_event),
@@ -427,12 +429,27 @@ def _successions(r: Results, ctx: dict) -> None:
     r.put("changes_first_year", pre_closure["year"].min())
     r.put("changes_last_year_pre_closure", pre_closure["year"].max())
     r.put("median_abs_change_pre_closure_pct", pre_closure["change_pct"].abs().median(), 1)
+    r.put("change_2012_words", words.direction(by_year[2011], by_year[2012]))
+    r.put("change_2011_2012_pct", 100 * (by_year[2012] / by_year[2011] - 1), 1)
+    r.put("drop_2012_sharpest_text", f"{nth_largest(drop_rank)} fall before the border closure")
 
 
 def _its_section(r: Results, ctx: dict) -> None:
     years, start_year, end_year, break_year = ctx["years"], ctx["start_year"], ctx["end_year"], ctx["break_year"]
-    its = fit_its(years, break_year, LEVEL)
+    try:
+        its = fit_its(years, break_year, LEVEL)
+        r.put("its_window_note", "")
+    except (ValueError, RuntimeError) as err:
+        # the window cannot carry a break at break_year: the models use every published year, and say so
+        years = ctx["all_years"]
+        start_year, end_year = int(years["year"].min()), int(years["year"].max())
+        its = fit_its(years, break_year, LEVEL)
+        r.put("its_window_note", f"The chosen years ({ctx['start_year']}–{ctx['end_year']}) cannot carry a break "
+                                 f"at {break_year} ({err}); the models of this section are therefore fitted to "
+                                 f"{start_year}–{end_year}. ")
+    ctx["its_years"] = years
     r.extra["its"] = its
+    ctx["its_aic"] = its["aic"]
     fr = its["frame"]
     ordinary = fr[(fr["closure"] == 0) & (fr["reopened"] == 0)]
     r.put("its_first_year", fr["year"].min())
@@ -479,6 +496,7 @@ def _its_section(r: Results, ctx: dict) -> None:
     r.put("its_alt_trend_change_pct", pct(alt_fit["trend_change"][0]), 1)
 
     candidates = range(start_year + 1, end_year + 1)
+    ctx["its_span"] = (start_year, end_year)
     scan = break_scan(years, candidates).assign(start=f"From {start_year}")
     scan_alt = break_scan(alt_years, candidates).assign(start=f"From {alt_start}")
     r.put("scan_first", scan["break_year"].min())
@@ -500,6 +518,95 @@ def _its_section(r: Results, ctx: dict) -> None:
     both["chosen"] = np.where(both["break_year"] == break_year, "chosen break", "placebo break")
     r.frames["break_scan"] = both.round(3)
     r.extra["scan_best"] = (int(best["break_year"]), int(best_alt["break_year"]), alt_start)
+    _old_its_diagnostics(r, its)
+    _shape_section(r, ctx)
+
+
+def _pearson_nb(result, frame: pd.DataFrame) -> np.ndarray:
+    mu = np.asarray(result.predict(frame), float)
+    alpha = float(result.params["alpha"])
+    return (frame["total"].to_numpy(float) - mu) / np.sqrt(mu + alpha * mu ** 2)
+
+
+def _old_its_diagnostics(r: Results, its: dict) -> None:
+    """What is wrong with the single-pre-trend model, in numbers (issue #15)."""
+    fr = its["frame"].set_index("year")
+    r.put("its_rho1", stats.lag1_autocorrelation(_pearson_nb(its["result"], its["frame"])), 2)
+    before = its["frame"]["year"] < r["break_year"]
+    last_pre = int(its["frame"].loc[before, "year"].max())
+    r.put("its_last_pre_year", last_pre)
+    r.put("its_fit_last_pre", fr.loc[last_pre, "fit"], 0)
+    r.put("its_observed_last_pre", int(fr.loc[last_pre, "total"]))
+    r.put("its_fit_last_pre_words", words.extent(fr.loc[last_pre, "fit"], fr.loc[last_pre, "total"]))
+
+
+def _shape_section(r: Results, ctx: dict) -> None:
+    years, break_year = ctx["its_years"], ctx["break_year"]
+    start_year, end_year = ctx["its_span"]
+    shape = best_knot(years, break_year)
+    if shape is None:
+        raise ValueError(f"no shape model fits {start_year}–{end_year} with a break at {break_year}")
+    r.extra["shape"] = shape
+    fr = shape["frame"].set_index("year")
+    r.put("shape_knot", shape["knot"])
+    for key, triple in [("shape_level_change", shape["level"]), ("shape_pre_trend", shape["pre_trend"]),
+                        ("shape_post_trend", shape["post_trend"]), ("shape_trend_change", shape["trend_change"])]:
+        r.put(f"{key}_pct", pct(triple[0]), 1)
+        r.put(f"{key}_low_pct", pct(triple[1]), 1)
+        r.put(f"{key}_high_pct", pct(triple[2]), 1)
+    pre = shape["pre_trend"]
+    r.put("shape_pre_trend_verdict", "fell" if pre[2] < 1 else "rose" if pre[1] > 1 else
+          "neither rose nor fell clearly")
+    post = shape["post_trend"]
+    r.put("shape_post_trend_verdict", "still fell" if post[2] < 1 else "rose" if post[1] > 1 else
+          "neither rose nor fell clearly")
+    r.put("shape_level_verdict", "a drop whose interval excludes no change" if shape["level"][2] < 1 else
+          "a rise whose interval excludes no change" if shape["level"][1] > 1 else "no clear step")
+    last_pre = r["its_last_pre_year"]
+    r.put("shape_fit_last_pre", fr.loc[last_pre, "fit"], 0)
+    r.put("shape_counterfactual_at_break", fr.loc[break_year, "counterfactual"], 0)
+    r.put("shape_rho1", shape["rho1"], 2)
+    r.put("shape_hac_lags", shape["hac_lags"])
+    r.put("shape_alpha", shape["alpha"], 3)
+    r.put("rho1_words", words.compare(abs(shape["rho1"]), abs(r["its_rho1"]), more="more", less="less",
+                                      same="as much"))
+
+    prof = break_profile(years, range(max(start_year + 5, 2004), end_year - 1))
+    r.frames["break_profile"] = prof
+    best = prof.loc[prof["aic"].idxmin()]
+    r.put("profile_first", prof["break_year"].min())
+    r.put("profile_last", prof["break_year"].max())
+    r.put("profile_best_year", int(best["break_year"]))
+    in_set = prof.loc[prof["in_set"], "break_year"].tolist()
+    r.put("profile_set_text", words.year_list(in_set, "or"))
+    r.put("profile_set_n", len(in_set))
+    others = prof[prof["break_year"] != int(best["break_year"])].sort_values("delta_aic")
+    r.put("profile_runner_up_year", int(others["break_year"].iloc[0]))
+    r.put("profile_runner_up_gap", others["delta_aic"].iloc[0], 1)
+    r.put("profile_cutoff", PROFILE_CUTOFF, 2)
+    chosen = prof[prof["break_year"] == break_year]
+    # -1 marks a chosen break year outside the profiled years
+    r.put("profile_chosen_gap", float(chosen["delta_aic"].iloc[0]) if len(chosen) else -1.0, 1)
+    r.put("profile_chosen_in_set", bool(len(chosen) and chosen["in_set"].iloc[0]))
+    r.put("shape_aic_better_by", ctx["its_aic"] - shape["aic"], 1)
+
+    grid = shape_grid(ctx["all_years"], end_year)
+    r.frames["grid"] = grid
+    n = len(grid)
+    r.put("grid_n", n)
+    r.put("grid_breaks_text", f"{GRID_BREAKS[0]}–{GRID_BREAKS[-1]}")
+    r.put("grid_starts_text", words.year_list(GRID_STARTS))
+    n_ex = int(grid["excludes_1"].sum()) if n else 0
+    n_holm = int(grid["holm_below_05"].sum()) if n else 0
+    r.put("grid_n_excludes", n_ex)
+    r.put("grid_n_holm", n_holm)
+    r.put("grid_verdict", survival_words(n_ex, n, "a drop at the break whose HAC interval excludes no change"))
+    r.put("grid_holm_verdict", survival_words(n_holm, n, "the same after Holm's correction across the grid"))
+    at_chosen = grid[grid["break_year"] == break_year] if n else grid
+    r.put("grid_chosen_n", len(at_chosen))
+    r.put("grid_chosen_verdict", survival_words(int(at_chosen["holm_below_05"].sum()) if len(at_chosen) else 0,
+                                                len(at_chosen), f"a break at {break_year}, after Holm"))
+    r.put("grid_rho1_max", float(grid["rho1"].abs().max()) if n else 0.0, 2)
 
 
 def its_table(r: Results) -> charts.Table:
@@ -619,6 +726,9 @@ def _successor_claim(r: Results, ctx: dict) -> None:
     top = increases.loc[increases["change"].idxmax()]
     r.put("largest_increase", int(top["change"]))
     r.put("largest_increase_year", int(top["year"]))
+    r.put("change_2010_words", words.direction(0, c.loc[2010, "change"]))
+    r.put("change_2012_claim_words", words.direction(0, c.loc[2012, "change"]))
+    r.put("increase_2011_words", words.direction(0, c.loc[2011, "change"]))
     supported = bool(rank_2011 == 1)
     r.put("essay_successor_claim_supported", supported)
     r.put("essay_successor_verdict", "supported" if supported else "not supported")
@@ -658,6 +768,14 @@ def _provocations(r: Results, ctx: dict) -> None:
     r.put("missiles_zero_years", int((m_window["missiles"] == 0).sum()))
     before_b = m_window[m_window["year"] < break_year]
     after_b = m_window[(m_window["year"] >= break_year) & (m_window["year"] < CLOSURE_YEARS[0])]
+    note = ""
+    if before_b.empty or after_b.empty:
+        # the window has no missile year on one side of the break: that side uses every covered year
+        before_b = before_b if len(before_b) else full[full["year"] < break_year]
+        after_b = after_b if len(after_b) else full[(full["year"] >= break_year) & (full["year"] < CLOSURE_YEARS[0])]
+        note = (f" (the chosen years {start_year}–{end_year} leave one side of {break_year} without missile years, "
+                "so that side uses every year the database covers)")
+    r.put("missiles_window_note", note)
     r.put("missiles_per_year_before_break", before_b["missiles"].mean(), 1)
     r.put("missiles_per_year_after_break", after_b["missiles"].mean(), 1)
     r.put("missiles_after_break_last_year", after_b["year"].max())
@@ -691,7 +809,25 @@ def _provocations(r: Results, ctx: dict) -> None:
     r.put("nuclear_contrast_p", contrast["p_value"], 2)
     r.put("nuclear_contrast_n_event", contrast["n_event"])
     r.put("nuclear_contrast_n_other", contrast["n_other"])
+    r.put("nuclear_contrast_circular_p", contrast["circular_p"], 2)
+    r.put("nuclear_contrast_circular_min_p", contrast["circular_min_p"], 2)
+    r.put("nuclear_contrast_rho1", stats.lag1_autocorrelation(ordinary_changes["log_change"]), 2)
     ctx["contrast"] = contrast
+    peak_year = int(years.loc[years["total"].idxmax(), "year"])
+    after = [y for y in contrast["event_years"]]
+    before_peak = [y for y in after if y <= peak_year]
+    r.put("nuclear_following_years", words.join([str(y) for y in after]))
+    r.put("nuclear_following_before_peak_text",
+          (f"{len(before_peak)} of the {len(after)} ({words.join([str(y) for y in before_peak])}) "
+           f"{'comes' if len(before_peak) == 1 else 'come'} before the peak or in it, so they do not all fall "
+           "in the years of decline") if before_peak
+          else f"all {len(after)} come after the peak, in the years of decline")
+    r.put("arrivals_peak_year", peak_year)
+    r.put("missiles_direction", words.direction(r["missiles_per_year_before_break"],
+                                                r["missiles_per_year_after_break"]))
+    peak_in_closure = CLOSURE_YEARS[0] <= r["missiles_peak_year"] <= CLOSURE_YEARS[1]
+    r.put("missiles_peak_closure_text", "fell inside the closure, when almost nobody could leave for reasons "
+          "that had nothing to do with missiles" if peak_in_closure else "fell outside the closure years")
     r.frames["joined"] = joined
     r.frames["missiles"] = missiles[(missiles["year"] >= start_year) & (missiles["year"] <= end_year)].copy()
     r.frames["nuclear"] = nuclear[(nuclear["year"] >= start_year) & (nuclear["year"] <= end_year)].copy()
@@ -760,6 +896,12 @@ def _elites(r: Results, ctx: dict) -> None:
     r.put("elite_2023", e23["count"])
     r.put("elite_2023_approximate", bool(e23["approximate"]))
     r.put("elite_2023_vs_post_rate_pct", 100 * (e23["count"] / post_e["per_year"] - 1), 1)
+    r.put("elite_2023_vs_post_words", words.extent(e23["count"], post_e["per_year"], close="close to the",
+                                                  above="above the", below="below the", far_above="far above the",
+                                                  far_below="far below the"))
+    r.put("elite_2023_vs_post_rate_abs_pct", abs(100 * (e23["count"] / post_e["per_year"] - 1)), 1)
+    r.put("elite_2023_vs_post_side", words.compare(e23["count"], post_e["per_year"], more="above", less="below",
+                                                   same="equal to"))
     e24 = elite.loc["2024"]
     r.put("elite_2024_text", "single digits" if pd.isna(e24["count"]) else str(int(e24["count"])))
     # 'The most since 2017' means each of 2018-2022 had fewer than 2023, and 2024 was in single digits
@@ -767,6 +909,21 @@ def _elites(r: Results, ctx: dict) -> None:
     left = elite_2012_2017_floor(int(post_e["count"]), int(e23["count"]))
     r.put("elite_2012_2017_min_total", left)
     r.put("elite_2012_2017_min_per_year", left / len(range(2012, 2018)), 1)
+    # "around 10" is approximate: read it as anything from one below to one above the published figure
+    holds = {}
+    for c in range(int(e23["count"]) - 1, int(e23["count"]) + 2):
+        floor_c = elite_2012_2017_floor(int(post_e["count"]), c) / len(range(2012, 2018))
+        holds[c] = floor_c > c
+    r.put("elite_around_low", min(holds))
+    r.put("elite_around_high", max(holds))
+    yes = [c for c, v in holds.items() if v]
+    no = [c for c, v in holds.items() if not v]
+    r.put("elite_early_more_verdict",
+          "holds whichever of these it means" if not no else
+          "holds for none of these readings" if not yes else
+          f"holds if it means {words.join([str(c) for c in yes], 'or')} but not if it means "
+          f"{words.join([str(c) for c in no], 'or')}, so it depends on a rounding the ministry did not state")
+    r.put("elite_early_more_robust", not no)
     rate_rows = []
     for pid, label in [("1997h2_2011", "Jul 1997 – Dec 2011"), ("2012_2024h1", "Jan 2012 – Jun 2024")]:
         row = elite.loc[pid]
@@ -859,6 +1016,12 @@ def _motives(r: Results, ctx: dict) -> None:
     r.put("mou2023_gap_within_noise", bool(lo <= s23f <= hi))
     r.put("mou2023_gap_verdict", "contains" if lo <= s23f <= hi else "does not contain")
     ctx["mou2023"] = (s23r, s23f, n23)
+    d, lo_d, hi_d = multinomial_difference_ci(s23r, s23f, n23, LEVEL)
+    r.put("mou2023_gap_low_if_all", lo_d, 1)
+    r.put("mou2023_gap_high_if_all", hi_d, 1)
+    r.put("mou2023_gap_diff_verdict", "includes" if lo_d <= 0 <= hi_d else "excludes")
+    r.put("mou2023_lead_words", words.compare(s23r, s23f, more="ahead of", less="behind", same="level with"))
+    r.put("mou2020_lead_words", words.compare(s20r, s20f, more="ahead of", less="behind", same="level with"))
 
     snu = motives[motives["survey_id"] == "snu_ipus_2018"]
     snu_n = int(snu["sample_size"].iloc[0])
@@ -872,11 +1035,20 @@ def _motives(r: Results, ctx: dict) -> None:
         r.put(f"{name}_low", lo, 1)
         r.put(f"{name}_high", hi, 1)
     ctx["snu"] = (snu_pol, snu_eco, snu_n)
+    d, lo_d, hi_d = multinomial_difference_ci(snu_pol, snu_eco, snu_n, LEVEL)
+    r.put("snu2018_gap_pts", d, 1)
+    r.put("snu2018_gap_low", lo_d, 1)
+    r.put("snu2018_gap_high", hi_d, 1)
+    r.put("snu2018_gap_verdict", "includes" if lo_d <= 0 <= hi_d else "excludes")
+    r.put("snu2018_lead_words", words.compare(snu_pol, snu_eco, more="ahead of", less="behind", same="level with"))
 
     piie = motives[motives["survey_id"] == "peterson_2009"].set_index("category")
     r.put("piie_n", piie["sample_size"].iloc[0])
     r.put("piie_economic_pct", piie.loc["Poor condition of the economy", "share_pct"], 1)
     r.put("piie_political_pct", piie.loc["Political oppression", "share_pct"], 1)
+    r.put("piie_lead_words", words.compare(piie.loc["Political oppression", "share_pct"],
+                                           piie.loc["Poor condition of the economy", "share_pct"],
+                                           more="ahead of", less="behind", same="level with"))
     r.put("hanawon_pre2001_economic_pct",
           _share(motives, "mou_hanawon_pre2001", "Hunger and economic difficulty")["share_pct"], 0)
     r.put("hanawon_2014_2016_economic_min_pct",
@@ -886,6 +1058,12 @@ def _motives(r: Results, ctx: dict) -> None:
     for sid, key in [("mou_choi_2012", "choi2012"), ("mou_choi_2017h1", "choi2017h1")]:
         r.put(f"{key}_hardship_pct", _share(motives, sid, "Hardship (livelihood difficulties)")["share_pct"], 1)
         r.put(f"{key}_system_pct", _share(motives, sid, "Dissatisfaction with the system")["share_pct"], 1)
+    c12 = _share(motives, "mou_choi_2012", "Dissatisfaction with the system")["share_pct"]
+    c17 = _share(motives, "mou_choi_2017h1", "Dissatisfaction with the system")["share_pct"]
+    h12 = _share(motives, "mou_choi_2012", "Hardship (livelihood difficulties)")["share_pct"]
+    h17 = _share(motives, "mou_choi_2017h1", "Hardship (livelihood difficulties)")["share_pct"]
+    r.put("choi_system_direction", words.direction(c12, c17))
+    r.put("choi_hardship_direction", words.direction(h12, h17))
     reg = count_shares(motives, "mou_registered_c2015").set_index("category")
     r.put("registered_listed_total", reg["count"].sum())
     r.put("registered_hardship", reg.loc["Hardship (livelihood difficulties)", "count"])
@@ -1019,3 +1197,200 @@ def songbun_chart(r: Results) -> charts.Figure:
                                     f"hostile {r['songbun_refugee_hostile']}%, unsure {r['songbun_refugee_unsure']}%."),
                        source="Collins (2012), HRNK; Chang (World Affairs); Noland (2012), Peterson Institute.",
                        data=sbd[["snapshot", "class", "share_pct", "note"]])
+
+
+# --------------------------------------------------------------------------------------------
+# a model that follows the series' shape (issue #15): a bend before the break, a step and a new
+# trend at the break, 2020 as a part-closure year, HAC errors, the break year estimated
+
+GRID_BREAKS = tuple(range(2009, 2015))  # break years examined (#15: 2009–2014)
+GRID_STARTS = (1998, 2002, 2005)        # start years examined
+PROFILE_CUTOFF = 3.84                   # χ²(1) 95% point: profile-likelihood set for the break year
+
+
+def shape_frame(years: pd.DataFrame, break_year: int, knot: int | None,
+                closure: tuple[int, int] = CLOSURE_YEARS) -> pd.DataFrame:
+    """:func:`its_frame` plus ``bend`` (years since ``knot``, 0 before it; a continuous change of
+    trend before the break) and the closure split into its first, partial year (``closure_first``:
+    the border shut in late January 2020, so that year mixes open and closed months) and the
+    full-closure years (``closure``)."""
+    d = its_frame(years, break_year, closure)
+    d["closure_first"] = (d["year"] == closure[0]).astype(int)
+    d["closure"] = d["year"].between(closure[0] + 1, closure[1]).astype(int)
+    if knot is not None:
+        d["bend"] = np.clip(d["year"] - int(knot), 0, None)
+    return d
+
+
+def shape_formula(frame: pd.DataFrame) -> str:
+    terms = ["t"] + (["bend"] if "bend" in frame else []) + ["post", "t_post"]
+    terms += [c for c in ("closure_first", "closure", "reopened") if frame[c].nunique() > 1]
+    return "total ~ " + " + ".join(terms)
+
+
+def fit_shape(years: pd.DataFrame, break_year: int, knot: int | None, level: float = LEVEL) -> dict:
+    """The shape-following negative-binomial model with HAC (Newey–West) covariance.
+
+    Returns ``level`` (rate ratio at the break against the pre-break path carried on, with HAC
+    interval), ``trend_change``, ``pre_trend`` (the trend just before the break: after the bend),
+    ``post_trend``, ``aic`` (of the maximum-likelihood fit), ``rho1`` (lag-1 autocorrelation of the
+    Pearson residuals), ``hac_lags``, ``frame`` (with ``fit`` and ``counterfactual``) and ``p_level``.
+    """
+    frame = shape_frame(years, break_year, knot)
+    if knot is not None and not (frame["year"].min() + 2 <= knot <= break_year - 2):
+        raise ValueError(f"knot {knot} must lie at least two years inside {frame['year'].min()}–{break_year}")
+    formula = shape_formula(frame)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = stats.nb_hac(frame, formula)
+    if not res.ml.mle_retvals.get("converged", True) or not np.all(np.isfinite(np.asarray(res.bse))):
+        raise RuntimeError(f"no converged fit (break {break_year}, knot {knot})")
+    q = stats._z(level)
+    cov = res.cov_params()
+
+    def comb(weights):
+        names = list(weights)
+        w = np.array([weights[n] for n in names], float)
+        est = float(w @ res.params[names].to_numpy())
+        se = float(math.sqrt(w @ cov.loc[names, names].to_numpy() @ w))
+        return math.exp(est), math.exp(est - q * se), math.exp(est + q * se)
+
+    pre = {"t": 1, "bend": 1} if knot is not None else {"t": 1}
+    counter_rows = frame.assign(post=0, t_post=0, closure_first=0, closure=0, reopened=0)
+    x = np.column_stack([np.ones(len(frame)) if n == "Intercept" else counter_rows[n].to_numpy(float)
+                         for n in res.params.index])
+    out = frame.copy()
+    out["fit"] = np.asarray(res.fittedvalues)
+    out["counterfactual"] = np.exp(x @ res.params.to_numpy())
+    return {"level": comb({"post": 1}), "trend_change": comb({"t_post": 1}), "pre_trend": comb(pre),
+            "post_trend": comb({**pre, "t_post": 1}), "aic": float(res.ml.aic), "rho1": float(res.rho1),
+            "hac_lags": int(res.hac_lags), "frame": out, "p_level": float(res.pvalues["post"]),
+            "knot": knot, "break_year": int(break_year), "formula": formula, "alpha": float(res.alpha)}
+
+
+def best_knot(years: pd.DataFrame, break_year: int) -> dict | None:
+    """The shape model with the knot (the pre-break bend) chosen by AIC; None if none fits."""
+    first = int(years["year"].min())
+    best = None
+    for k in range(first + 2, int(break_year) - 1):
+        try:
+            fit = fit_shape(years, break_year, k)
+        except (ValueError, RuntimeError):
+            continue
+        if best is None or fit["aic"] < best["aic"]:
+            best = fit
+    return best
+
+
+def break_profile(years: pd.DataFrame, candidates) -> pd.DataFrame:
+    """AIC of the shape model for each candidate break year, the knot re-chosen by AIC for each:
+    a profile likelihood for the break year (the knot is profiled out).
+
+    All candidates have the same number of parameters, so ΔAIC = 2 × (log-likelihood drop); the
+    break years with ΔAIC ≤ :data:`PROFILE_CUTOFF` form an approximate 95% set for the break year.
+    """
+    rows = []
+    for b in candidates:
+        fit = best_knot(years, int(b)) if years["year"].min() + 5 <= b <= years["year"].max() - 2 else None
+        if fit is None:
+            continue
+        rows.append({"break_year": int(b), "knot": fit["knot"], "aic": fit["aic"], "level_rr": fit["level"][0],
+                     "level_low": fit["level"][1], "level_high": fit["level"][2]})
+    d = pd.DataFrame(rows)
+    if len(d):
+        d["delta_aic"] = d["aic"] - d["aic"].min()
+        d["in_set"] = d["delta_aic"] <= PROFILE_CUTOFF
+    return d
+
+
+def shape_grid(all_years: pd.DataFrame, end_year: int, breaks=GRID_BREAKS, starts=GRID_STARTS) -> pd.DataFrame:
+    """The shape model over break years × start years (knot re-chosen by AIC in each), with Holm.
+
+    One row per specification that can be fitted: start, break_year, knot, level_rr/low/high,
+    p_level, p_holm (Holm across the grid), rho1, excludes_1 (HAC interval wholly below 1).
+    """
+    rows = []
+    for s in starts:
+        yrs = series.window(all_years, s, end_year)
+        for b in breaks:
+            if not (yrs["year"].min() + 5 <= b <= yrs["year"].max() - 2):
+                continue
+            fit = best_knot(yrs, b)
+            if fit is None:
+                continue
+            lv = fit["level"]
+            rows.append({"start": int(s), "break_year": int(b), "knot": fit["knot"], "level_rr": lv[0],
+                         "level_low": lv[1], "level_high": lv[2], "p_level": fit["p_level"],
+                         "rho1": fit["rho1"], "aic": fit["aic"]})
+    d = pd.DataFrame(rows)
+    if len(d):
+        d["p_holm"] = stats.holm(d["p_level"])
+        d["excludes_1"] = d["level_high"] < 1
+        d["holm_below_05"] = (d["p_holm"] < 0.05) & (d["level_rr"] < 1)
+    return d
+
+
+def survival_words(n_hold: int, n_total: int, what: str) -> str:
+    """'holds in every one of the 18 specifications' / 'in 5 of 18' / 'in none of the 18'."""
+    if n_total == 0:
+        return f"cannot be examined: no specification of the grid fits these years ({what})"
+    if n_hold == n_total:
+        return f"holds in every one of the {n_total} specifications ({what})"
+    if n_hold == 0:
+        return f"holds in none of the {n_total} specifications ({what})"
+    return f"holds in {n_hold} of the {n_total} specifications ({what})"
+
+
+# generic: to fold into analysis.stats
+def multinomial_difference_ci(p1_pct: float, p2_pct: float, n: int, level: float = LEVEL) -> tuple[float, float, float]:
+    """Difference of two shares of the SAME respondents (one question, exclusive answers), in points.
+
+    The two shares are negatively correlated (Var(p1 − p2) = (p1 + p2 − (p1 − p2)²)/n), so the
+    interval is wider than a one-sample interval for either share. Wald interval; counting noise only.
+    """
+    p1, p2 = p1_pct / 100, p2_pct / 100
+    d = p1 - p2
+    se = math.sqrt(max(p1 + p2 - d * d, 0.0) / n)
+    q = stats._z(level)
+    return 100 * d, 100 * (d - q * se), 100 * (d + q * se)
+
+
+def break_profile_chart(r: Results) -> charts.Figure:
+    prof = r.frames["break_profile"].copy()
+    prof["set"] = np.where(prof["in_set"], "Within the 95% set", "Outside it")
+    tip = [alt.Tooltip("break_year:Q", format="d", title="Break year"), alt.Tooltip("knot:Q", format="d", title="Knot"),
+           alt.Tooltip("delta_aic:Q", format=".1f", title="ΔAIC"),
+           alt.Tooltip("level_rr:Q", format=".2f", title="Level ratio")]
+    x = alt.X("break_year:Q", title="Break year tried", axis=alt.Axis(format="d", tickMinStep=1),
+              scale=alt.Scale(zero=False, nice=False, padding=8))
+    line = alt.Chart(prof).mark_line(color=charts.MUTED).encode(x=x, y=alt.Y("delta_aic:Q", title="AIC above the best break"))
+    dots = alt.Chart(prof).mark_point(filled=True, size=60).encode(
+        x=x, y="delta_aic:Q", tooltip=tip,
+        color=alt.Color("set:N", title=None, scale=alt.Scale(domain=["Within the 95% set", "Outside it"],
+                                                             range=[charts.HIGHLIGHT, charts.PALETTE[0]])))
+    cut = alt.Chart(pd.DataFrame({"y": [PROFILE_CUTOFF]})).mark_rule(strokeDash=[4, 3], color=charts.MUTED).encode(y="y:Q")
+    chart = (line + dots + cut).properties(title=alt.TitleParams(
+        f"The break year that fits best is {r['profile_best_year']}",
+        subtitle="Shape-following model refitted with the break in each year; dashed: the 95% profile cutoff"))
+    return charts.show(chart, name="political-push-break-profile",
+                       description=(f"AIC of the shape-following model above its minimum, for break years "
+                                    f"{r['profile_first']} to {r['profile_last']}. The best is {r['profile_best_year']}; "
+                                    f"the approximate 95% set is {r['profile_set_text']}; the runner-up, "
+                                    f"{r['profile_runner_up_year']}, is {r['profile_runner_up_gap']:.1f} points behind."),
+                       source="Ministry of Unification (arrivals); models fitted by this book.",
+                       data=prof[["break_year", "knot", "aic", "delta_aic", "level_rr", "level_low", "level_high",
+                                  "in_set"]].round(3))
+
+
+def grid_table(r: Results) -> charts.Table:
+    g = r.frames["grid"].copy()
+    g["level_change_pct"] = 100 * (g["level_rr"] - 1)
+    g["low_pct"] = 100 * (g["level_low"] - 1)
+    g["high_pct"] = 100 * (g["level_high"] - 1)
+    shown = g[["start", "break_year", "knot", "level_change_pct", "low_pct", "high_pct", "p_holm", "rho1"]].rename(
+        columns={"start": "Start year", "break_year": "Break year", "knot": "Knot year",
+                 "level_change_pct": "Level change (%)", "low_pct": "HAC low (%)", "high_pct": "HAC high (%)",
+                 "p_holm": "Holm p", "rho1": "Residual lag-1 autocorrelation"})
+    return charts.table(shown, caption="The step at the break across the grid (shape-following model, HAC errors)",
+                        digits={"Level change (%)": 1, "HAC low (%)": 1, "HAC high (%)": 1, "Holm p": 3,
+                                "Residual lag-1 autocorrelation": 2})
