@@ -1,7 +1,7 @@
 """The political push: successions, provocations, elite defectors and motive surveys.
 
 Helpers for the ``political_push`` chapter. The interrupted time series (ITS) of yearly arrivals is
-a negative-binomial count model (:func:`nkbook.stats.count_glm`) with a level and a trend change at
+a negative-binomial count model (:func:`nkbook.analysis.stats.count_glm`) with a level and a trend change at
 a break year. North Korea's COVID-19 border closure (2020–2022) and the years after it (arrivals
 stayed near a tenth of the pre-closure level) get their own indicators, so that the post-break trend
 is estimated from the years before the closure and is not dominated by the collapse.
@@ -473,6 +473,11 @@ def _its_section(r: Results, ctx: dict) -> None:
         r.put("its_closure_change_pct", pct(its["closure"][0]), 1)
         r.put("its_closure_change_low_pct", pct(its["closure"][1]), 1)
         r.put("its_closure_change_high_pct", pct(its["closure"][2]), 1)
+        r.put("its_closure_text", f"The closure years differ from the post-break trend by "
+                                  f"{pct(its['closure'][0]):.1f}% ({pct(its['closure'][1]):.1f}% to "
+                                  f"{pct(its['closure'][2]):.1f}%).")
+    else:
+        r.put("its_closure_text", "The years modelled include no border-closure year.")
     at_break = fr.set_index("year").loc[break_year]
     r.put("its_counterfactual_at_break", at_break["counterfactual"], 0)
     r.put("its_observed_at_break", int(at_break["total"]))
