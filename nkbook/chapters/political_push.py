@@ -1,7 +1,7 @@
 """The political push: successions, provocations, elite defectors and motive surveys.
 
 Helpers for the ``political_push`` chapter. The interrupted time series (ITS) of yearly arrivals is
-a negative-binomial count model (:func:`nkbook.stats.count_glm`) with a level and a trend change at
+a negative-binomial count model (:func:`nkbook.analysis.stats.count_glm`) with a level and a trend change at
 a break year. North Korea's COVID-19 border closure (2020–2022) and the years after it (arrivals
 stayed near a tenth of the pre-closure level) get their own indicators, so that the post-break trend
 is estimated from the years before the closure and is not dominated by the collapse.
@@ -10,15 +10,20 @@ is estimated from the years before the closure and is not dominated by the colla
 from __future__ import annotations
 
 import math
+import re
 import warnings
 
 import numpy as np
 import pandas as pd
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, HessianInversionWarning
 
-from nkbook.analysis import stats
+import altair as alt
+
+from nkbook.analysis import series, stats
 from nkbook.analysis.series import CLOSURE_YEARS
-from nkbook.data import load, used
+from nkbook.data import load, resources, used
+from nkbook.present import charts, words
+from nkbook.present.results import Results
 
 MIN_SIDE_YEARS = 3  # an ITS segment needs at least this many ordinary (non-closure) years
 
@@ -223,7 +228,9 @@ def event_year_contrast(changes: pd.DataFrame, event_years, lag: int = 1, seed: 
     def diff(v, e):
         return float(v[e].mean() - v[~e].mean())
 
+    shift = stats.circular_shift_pvalue(values, is_event, diff)
     return {
+        "circular_p": shift["p"], "circular_min_p": shift["min_p"],
         "event_mean_pct": 100 * (math.exp(values[is_event].mean()) - 1),
         "other_mean_pct": 100 * (math.exp(values[~is_event].mean()) - 1),
         "difference": diff(values, is_event),
@@ -358,3 +365,1037 @@ def nth_largest(rank: int) -> str:
         return "the largest"
     suffix = "th" if 10 <= rank % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(rank % 10, "th")
     return f"the {rank}{suffix} largest"
+
+
+# --------------------------------------------------------------------------------------------
+# the chapter: compute() and its chart and table builders
+
+LEVEL = 0.95
+
+
+def compute(data_dir=None, *, start_year: int = 1998, end_year: int | None = None,
+            break_year: int = 2012) -> Results:
+    """Every value the chapter's prose glues, plus the frames its charts and tables need."""
+    start_year, end_year = series.resolve_years(start_year, end_year, data_dir)
+    r = Results()
+    all_years = series.yearly(data_dir)
+    all_years["total"] = all_years["total"].astype(int)
+    years = series.window(all_years, start_year, end_year)
+    ctx = {"data_dir": data_dir, "start_year": start_year, "end_year": end_year,
+           "break_year": int(break_year), "all_years": all_years, "years": years,
+           "by_year": all_years.set_index("year")["total"]}
+    r.put("start_year", start_year)
+    r.put("end_year", end_year)
+    r.put("break_year", int(break_year))
+    r.put("ci_level", round(100 * LEVEL))
+    r.extra["ctx"] = ctx
+    _successions(r, ctx)
+    _its_section(r, ctx)
+    _successor_claim(r, ctx)
+    _provocations(r, ctx)
+    _elites(r, ctx)
+    _motives(r, ctx)
+    _perception(r, ctx)
+    _songbun(r, ctx)
+    return r
+
+
+def _successions(r: Results, ctx: dict) -> None:
+    events = load("events", ctx["data_dir"]).set_index("event_id")
+    all_years, by_year = ctx["all_years"], ctx["by_year"]
+    r.put("death_kim_il_sung", long_date(events.loc["kim_il_sung_death", "date"]))
+    r.put("death_kim_jong_il", long_date(events.loc["kim_jong_il_death", "date"]))
+    r.put("kju_named_date", long_date(events.loc["kim_jong_un_named_leader", "date"]))
+    first_bucket = series.buckets(ctx["data_dir"]).set_index("period").iloc[0]
+    first_single = int(all_years["year"].min())
+    r.put("bucket_first_total", int(first_bucket["total"]))
+    r.put("bucket_first_last_year", int(first_bucket["last_year"]))
+    r.put("first_single_year", first_single)
+    r.put("first_single_total", by_year[first_single])
+    r.put("through_before_first_single", int(first_bucket["total"]) - int(by_year[first_single]))
+    changes_all = year_changes(all_years)
+    ctx["changes_all"] = changes_all
+    pre_closure = changes_all[changes_all["year"] < CLOSURE_YEARS[0]]
+    r.put("arrivals_2011", by_year[2011])
+    r.put("arrivals_2012", by_year[2012])
+    r.put("drop_2011_2012_pct", -100 * (by_year[2012] / by_year[2011] - 1), 1)
+    _, low, high = stats.rate_ratio_ci(by_year[2011], by_year[2012], LEVEL)
+    r.put("drop_2011_2012_noise_low_pct", -100 * (high - 1), 1)
+    r.put("drop_2011_2012_noise_high_pct", -100 * (low - 1), 1)
+    drop_rank = rank_of(pre_closure, 2012, "change_pct", largest=False)
+    r.put("drop_2012_rank_pre_closure", drop_rank)
+    r.put("drop_2012_rank_text", nth_largest(drop_rank))
+    r.put("n_changes_pre_closure", len(pre_closure))
+    r.put("changes_first_year", pre_closure["year"].min())
+    r.put("changes_last_year_pre_closure", pre_closure["year"].max())
+    r.put("median_abs_change_pre_closure_pct", pre_closure["change_pct"].abs().median(), 1)
+    r.put("change_2012_words", words.direction(by_year[2011], by_year[2012]))
+    r.put("change_2011_2012_pct", 100 * (by_year[2012] / by_year[2011] - 1), 1)
+    r.put("drop_2012_sharpest_text", f"{nth_largest(drop_rank)} fall before the border closure")
+
+
+def _its_section(r: Results, ctx: dict) -> None:
+    years, start_year, end_year, break_year = ctx["years"], ctx["start_year"], ctx["end_year"], ctx["break_year"]
+    try:
+        its = fit_its(years, break_year, LEVEL)
+        r.put("its_window_note", "")
+    except (ValueError, RuntimeError) as err:
+        # the window cannot carry a break at break_year: the models use every published year, and say so
+        years = ctx["all_years"]
+        start_year, end_year = int(years["year"].min()), int(years["year"].max())
+        its = fit_its(years, break_year, LEVEL)
+        r.put("its_window_note", f"The chosen years ({ctx['start_year']}–{ctx['end_year']}) cannot carry a break "
+                                 f"at {break_year} ({err}); the models of this section are therefore fitted to "
+                                 f"{start_year}–{end_year}. ")
+    ctx["its_years"] = years
+    r.extra["its"] = its
+    ctx["its_aic"] = its["aic"]
+    fr = its["frame"]
+    ordinary = fr[(fr["closure"] == 0) & (fr["reopened"] == 0)]
+    r.put("its_first_year", fr["year"].min())
+    r.put("its_last_year", fr["year"].max())
+    r.put("its_n_years", its["n"])
+    r.put("closure_first", CLOSURE_YEARS[0])
+    r.put("closure_last", CLOSURE_YEARS[1])
+    r.put("post_ordinary_last", ordinary["year"].max())
+    r.put("its_poisson_dispersion", its["poisson_dispersion"], 1)
+    r.put("its_alpha", its["alpha"], 3)
+    for name, triple in [("its_level_change", its["level"]), ("its_trend_change", its["trend_change"]),
+                         ("its_pre_trend", its["pre_trend"]), ("its_post_trend", its["post_trend"])]:
+        r.put(f"{name}_pct", pct(triple[0]), 1)
+        r.put(f"{name}_low_pct", pct(triple[1]), 1)
+        r.put(f"{name}_high_pct", pct(triple[2]), 1)
+    for key, triple in [("its_level_rr", its["level"]), ("its_trend_rr", its["trend_change"])]:
+        r.put(key, triple[0], 3)
+        r.put(f"{key}_low", triple[1], 3)
+        r.put(f"{key}_high", triple[2], 3)
+    if its["closure"] is not None:
+        r.put("its_closure_change_pct", pct(its["closure"][0]), 1)
+        r.put("its_closure_change_low_pct", pct(its["closure"][1]), 1)
+        r.put("its_closure_change_high_pct", pct(its["closure"][2]), 1)
+        r.put("its_closure_text", f"The closure years differ from the post-break trend by "
+                                  f"{pct(its['closure'][0]):.1f}% ({pct(its['closure'][1]):.1f}% to "
+                                  f"{pct(its['closure'][2]):.1f}%).")
+    else:
+        r.put("its_closure_text", "The years modelled include no border-closure year.")
+    at_break = fr.set_index("year").loc[break_year]
+    r.put("its_counterfactual_at_break", at_break["counterfactual"], 0)
+    r.put("its_observed_at_break", int(at_break["total"]))
+    r.put("series_max_total", years["total"].max())
+    r.put("series_max_year", years.loc[years["total"].idxmax(), "year"])
+    post = its["post_trend"]
+    r.put("its_post_trend_verdict", "still fell" if post[2] < 1 else
+          "rose" if post[1] > 1 else "neither rose nor fell clearly")
+
+    # the ministry's own single-year table starts in 2002; a later start_year is moved on by four years
+    alt_start = 2002 if start_year < 2002 else start_year + 4
+    try:
+        alt_years = series.window(ctx["all_years"], alt_start, end_year)
+        alt_fit = fit_its(alt_years, break_year, LEVEL)
+    except (ValueError, RuntimeError):  # too few years before the break: no second start to compare
+        alt_start, alt_years, alt_fit = start_year, years, its
+    r.put("alt_start_year", alt_start)
+    r.put("its_alt_level_change_pct", pct(alt_fit["level"][0]), 1)
+    r.put("its_alt_level_change_low_pct", pct(alt_fit["level"][1]), 1)
+    r.put("its_alt_level_change_high_pct", pct(alt_fit["level"][2]), 1)
+    r.put("its_alt_trend_change_pct", pct(alt_fit["trend_change"][0]), 1)
+
+    candidates = range(start_year + 1, end_year + 1)
+    ctx["its_span"] = (start_year, end_year)
+    scan = break_scan(years, candidates).assign(start=f"From {start_year}")
+    scan_alt = break_scan(alt_years, candidates).assign(start=f"From {alt_start}")
+    r.put("scan_first", scan["break_year"].min())
+    r.put("scan_last", scan["break_year"].max())
+    r.put("scan_n", len(scan))
+    others = scan[scan["break_year"] != break_year]
+    r.put("scan_n_placebo", len(others))
+    r.put("scan_n_drop", int((others["level_excludes_1"] & (others["level_high"] < 1)).sum()))
+    best = scan.loc[scan["aic"].idxmin()]
+    r.put("scan_best_year", int(best["break_year"]))
+    r.put("scan_aic_gap", its["aic"] - best["aic"], 1)
+    best_alt = scan_alt.loc[scan_alt["aic"].idxmin()]
+    r.put("scan_alt_best_year", int(best_alt["break_year"]))
+    r.put("scan_alt_aic_gap", alt_fit["aic"] - best_alt["aic"], 1)
+    r.put("turn_earliest", int(min(best["break_year"], best_alt["break_year"], break_year)))
+    r.put("turn_latest", int(max(best["break_year"], best_alt["break_year"], break_year)))
+    both = pd.concat([scan, scan_alt], ignore_index=True)
+    both["x"] = both["break_year"] + np.where(both["start"] == f"From {start_year}", -0.15, 0.15)
+    both["chosen"] = np.where(both["break_year"] == break_year, "chosen break", "placebo break")
+    r.frames["break_scan"] = both.round(3)
+    r.extra["scan_best"] = (int(best["break_year"]), int(best_alt["break_year"]), alt_start)
+    _old_its_diagnostics(r, its)
+    _shape_section(r, ctx)
+
+
+def _pearson_nb(result, frame: pd.DataFrame) -> np.ndarray:
+    mu = np.asarray(result.predict(frame), float)
+    alpha = float(result.params["alpha"])
+    return (frame["total"].to_numpy(float) - mu) / np.sqrt(mu + alpha * mu ** 2)
+
+
+def _old_its_diagnostics(r: Results, its: dict) -> None:
+    """What is wrong with the single-pre-trend model, in numbers (issue #15)."""
+    fr = its["frame"].set_index("year")
+    r.put("its_rho1", stats.lag1_autocorrelation(_pearson_nb(its["result"], its["frame"])), 2)
+    before = its["frame"]["year"] < r["break_year"]
+    last_pre = int(its["frame"].loc[before, "year"].max())
+    r.put("its_last_pre_year", last_pre)
+    r.put("its_fit_last_pre", fr.loc[last_pre, "fit"], 0)
+    r.put("its_observed_last_pre", int(fr.loc[last_pre, "total"]))
+    r.put("its_fit_last_pre_words", words.extent(fr.loc[last_pre, "fit"], fr.loc[last_pre, "total"]))
+
+
+def _shape_section(r: Results, ctx: dict) -> None:
+    years, break_year = ctx["its_years"], ctx["break_year"]
+    start_year, end_year = ctx["its_span"]
+    shape = best_knot(years, break_year)
+    if shape is None:
+        raise ValueError(f"no shape model fits {start_year}–{end_year} with a break at {break_year}")
+    r.extra["shape"] = shape
+    fr = shape["frame"].set_index("year")
+    r.put("shape_knot", shape["knot"])
+    for key, triple in [("shape_level_change", shape["level"]), ("shape_pre_trend", shape["pre_trend"]),
+                        ("shape_post_trend", shape["post_trend"]), ("shape_trend_change", shape["trend_change"])]:
+        r.put(f"{key}_pct", pct(triple[0]), 1)
+        r.put(f"{key}_low_pct", pct(triple[1]), 1)
+        r.put(f"{key}_high_pct", pct(triple[2]), 1)
+    pre = shape["pre_trend"]
+    r.put("shape_pre_trend_verdict", "fell" if pre[2] < 1 else "rose" if pre[1] > 1 else
+          "neither rose nor fell clearly")
+    post = shape["post_trend"]
+    r.put("shape_post_trend_verdict", "still fell" if post[2] < 1 else "rose" if post[1] > 1 else
+          "neither rose nor fell clearly")
+    r.put("shape_level_verdict", "a drop whose interval excludes no change" if shape["level"][2] < 1 else
+          "a rise whose interval excludes no change" if shape["level"][1] > 1 else "no clear step")
+    last_pre = r["its_last_pre_year"]
+    r.put("shape_fit_last_pre", fr.loc[last_pre, "fit"], 0)
+    r.put("shape_counterfactual_at_break", fr.loc[break_year, "counterfactual"], 0)
+    r.put("shape_rho1", shape["rho1"], 2)
+    r.put("shape_hac_lags", shape["hac_lags"])
+    r.put("shape_alpha", shape["alpha"], 3)
+    r.put("rho1_words", words.compare(abs(shape["rho1"]), abs(r["its_rho1"]), more="more", less="less",
+                                      same="as much"))
+
+    prof = break_profile(years, range(max(start_year + 5, 2004), end_year - 1))
+    r.frames["break_profile"] = prof
+    best = prof.loc[prof["aic"].idxmin()]
+    r.put("profile_first", prof["break_year"].min())
+    r.put("profile_last", prof["break_year"].max())
+    r.put("profile_best_year", int(best["break_year"]))
+    in_set = prof.loc[prof["in_set"], "break_year"].tolist()
+    r.put("profile_set_text", words.year_list(in_set, "or"))
+    r.put("profile_set_n", len(in_set))
+    others = prof[prof["break_year"] != int(best["break_year"])].sort_values("delta_aic")
+    r.put("profile_runner_up_year", int(others["break_year"].iloc[0]))
+    r.put("profile_runner_up_gap", others["delta_aic"].iloc[0], 1)
+    r.put("profile_cutoff", PROFILE_CUTOFF, 2)
+    chosen = prof[prof["break_year"] == break_year]
+    # -1 marks a chosen break year outside the profiled years
+    r.put("profile_chosen_gap", float(chosen["delta_aic"].iloc[0]) if len(chosen) else -1.0, 1)
+    r.put("profile_chosen_in_set", bool(len(chosen) and chosen["in_set"].iloc[0]))
+    r.put("shape_aic_better_by", ctx["its_aic"] - shape["aic"], 1)
+
+    grid = shape_grid(ctx["all_years"], end_year)
+    r.frames["grid"] = grid
+    n = len(grid)
+    r.put("grid_n", n)
+    r.put("grid_breaks_text", f"{GRID_BREAKS[0]}–{GRID_BREAKS[-1]}")
+    r.put("grid_starts_text", words.year_list(GRID_STARTS))
+    n_ex = int(grid["excludes_1"].sum()) if n else 0
+    n_holm = int(grid["holm_below_05"].sum()) if n else 0
+    r.put("grid_n_excludes", n_ex)
+    r.put("grid_n_holm", n_holm)
+    r.put("grid_verdict", survival_words(n_ex, n, "a drop at the break whose HAC interval excludes no change"))
+    r.put("grid_holm_verdict", survival_words(n_holm, n, "the same after Holm's correction across the grid"))
+    at_chosen = grid[grid["break_year"] == break_year] if n else grid
+    r.put("grid_chosen_n", len(at_chosen))
+    r.put("grid_chosen_verdict", survival_words(int(at_chosen["holm_below_05"].sum()) if len(at_chosen) else 0,
+                                                len(at_chosen), f"a break at {break_year}, after Holm"))
+    r.put("grid_rho1_max", float(grid["rho1"].abs().max()) if n else 0.0, 2)
+
+
+def its_table(r: Results) -> charts.Table:
+    table = r.extra["its"]["table"].copy()
+    table["term"] = table["term"].map({
+        "Intercept": "Old trend's level at the break year", "t": "Yearly change before the break",
+        "post": "Change in level at the break", "t_post": "Change in the yearly trend at the break",
+        "closure": "Border-closure years", "reopened": "Years after the closure"})
+    table = table.rename(columns={"term": "Term", "rate_ratio": "Rate ratio", "low": "Low", "high": "High",
+                                  "p_value": "p-value"})
+    return charts.table(table, digits=3)
+
+
+def its_chart(r: Results) -> charts.Figure:
+    its, break_year = r.extra["its"], r["break_year"]
+    fr = its["frame"].copy()
+    fr["kind"] = np.where((fr["closure"] == 1) | (fr["reopened"] == 1),
+                          "Closure and after (own indicators)", "Observed")
+    fr["segment"] = np.where(fr["post"] == 1, f"From {break_year}", f"Before {break_year}")
+    lines = fr[(fr["closure"] == 0) & (fr["reopened"] == 0)].copy()
+    counter = fr[(fr["year"] >= break_year) & (fr["year"] <= break_year + 3)].copy()
+    for col in ["fit", "low", "high", "counterfactual"]:
+        lines[col] = lines[col].round(0)
+        counter[col] = counter[col].round(0)
+    y_scale = alt.Scale(type="log")
+    tip = [alt.Tooltip("year:Q", format="d", title="Year"), alt.Tooltip("total:Q", format=",", title="Arrivals"),
+           alt.Tooltip("fit:Q", format=",.0f", title="Model"), alt.Tooltip("low:Q", format=",.0f", title="Model, low"),
+           alt.Tooltip("high:Q", format=",.0f", title="Model, high")]
+    band = alt.Chart(lines).mark_area(opacity=0.2, color=charts.PALETTE[0]).encode(
+        x=charts.year_axis(), y=alt.Y("low:Q", scale=y_scale), y2="high:Q", detail="segment:N", tooltip=tip)
+    fit_line = alt.Chart(lines).mark_line(color=charts.PALETTE[0]).encode(
+        x=charts.year_axis(), y=alt.Y("fit:Q", scale=y_scale), detail="segment:N", tooltip=tip)
+    cf_line = alt.Chart(counter).mark_line(strokeDash=[5, 4], color=charts.HIGHLIGHT).encode(
+        x=charts.year_axis(), y=alt.Y("counterfactual:Q", scale=y_scale),
+        tooltip=[alt.Tooltip("year:Q", format="d", title="Year"),
+                 alt.Tooltip("counterfactual:Q", format=",.0f", title="Pre-break trend carried on")])
+    points = alt.Chart(fr).mark_point(filled=True, size=45).encode(
+        x=charts.year_axis(),
+        y=alt.Y("total:Q", title="People arriving per year (log scale)", scale=y_scale),
+        color=alt.Color("kind:N", title=None, legend=alt.Legend(labelLimit=360),
+                        scale=alt.Scale(domain=["Observed", "Closure and after (own indicators)"],
+                                        range=[charts.TOTAL, charts.MUTED])),
+        tooltip=tip)
+    rule = alt.Chart(pd.DataFrame({"year": [break_year - 0.5], "label": [f"Break before {break_year}"]})).mark_rule(
+        color=charts.HIGHLIGHT).encode(x="year:Q", tooltip=[alt.Tooltip("label:N", title="Break")])
+    chart = (charts.closure_band() + band + fit_line + cf_line + points + rule).properties(
+        title=alt.TitleParams(f"Arrivals with a break at {break_year}: negative-binomial interrupted time series",
+                              subtitle="Dots: arrivals; blue: model with 95% band; dashed: pre-break trend carried on"))
+    at_break = fr.set_index("year").loc[break_year]
+    return charts.show(chart, name="political-push-its",
+                       description=(f"Arrivals per year from {r['start_year']} to {r['end_year']} on a log scale with "
+                                    f"the fitted model. Before {break_year} the model changes by "
+                                    f"{pct(its['pre_trend'][0]):.0f}% a year; in {break_year} arrivals were "
+                                    f"{int(at_break['total']):,} against {at_break['counterfactual']:,.0f} on the old "
+                                    f"trend carried forward; after the break the trend is "
+                                    f"{pct(its['post_trend'][0]):.0f}% a year. The closure years and those after "
+                                    "have their own indicators."),
+                       source="Ministry of Unification (arrivals); model fitted by this book (statsmodels negative binomial).",
+                       data=fr[["year", "total", "fit", "low", "high", "counterfactual", "closure", "reopened"]].round(1))
+
+
+def break_scan_chart(r: Results) -> charts.Figure:
+    both = r.frames["break_scan"]
+    best, best_alt, alt_start = r.extra["scan_best"]
+    scan_tip = [alt.Tooltip("start:N", title="Series"), alt.Tooltip("break_year:Q", format="d", title="Break year"),
+                alt.Tooltip("level_rr:Q", format=".2f", title="Level ratio"),
+                alt.Tooltip("level_low:Q", format=".2f", title="Low"),
+                alt.Tooltip("level_high:Q", format=".2f", title="High"),
+                alt.Tooltip("aic:Q", format=".1f", title="AIC"), alt.Tooltip("chosen:N", title="")]
+    colour = alt.Color("start:N", title=None, scale=alt.Scale(range=[charts.PALETTE[0], charts.PALETTE[1]]))
+    xq = alt.X("x:Q", title="Break year tried (first year of the new segment)",
+               axis=alt.Axis(format="d", tickMinStep=1),
+               scale=alt.Scale(domain=[int(both["break_year"].min()) - 0.5, int(both["break_year"].max()) + 0.5]))
+    bars = alt.Chart(both).mark_rule(strokeWidth=2).encode(
+        x=xq, y=alt.Y("level_low:Q", title="Level at the break ÷ old trend (log scale)", scale=alt.Scale(type="log")),
+        y2="level_high:Q", color=colour, tooltip=scan_tip)
+    dots = alt.Chart(both).mark_point(filled=True).encode(
+        x=xq, y="level_rr:Q", color=colour, shape=alt.Shape("chosen:N", title=None),
+        size=alt.Size("chosen:N", legend=None,
+                      scale=alt.Scale(domain=["chosen break", "placebo break"], range=[160, 45])),
+        tooltip=scan_tip)
+    one = alt.Chart(pd.DataFrame({"y": [1.0]})).mark_rule(color=charts.MUTED, strokeDash=[3, 3]).encode(y="y:Q")
+    n_drop = int((both["level_high"] < 1).sum())
+    chart = (one + bars + dots).properties(
+        title=alt.TitleParams(f"The same model with the break moved: {n_drop} of {len(both)} tried breaks show "
+                              "a drop whose interval excludes no change",
+                              subtitle="Estimated level change at each tried break year, with 95% intervals; "
+                                       "1 = no change"))
+    return charts.show(chart, name="political-push-break-scan",
+                       description=(f"Level ratio at the break for break years {int(both['break_year'].min())} to "
+                                    f"{int(both['break_year'].max())}, for series starting in {r['start_year']} and in "
+                                    f"{alt_start}. {int((both['level_rr'] < 1).sum())} of {len(both)} tried breaks "
+                                    f"show a level below 1; the best-fitting break year is {best} from "
+                                    f"{r['start_year']} and {best_alt} from {alt_start}."),
+                       source="Ministry of Unification (arrivals); models fitted by this book.",
+                       data=both[["start", "break_year", "level_rr", "level_low", "level_high", "trend_rr", "aic"]])
+
+
+def _successor_claim(r: Results, ctx: dict) -> None:
+    changes_all = ctx["changes_all"]
+    claim_years = [y for y in (2010, 2011, 2012) if y in set(changes_all["year"])]
+    increases = changes_all[changes_all["change"] > 0]
+    claim = changes_all[changes_all["year"].isin(claim_years)].copy()
+    claim["rank among increases"] = [str(rank_of(increases, y)) if c > 0 else "— (a fall)"
+                                     for y, c in zip(claim["year"], claim["change"])]
+    c = claim.set_index("year")
+    r.put("change_2010_pct", c.loc[2010, "change_pct"], 1)
+    r.put("fall_2010_pct", -c.loc[2010, "change_pct"], 1)
+    r.put("increase_2011", c.loc[2011, "change"])
+    r.put("increase_2011_pct", c.loc[2011, "change_pct"], 1)
+    rank_2011 = rank_of(increases, 2011)
+    r.put("increase_2011_rank", rank_2011)
+    r.put("increase_2011_rank_text", nth_largest(rank_2011))
+    r.put("n_increases", len(increases))
+    r.put("increases_first_year", increases["year"].min())
+    r.put("increases_last_year", increases["year"].max())
+    top = increases.loc[increases["change"].idxmax()]
+    r.put("largest_increase", int(top["change"]))
+    r.put("largest_increase_year", int(top["year"]))
+    r.put("change_2010_words", words.direction(0, c.loc[2010, "change"]))
+    r.put("change_2012_claim_words", words.direction(0, c.loc[2012, "change"]))
+    r.put("increase_2011_words", words.direction(0, c.loc[2011, "change"]))
+    supported = bool(rank_2011 == 1)
+    r.put("essay_successor_claim_supported", supported)
+    r.put("essay_successor_verdict", "supported" if supported else "not supported")
+    r.frames["claim"] = claim
+
+
+def claim_table(r: Results) -> charts.Table:
+    claim = r.frames["claim"].rename(columns={"year": "Year", "total": "Arrivals", "previous": "Previous year",
+                                              "change": "Change", "change_pct": "Change (%)"})
+    return charts.table(claim[["Year", "Arrivals", "Previous year", "Change", "Change (%)",
+                               "rank among increases"]], digits={"Change (%)": 1})
+
+
+def _provocations(r: Results, ctx: dict) -> None:
+    data_dir, start_year, end_year, break_year = ctx["data_dir"], ctx["start_year"], ctx["end_year"], ctx["break_year"]
+    years = ctx["years"]
+    nuclear = used(load("nuclear_tests", data_dir)).sort_values("date")
+    nuclear["year"] = pd.to_datetime(nuclear["date"]).dt.year
+    r.put("n_nuclear_tests", len(nuclear))
+    r.put("nuclear_dates", ", ".join(long_date(d) for d in nuclear["date"]))
+    missiles = missile_counts(data_dir)
+    full = missiles[~missiles["partial_year"]]
+    partial = missiles[missiles["partial_year"]]
+    coverage = used(load("missile_tests", data_dir))["coverage_note"]
+    found = re.search(r"\((missiles able to carry[^)]*)\)", resources()["missile_tests"]["description"])
+    r.put("cns_definition", found.group(1) if found else "missiles as the database defines them")
+    r.put("cns_coverage", coverage.iloc[0].replace("CNS copy covers ", "").split(";")[0])
+    if len(partial):
+        r.put("cns_partial_year", partial["year"].iloc[-1])
+        r.put("cns_partial_count", partial["missiles"].iloc[-1])
+    r.put("cns_first_year", missiles["year"].min())
+    r.put("cns_last_full_year", full["year"].max())
+    m_window = full[(full["year"] >= start_year) & (full["year"] <= end_year)]
+    peak_m = m_window.loc[m_window["missiles"].idxmax()]
+    r.put("missiles_peak", peak_m["missiles"])
+    r.put("missiles_peak_year", peak_m["year"])
+    r.put("missiles_zero_years", int((m_window["missiles"] == 0).sum()))
+    before_b = m_window[m_window["year"] < break_year]
+    after_b = m_window[(m_window["year"] >= break_year) & (m_window["year"] < CLOSURE_YEARS[0])]
+    note = ""
+    if before_b.empty or after_b.empty:
+        # the window has no missile year on one side of the break: that side uses every covered year
+        before_b = before_b if len(before_b) else full[full["year"] < break_year]
+        after_b = after_b if len(after_b) else full[(full["year"] >= break_year) & (full["year"] < CLOSURE_YEARS[0])]
+        note = (f" (the chosen years {start_year}–{end_year} leave one side of {break_year} without missile years, "
+                "so that side uses every year the database covers)")
+    r.put("missiles_window_note", note)
+    r.put("missiles_per_year_before_break", before_b["missiles"].mean(), 1)
+    r.put("missiles_per_year_after_break", after_b["missiles"].mean(), 1)
+    r.put("missiles_after_break_last_year", after_b["year"].max())
+
+    joined = years.merge(full[["year", "missiles"]], on="year", how="inner")
+    r.put("corr_first_year", joined["year"].min())
+    r.put("corr_last_year", joined["year"].max())
+    r_all = stats.pearson_ci(joined["total"], joined["missiles"], LEVEL)
+    pre = joined[joined["year"] < CLOSURE_YEARS[0]]
+    r_pre = stats.pearson_ci(pre["total"], pre["missiles"], LEVEL)
+    d = joined.sort_values("year")
+    consecutive = d["year"].diff() == 1
+    r_diff = stats.pearson_ci(np.log(d["total"]).diff()[consecutive], d["missiles"].diff()[consecutive], LEVEL)
+    for name, c in [("corr_missiles", r_all), ("corr_missiles_pre_closure", r_pre), ("corr_missiles_changes", r_diff)]:
+        r.put(f"{name}_r", c["r"], 2)
+        r.put(f"{name}_low", c["low"], 2)
+        r.put(f"{name}_high", c["high"], 2)
+        r.put(f"{name}_n", c["n"])
+    r.put("corr_pre_closure_last_year", pre["year"].max())
+    covers_zero = all(c["low"] < 0 < c["high"] for c in (r_all, r_pre, r_diff))
+    r.put("corr_missiles_all_include_zero", covers_zero)
+    r.put("corr_verdict", "every one of these intervals includes zero" if covers_zero
+          else "not every interval includes zero")
+
+    changes_all = ctx["changes_all"]
+    ordinary_changes = changes_all[(changes_all["year"] >= start_year) & (changes_all["year"] <= end_year)
+                                   & (changes_all["year"] < CLOSURE_YEARS[0])]
+    contrast = event_year_contrast(ordinary_changes, nuclear["year"], lag=1)
+    r.put("nuclear_next_year_mean_pct", contrast["event_mean_pct"], 1)
+    r.put("other_year_mean_pct", contrast["other_mean_pct"], 1)
+    r.put("nuclear_contrast_p", contrast["p_value"], 2)
+    r.put("nuclear_contrast_n_event", contrast["n_event"])
+    r.put("nuclear_contrast_n_other", contrast["n_other"])
+    r.put("nuclear_contrast_circular_p", contrast["circular_p"], 2)
+    r.put("nuclear_contrast_circular_min_p", contrast["circular_min_p"], 2)
+    r.put("nuclear_contrast_rho1", stats.lag1_autocorrelation(ordinary_changes["log_change"]), 2)
+    ctx["contrast"] = contrast
+    peak_year = int(years.loc[years["total"].idxmax(), "year"])
+    after = [y for y in contrast["event_years"]]
+    before_peak = [y for y in after if y <= peak_year]
+    r.put("nuclear_following_years", words.join([str(y) for y in after]))
+    r.put("nuclear_following_before_peak_text",
+          (f"{len(before_peak)} of the {len(after)} ({words.join([str(y) for y in before_peak])}) "
+           f"{'comes' if len(before_peak) == 1 else 'come'} before the peak or in it, so they do not all fall "
+           "in the years of decline") if before_peak
+          else f"all {len(after)} come after the peak, in the years of decline")
+    r.put("arrivals_peak_year", peak_year)
+    r.put("missiles_direction", words.direction(r["missiles_per_year_before_break"],
+                                                r["missiles_per_year_after_break"]))
+    peak_in_closure = CLOSURE_YEARS[0] <= r["missiles_peak_year"] <= CLOSURE_YEARS[1]
+    r.put("missiles_peak_closure_text", "fell inside the closure, when almost nobody could leave for reasons "
+          "that had nothing to do with missiles" if peak_in_closure else "fell outside the closure years")
+    r.frames["joined"] = joined
+    r.frames["missiles"] = missiles[(missiles["year"] >= start_year) & (missiles["year"] <= end_year)].copy()
+    r.frames["nuclear"] = nuclear[(nuclear["year"] >= start_year) & (nuclear["year"] <= end_year)].copy()
+    r.extra["corr_all"] = r_all
+
+
+def provocations_chart(r: Results) -> charts.Figure:
+    start_year, end_year = r["start_year"], r["end_year"]
+    years = r.extra["ctx"]["years"]
+    x_dom = alt.Scale(domain=[start_year - 0.5, end_year + 0.5])
+    xa = alt.X("year:Q", title="Year", axis=alt.Axis(format="d", tickMinStep=1), scale=x_dom)
+    arr = alt.Chart(years[["year", "total"]]).mark_bar(color=charts.PALETTE[0]).encode(
+        x=xa, y=alt.Y("total:Q", title="Arrivals per year"),
+        tooltip=[alt.Tooltip("year:Q", format="d", title="Year"), alt.Tooltip("total:Q", format=",", title="Arrivals")])
+    mw = r.frames["missiles"].copy()
+    mw["coverage"] = np.where(mw["partial_year"], "Part of the year only", "Full year")
+    mis = alt.Chart(mw).mark_bar().encode(
+        x=xa, y=alt.Y("missiles:Q", title="Missiles tested per year (CNS)"),
+        color=alt.Color("coverage:N", title=None, scale=alt.Scale(domain=["Full year", "Part of the year only"],
+                                                                  range=[charts.PALETTE[5], charts.MUTED])),
+        tooltip=[alt.Tooltip("year:Q", format="d", title="Year"), alt.Tooltip("missiles:Q", title="Missiles"),
+                 alt.Tooltip("coverage:N", title="Coverage")])
+    nuc = r.frames["nuclear"].copy()
+    nuc["when"] = nuc["date"].map(long_date)
+    nuc["x"] = pd.to_datetime(nuc["date"]).dt.day_of_year / 366 + nuc["year"] - 0.5
+    nrule = alt.Chart(for_chart(nuc, ["x", "when", "magnitude", "yield_text"])).mark_rule(
+        color=charts.TOTAL, strokeDash=[4, 3]).encode(
+        x=alt.X("x:Q", scale=x_dom), tooltip=[alt.Tooltip("when:N", title="Nuclear test"),
+                                              alt.Tooltip("magnitude:Q", title="Magnitude"),
+                                              alt.Tooltip("yield_text:N", title="Estimated yield")])
+    chart = alt.vconcat(
+        (charts.closure_band() + arr + nrule).properties(height=200, title="Arrivals in South Korea"),
+        (mis + nrule).properties(height=160, title="Missiles tested (CNS database; dashed lines: nuclear tests)"),
+    ).properties(title=alt.TitleParams("Arrivals and North Korean weapons tests by year",
+                                       subtitle="Missile years outside the database's coverage are left blank, not zero"))
+    r_all = r.extra["corr_all"]
+    return charts.show(chart, name="political-push-provocations",
+                       description=(f"Two stacked bar charts, {start_year} to {end_year}: arrivals per year and "
+                                    f"missiles tested per year in the CNS database, with the {len(nuc)} nuclear tests "
+                                    f"in the range as dashed lines. Testing peaks at {r['missiles_peak']} missiles in "
+                                    f"{r['missiles_peak_year']}; the correlation with arrivals over {r_all['n']} full "
+                                    f"years is {r_all['r']:.2f}."),
+                       source="Ministry of Unification (arrivals); CNS North Korea Missile Test Database (copy to "
+                              "12 Apr 2023); nuclear test dates from Business Standard and Euronews.",
+                       data=r.frames["joined"][["year", "total", "missiles"]])
+
+
+def _elites(r: Results, ctx: dict) -> None:
+    data_dir = ctx["data_dir"]
+    elite = elite_rates(load("elite_defectors", data_dir)).set_index("period_id")
+    pre_e, post_e, tot_e = elite.loc["1997h2_2011"], elite.loc["2012_2024h1"], elite.loc["1997h2_2024h1"]
+    for key, row in [("elite_pre", pre_e), ("elite_post", post_e)]:
+        r.put(f"{key}_count", row["count"])
+        r.put(f"{key}_months", row["duration_months"])
+        r.put(f"{key}_years", row["years"], 1)
+        r.put(f"{key}_per_year", row["per_year"], 1)
+        r.put(f"{key}_label", f"{pd.Timestamp(row['period_start']):%B %Y} to {pd.Timestamp(row['period_end']):%B %Y}")
+    r.put("elite_total", tot_e["count"])
+    r.put("elite_total_matches_sum", int(tot_e["count"]) == int(pre_e["count"]) + int(post_e["count"]))
+    er = exposure_rate_ratio(pre_e["count"], pre_e["duration_months"], post_e["count"],
+                             post_e["duration_months"], LEVEL)
+    r.put("elite_rate_ratio", er[0], 2)
+    r.put("elite_rate_ratio_low", er[1], 2)
+    r.put("elite_rate_ratio_high", er[2], 2)
+    e23 = elite.loc["2023"]
+    r.put("elite_2023", e23["count"])
+    r.put("elite_2023_approximate", bool(e23["approximate"]))
+    r.put("elite_2023_vs_post_rate_pct", 100 * (e23["count"] / post_e["per_year"] - 1), 1)
+    r.put("elite_2023_vs_post_words", words.extent(e23["count"], post_e["per_year"], close="close to the",
+                                                  above="above the", below="below the", far_above="far above the",
+                                                  far_below="far below the"))
+    r.put("elite_2023_vs_post_rate_abs_pct", abs(100 * (e23["count"] / post_e["per_year"] - 1)), 1)
+    r.put("elite_2023_vs_post_side", words.compare(e23["count"], post_e["per_year"], more="above", less="below",
+                                                   same="equal to"))
+    e24 = elite.loc["2024"]
+    r.put("elite_2024_text", "single digits" if pd.isna(e24["count"]) else str(int(e24["count"])))
+    # 'The most since 2017' means each of 2018-2022 had fewer than 2023, and 2024 was in single digits
+    # (at most 9, so at most 9 in its first half). What is left of the 2012-mid-2024 total falls on 2012-2017.
+    left = elite_2012_2017_floor(int(post_e["count"]), int(e23["count"]))
+    r.put("elite_2012_2017_min_total", left)
+    r.put("elite_2012_2017_min_per_year", left / len(range(2012, 2018)), 1)
+    # "around 10" is approximate: read it as anything from one below to one above the published figure
+    holds = {}
+    for c in range(int(e23["count"]) - 1, int(e23["count"]) + 2):
+        floor_c = elite_2012_2017_floor(int(post_e["count"]), c) / len(range(2012, 2018))
+        holds[c] = floor_c > c
+    r.put("elite_around_low", min(holds))
+    r.put("elite_around_high", max(holds))
+    yes = [c for c, v in holds.items() if v]
+    no = [c for c, v in holds.items() if not v]
+    r.put("elite_early_more_verdict",
+          "holds whichever of these it means" if not no else
+          "holds for none of these readings" if not yes else
+          f"holds if it means {words.join([str(c) for c in yes], 'or')} but not if it means "
+          f"{words.join([str(c) for c in no], 'or')}, so it depends on a rounding the ministry did not state")
+    r.put("elite_early_more_robust", not no)
+    rate_rows = []
+    for pid, label in [("1997h2_2011", "Jul 1997 – Dec 2011"), ("2012_2024h1", "Jan 2012 – Jun 2024")]:
+        row = elite.loc[pid]
+        lo, hi = poisson_ci(int(row["count"]), LEVEL)
+        rate_rows.append({"period": label, "people": int(row["count"]), "months": int(row["duration_months"]),
+                          "per_year": round(row["per_year"], 1), "low": round(lo / row["years"], 1),
+                          "high": round(hi / row["years"], 1), "definition": "NIS sole protection, incl. family"})
+    rate_rows.append({"period": "2023 (about)", "people": int(e23["count"]), "months": 12,
+                      "per_year": float(e23["count"]), "low": None, "high": None,
+                      "definition": "MOU briefing, 'elite class' (approximate)"})
+    r.frames["elite_rates"] = pd.DataFrame(rate_rows)
+    ctx["elite"] = elite
+    dip = load("diplomat_defections", data_dir).sort_values(["year", "month"])
+    r.put("diplomat_cases_n", len(dip))
+    r.put("diplomats_2015_claim", elite.loc["diplomats_2015", "count"])
+    r.put("diplomats_2016h1_claim", elite.loc["diplomats_2016h1", "count"])
+    r.frames["diplomats"] = dip
+
+
+SINGLE_DIGIT_MAX = 9
+
+
+def elite_2012_2017_floor(post_count: int, count_2023: int) -> int:
+    """The least of the Jan 2012 – Jun 2024 total that must fall in 2012–2017.
+
+    If each of 2018–2022 had fewer than 2023 (at most ``count_2023 − 1``), 2023 had ``count_2023``
+    and the first half of 2024 at most :data:`SINGLE_DIGIT_MAX`, the rest fell in 2012–2017.
+    """
+    return post_count - len(range(2018, 2023)) * (count_2023 - 1) - count_2023 - SINGLE_DIGIT_MAX
+
+
+def elite_chart(r: Results) -> charts.Figure:
+    rates = r.frames["elite_rates"]
+    order = list(rates["period"])
+    e_tip = [alt.Tooltip("period:N", title="Period"), alt.Tooltip("people:Q", title="People"),
+             alt.Tooltip("months:Q", title="Months"), alt.Tooltip("per_year:Q", format=".1f", title="Per year"),
+             alt.Tooltip("low:Q", format=".1f", title="Low"), alt.Tooltip("high:Q", format=".1f", title="High"),
+             alt.Tooltip("definition:N", title="Definition")]
+    ebar = alt.Chart(for_chart(rates)).mark_bar(size=70).encode(
+        x=alt.X("period:N", title="Period", sort=order, axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("per_year:Q", title="Elite defectors per year"),
+        color=alt.Color("definition:N", title=None, legend=alt.Legend(labelLimit=360),
+                        scale=alt.Scale(domain=list(dict.fromkeys(rates["definition"])),
+                                        range=[charts.PALETTE[0], charts.MUTED])),
+        tooltip=e_tip)
+    eerr = alt.Chart(rates.dropna(subset=["low"])).mark_rule(strokeWidth=2, color=charts.TOTAL).encode(
+        x=alt.X("period:N", sort=order), y="low:Q", y2="high:Q", tooltip=e_tip)
+    return charts.show((ebar + eerr).properties(
+        width=460, title=alt.TitleParams("Elite defectors per year, by period",
+                                         subtitle="Counts include family members; 95% intervals cover counting noise only")),
+        name="political-push-elite-rates",
+        description=(f"Bar chart of elite defectors per year: {r['elite_pre_per_year']:.1f} from "
+                     f"{r['elite_pre_label']} and {r['elite_post_per_year']:.1f} from {r['elite_post_label']}, "
+                     f"with about {r['elite_2023']} in 2023 under the ministry's briefing definition."),
+        source="Ministry of Unification (NIS figures, August 2024; 2023 briefing of 18 January 2024).",
+        data=rates)
+
+
+def diplomat_table(r: Results) -> charts.Table:
+    dip = r.frames["diplomats"]
+    shown = dip.assign(when=dip["year"].astype(str) + "-" + dip["month"].astype(int).map("{:02d}".format))
+    return charts.table(shown[["when", "post", "mission_country"]].rename(
+        columns={"when": "Year-month", "post": "Post", "mission_country": "Mission in"}))
+
+
+def _share(motives: pd.DataFrame, survey_id: str, category: str) -> pd.Series:
+    row = motives[(motives["survey_id"] == survey_id) & (motives["category"] == category)]
+    if row.empty:
+        raise KeyError(f"motive_surveys: no row for {survey_id!r} / {category!r}")
+    return row.iloc[0]
+
+
+def _motives(r: Results, ctx: dict) -> None:
+    motives = load("motive_surveys", ctx["data_dir"])
+    by_year = ctx["by_year"]
+    s23r = _share(motives, "mou_2023_arrivals", "Dislike of the North Korean regime")["share_pct"]
+    s23f = _share(motives, "mou_2023_arrivals", "Food shortage")["share_pct"]
+    s20r = _share(motives, "mou_2020", "Dislike of the North Korean regime")["share_pct"]
+    s20f = _share(motives, "mou_2020", "Food shortage")["share_pct"]
+    r.put("mou2023_regime_pct", s23r, 1)
+    r.put("mou2023_food_pct", s23f, 1)
+    r.put("mou2020_regime_pct", s20r, 1)
+    r.put("mou2020_food_pct", s20f, 1)
+    r.put("mou2023_gap_pts", s23r - s23f, 1)
+    n23 = int(by_year[2023])
+    lo, hi = stats.proportion_ci(round(s23r / 100 * n23), n23, LEVEL)
+    r.put("arrivals_2023", n23)
+    r.put("mou2023_regime_low_if_all", lo, 1)
+    r.put("mou2023_regime_high_if_all", hi, 1)
+    r.put("mou2023_gap_within_noise", bool(lo <= s23f <= hi))
+    r.put("mou2023_gap_verdict", "contains" if lo <= s23f <= hi else "does not contain")
+    ctx["mou2023"] = (s23r, s23f, n23)
+    d, lo_d, hi_d = multinomial_difference_ci(s23r, s23f, n23, LEVEL)
+    r.put("mou2023_gap_low_if_all", lo_d, 1)
+    r.put("mou2023_gap_high_if_all", hi_d, 1)
+    r.put("mou2023_gap_diff_verdict", "includes" if lo_d <= 0 <= hi_d else "excludes")
+    r.put("mou2023_lead_words", words.compare(s23r, s23f, more="ahead of", less="behind", same="level with"))
+    r.put("mou2020_lead_words", words.compare(s20r, s20f, more="ahead of", less="behind", same="level with"))
+
+    snu = motives[motives["survey_id"] == "snu_ipus_2018"]
+    snu_n = int(snu["sample_size"].iloc[0])
+    snu_pol = snu[snu["category"] == "Political reasons (total)"]["share_pct"].iloc[0]
+    snu_eco = snu[snu["category"] == "Economic reasons (total)"]["share_pct"].iloc[0]
+    r.put("snu2018_n", snu_n)
+    r.put("snu2018_political_pct", snu_pol, 1)
+    r.put("snu2018_economic_pct", snu_eco, 1)
+    for name, value in [("snu2018_political", snu_pol), ("snu2018_economic", snu_eco)]:
+        lo, hi = stats.proportion_ci(round(value / 100 * snu_n), snu_n, LEVEL)
+        r.put(f"{name}_low", lo, 1)
+        r.put(f"{name}_high", hi, 1)
+    ctx["snu"] = (snu_pol, snu_eco, snu_n)
+    d, lo_d, hi_d = multinomial_difference_ci(snu_pol, snu_eco, snu_n, LEVEL)
+    r.put("snu2018_gap_pts", d, 1)
+    r.put("snu2018_gap_low", lo_d, 1)
+    r.put("snu2018_gap_high", hi_d, 1)
+    r.put("snu2018_gap_verdict", "includes" if lo_d <= 0 <= hi_d else "excludes")
+    r.put("snu2018_lead_words", words.compare(snu_pol, snu_eco, more="ahead of", less="behind", same="level with"))
+
+    piie = motives[motives["survey_id"] == "peterson_2009"].set_index("category")
+    r.put("piie_n", piie["sample_size"].iloc[0])
+    r.put("piie_economic_pct", piie.loc["Poor condition of the economy", "share_pct"], 1)
+    r.put("piie_political_pct", piie.loc["Political oppression", "share_pct"], 1)
+    r.put("piie_lead_words", words.compare(piie.loc["Political oppression", "share_pct"],
+                                           piie.loc["Poor condition of the economy", "share_pct"],
+                                           more="ahead of", less="behind", same="level with"))
+    r.put("hanawon_pre2001_economic_pct",
+          _share(motives, "mou_hanawon_pre2001", "Hunger and economic difficulty")["share_pct"], 0)
+    r.put("hanawon_2014_2016_economic_min_pct",
+          _share(motives, "mou_hanawon_2014_2016", "Hunger and economic difficulty")["share_low_pct"], 0)
+    r.put("hanawon_2016_hardship_pct",
+          _share(motives, "mou_hanawon_2016", "Hardship (livelihood difficulties)")["share_pct"], 0)
+    for sid, key in [("mou_choi_2012", "choi2012"), ("mou_choi_2017h1", "choi2017h1")]:
+        r.put(f"{key}_hardship_pct", _share(motives, sid, "Hardship (livelihood difficulties)")["share_pct"], 1)
+        r.put(f"{key}_system_pct", _share(motives, sid, "Dissatisfaction with the system")["share_pct"], 1)
+    c12 = _share(motives, "mou_choi_2012", "Dissatisfaction with the system")["share_pct"]
+    c17 = _share(motives, "mou_choi_2017h1", "Dissatisfaction with the system")["share_pct"]
+    h12 = _share(motives, "mou_choi_2012", "Hardship (livelihood difficulties)")["share_pct"]
+    h17 = _share(motives, "mou_choi_2017h1", "Hardship (livelihood difficulties)")["share_pct"]
+    r.put("choi_system_direction", words.direction(c12, c17))
+    r.put("choi_hardship_direction", words.direction(h12, h17))
+    reg = count_shares(motives, "mou_registered_c2015").set_index("category")
+    r.put("registered_listed_total", reg["count"].sum())
+    r.put("registered_hardship", reg.loc["Hardship (livelihood difficulties)", "count"])
+    r.put("registered_hardship_pct", reg.loc["Hardship (livelihood difficulties)", "share_of_listed_pct"], 1)
+    r.put("registered_system", reg.loc["Dissatisfaction with the system", "count"])
+    r.put("registered_system_pct", reg.loc["Dissatisfaction with the system", "share_of_listed_pct"], 1)
+    r.put("registered_political_pct", reg[reg["category_group"] == "political"]["share_of_listed_pct"].sum(), 1)
+
+    pts = survey_points(motives)
+    pts["shown_year"] = pts["survey_year"].astype("Int64").astype(str).replace("<NA>", "not stated")
+    pts["n"] = pts["sample_size"].astype("Int64").astype(str).replace("<NA>", "not stated")
+    pts["row"] = pts["label"] + " (" + pts["period_covered"].astype(str) + ")"
+    group_names = {"political": "Political", "economic": "Economic", "family": "Family", "other": "Other"}
+    pts["group"] = pts["category_group"].map(group_names)
+    r.frames["survey_points"] = pts
+
+
+def motives_chart(r: Results) -> charts.Figure:
+    pts = r.frames["survey_points"]
+    order_rows = list(dict.fromkeys(pts["row"]))
+    m_tip = [alt.Tooltip("survey_label:N", title="Survey"), alt.Tooltip("population:N", title="Population"),
+             alt.Tooltip("period_covered:N", title="Period"), alt.Tooltip("n:N", title="Sample size"),
+             alt.Tooltip("category:N", title="Reason"), alt.Tooltip("value:Q", format=".1f", title="Share (%)"),
+             alt.Tooltip("qualifier:N", title="Published as")]
+    chart = alt.Chart(for_chart(pts)).mark_point(filled=True, size=90, opacity=0.85).encode(
+        y=alt.Y("row:N", title=None, sort=order_rows, axis=alt.Axis(labelLimit=330)),
+        x=alt.X("value:Q", title="Share of respondents giving the reason (%)", scale=alt.Scale(domain=[0, 100])),
+        color=alt.Color("group:N", title="Reason group", scale=alt.Scale(
+            domain=["Political", "Economic"], range=[charts.PALETTE[3], charts.PALETTE[1]])),
+        shape=alt.Shape("qualifier:N", title="Published as"),
+        tooltip=m_tip,
+    ).properties(height=30 * len(order_rows), width=300,
+                 title=alt.TitleParams("Reasons for leaving, survey by survey",
+                                       subtitle="Each row is a different population; compare shares only within a row"))
+    return charts.show(chart, name="political-push-motives",
+                       description=(f"Dot chart of the share of respondents citing political and economic reasons in "
+                                    f"{len(order_rows)} surveys, one row per survey and population, with no lines "
+                                    "between surveys: shares are comparable only within a row."),
+                       source="Ministry of Unification (briefings, Hanawon surveys, data for members of the National "
+                              "Assembly); Seoul National University IPUS (2018); Peterson Institute (2009).",
+                       data=pts[["survey_label", "population", "period_covered", "sample_size", "category", "value",
+                                 "qualifier"]])
+
+
+def _perception(r: Results, ctx: dict) -> None:
+    perc = load("perception_survey_2024", ctx["data_dir"])
+    # the report's size is part of its title (kept in the data descriptor), not a column of the table
+    title = resources()["perception_survey_2024"]["title"]
+    r.put("perception_report_n", int(re.search(r"perceived by ([\d,]+) defectors", title).group(1).replace(",", "")))
+    pk = perc.set_index(["finding_id", "group_left_nk"])["share_pct"]
+    r.put("kju_illegitimate_2011_2015_pct", pk[("kju_succession_illegitimate", "2011-2015")], 1)
+    r.put("kju_illegitimate_2016_2020_pct", pk[("kju_succession_illegitimate", "2016-2020")], 1)
+    r.put("kju_illegitimate_2012_on_pct", pk[("kju_succession_illegitimate", "2012 or later")], 1)
+    r.put("paektu_continue_pre2000_pct", pk[("paektu_line_should_continue", "before 2000")], 1)
+    r.put("paektu_continue_2016_2020_pct", pk[("paektu_line_should_continue", "2016-2020")], 1)
+    r.put("paektu_opposed_pre2000_pct", pk[("paektu_line_opposed", "before 2000")], 1)
+    r.put("paektu_opposed_2016_2020_pct", pk[("paektu_line_opposed", "2016-2020")], 1)
+    r.put("paektu_n", perc[perc["finding_id"] == "paektu_line_should_continue"]["sample_size"].iloc[0])
+    shown = perc[perc["finding_id"].isin(["kju_succession_illegitimate", "paektu_line_should_continue",
+                                          "paektu_line_opposed"]) & (perc["group_left_nk"] != "2012 or later")].copy()
+    shown["question"] = shown["finding_id"].map(SHORT_FINDING)
+    shown["left"] = "Left " + shown["group_left_nk"].str.replace("-", "–")
+    r.frames["perception"] = shown
+
+
+SHORT_FINDING = {"kju_succession_illegitimate": "Succession illegitimate",
+                 "paektu_line_should_continue": "Bloodline should go on",
+                 "paektu_line_opposed": "Opposed the bloodline"}
+
+
+def perception_chart(r: Results) -> charts.Figure:
+    shown = r.frames["perception"]
+    left_order = ["Left before 2000", "Left 2011–2015", "Left 2016–2020"]
+    chart = alt.Chart(for_chart(shown)).mark_bar().encode(
+        x=alt.X("question:N", title=None, sort=list(SHORT_FINDING.values()),
+                axis=alt.Axis(labelAngle=0, labelLimit=220)),
+        xOffset=alt.XOffset("left:N", sort=left_order),
+        y=alt.Y("share_pct:Q", title="Share of respondents (%)", scale=alt.Scale(domain=[0, 100])),
+        color=alt.Color("left:N", title="When they left", sort=left_order,
+                        scale=alt.Scale(domain=left_order,
+                                        range=[charts.PALETTE[4], charts.PALETTE[0], charts.PALETTE[5]])),
+        tooltip=[alt.Tooltip("finding:N", title="Finding"), alt.Tooltip("group_left_nk:N", title="Left North Korea"),
+                 alt.Tooltip("share_pct:Q", format=".1f", title="Share (%)"), alt.Tooltip("note:N", title="Note")],
+    ).properties(width=560, title=alt.TitleParams("Views of the leadership, by when people left",
+                                                  subtitle="Ministry of Unification interviews, 2013–2022"))
+    return charts.show(chart, name="political-push-succession-views",
+                       description=(f"Grouped bars: {r['kju_illegitimate_2011_2015_pct']:.1f}% of those who left in "
+                                    f"2011–2015 and {r['kju_illegitimate_2016_2020_pct']:.1f}% of those who left in "
+                                    "2016–2020 saw Kim Jong-un's succession as illegitimate; support for continuing "
+                                    f"the Paektu bloodline is {r['paektu_continue_pre2000_pct']:.1f}% among those who "
+                                    f"left before 2000 and {r['paektu_continue_2016_2020_pct']:.1f}% among those who "
+                                    "left in 2016–2020."),
+                       source="Ministry of Unification, report on North Korea's economy and society as perceived by "
+                              "defectors (2024).",
+                       data=shown[["finding", "group_left_nk", "share_pct", "sample_size", "note"]])
+
+
+def _songbun(r: Results, ctx: dict) -> None:
+    songbun = load("songbun", ctx["data_dir"])
+    sb = songbun.set_index(["snapshot", "class"])["share_pct"]
+    r.put("songbun_n_classes", songbun[songbun["snapshot"] == "allocation_1958"]["class"].nunique())
+    for cls in ["core", "wavering", "hostile"]:
+        r.put(f"songbun_1958_{cls}", round(sb[("allocation_1958", cls)]))
+        r.put(f"songbun_refugee_{cls}", round(sb[("refugee_self_report", cls)]))
+    r.put("songbun_refugee_unsure", round(sb[("refugee_self_report", "unsure")]))
+    r.put("songbun_refugee_sum", round(songbun[songbun["snapshot"] == "refugee_self_report"]["share_pct"].sum()))
+    sbd = songbun.copy()
+    sbd["snapshot_label"] = sbd["snapshot"].map({"allocation_1958": "1958 allocation (Kim Il-sung)",
+                                                 "refugee_self_report": "Refugees' own report (Haggard–Noland)"})
+    r.frames["songbun"] = sbd
+
+
+def songbun_chart(r: Results) -> charts.Figure:
+    sbd = r.frames["songbun"]
+    class_order = ["core", "wavering", "hostile", "unsure"]
+    chart = alt.Chart(for_chart(sbd)).mark_bar().encode(
+        x=alt.X("class:N", title="Songbun class", sort=class_order, axis=alt.Axis(labelAngle=0)),
+        xOffset=alt.XOffset("snapshot_label:N"),
+        y=alt.Y("share_pct:Q", title="Share (%)"),
+        color=alt.Color("snapshot_label:N", title=None, legend=alt.Legend(labelLimit=360),
+                        scale=alt.Scale(range=[charts.MUTED, charts.PALETTE[2]])),
+        tooltip=[alt.Tooltip("snapshot_label:N", title="Snapshot"), alt.Tooltip("class:N", title="Class"),
+                 alt.Tooltip("share_pct:Q", format=".0f", title="Share (%)"), alt.Tooltip("note:N", title="Note")],
+    ).properties(width=480, title=alt.TitleParams("Songbun classes: the 1958 allocation and refugees' own reports",
+                                                  subtitle="Two snapshots decades apart; context, not a trend"))
+    return charts.show(chart, name="political-push-songbun",
+                       description=(f"Grouped bars of songbun class shares. The 1958 allocation: core "
+                                    f"{r['songbun_1958_core']}%, wavering {r['songbun_1958_wavering']}%, hostile "
+                                    f"{r['songbun_1958_hostile']}%. Refugees' self-reports: core "
+                                    f"{r['songbun_refugee_core']}%, wavering {r['songbun_refugee_wavering']}%, "
+                                    f"hostile {r['songbun_refugee_hostile']}%, unsure {r['songbun_refugee_unsure']}%."),
+                       source="Collins (2012), HRNK; Chang (World Affairs); Noland (2012), Peterson Institute.",
+                       data=sbd[["snapshot", "class", "share_pct", "note"]])
+
+
+# --------------------------------------------------------------------------------------------
+# a model that follows the series' shape (issue #15): a bend before the break, a step and a new
+# trend at the break, 2020 as a part-closure year, HAC errors, the break year estimated
+
+GRID_BREAKS = tuple(range(2009, 2015))  # break years examined (#15: 2009–2014)
+GRID_STARTS = (1998, 2002, 2005)        # start years examined
+PROFILE_CUTOFF = 3.84                   # χ²(1) 95% point: profile-likelihood set for the break year
+
+
+def shape_frame(years: pd.DataFrame, break_year: int, knot: int | None,
+                closure: tuple[int, int] = CLOSURE_YEARS) -> pd.DataFrame:
+    """:func:`its_frame` plus ``bend`` (years since ``knot``, 0 before it; a continuous change of
+    trend before the break) and the closure split into its first, partial year (``closure_first``:
+    the border shut in late January 2020, so that year mixes open and closed months) and the
+    full-closure years (``closure``)."""
+    d = its_frame(years, break_year, closure)
+    d["closure_first"] = (d["year"] == closure[0]).astype(int)
+    d["closure"] = d["year"].between(closure[0] + 1, closure[1]).astype(int)
+    if knot is not None:
+        d["bend"] = np.clip(d["year"] - int(knot), 0, None)
+    return d
+
+
+def shape_formula(frame: pd.DataFrame) -> str:
+    terms = ["t"] + (["bend"] if "bend" in frame else []) + ["post", "t_post"]
+    terms += [c for c in ("closure_first", "closure", "reopened") if frame[c].nunique() > 1]
+    return "total ~ " + " + ".join(terms)
+
+
+def fit_shape(years: pd.DataFrame, break_year: int, knot: int | None, level: float = LEVEL) -> dict:
+    """The shape-following negative-binomial model with HAC (Newey–West) covariance.
+
+    Returns ``level`` (rate ratio at the break against the pre-break path carried on, with HAC
+    interval), ``trend_change``, ``pre_trend`` (the trend just before the break: after the bend),
+    ``post_trend``, ``aic`` (of the maximum-likelihood fit), ``rho1`` (lag-1 autocorrelation of the
+    Pearson residuals), ``hac_lags``, ``frame`` (with ``fit`` and ``counterfactual``) and ``p_level``.
+    """
+    frame = shape_frame(years, break_year, knot)
+    if knot is not None and not (frame["year"].min() + 2 <= knot <= break_year - 2):
+        raise ValueError(f"knot {knot} must lie at least two years inside {frame['year'].min()}–{break_year}")
+    formula = shape_formula(frame)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = stats.nb_hac(frame, formula)
+    if not res.ml.mle_retvals.get("converged", True) or not np.all(np.isfinite(np.asarray(res.bse))):
+        raise RuntimeError(f"no converged fit (break {break_year}, knot {knot})")
+    q = stats._z(level)
+    cov = res.cov_params()
+
+    def comb(weights):
+        names = list(weights)
+        w = np.array([weights[n] for n in names], float)
+        est = float(w @ res.params[names].to_numpy())
+        se = float(math.sqrt(w @ cov.loc[names, names].to_numpy() @ w))
+        return math.exp(est), math.exp(est - q * se), math.exp(est + q * se)
+
+    pre = {"t": 1, "bend": 1} if knot is not None else {"t": 1}
+    counter_rows = frame.assign(post=0, t_post=0, closure_first=0, closure=0, reopened=0)
+    x = np.column_stack([np.ones(len(frame)) if n == "Intercept" else counter_rows[n].to_numpy(float)
+                         for n in res.params.index])
+    out = frame.copy()
+    out["fit"] = np.asarray(res.fittedvalues)
+    out["counterfactual"] = np.exp(x @ res.params.to_numpy())
+    return {"level": comb({"post": 1}), "trend_change": comb({"t_post": 1}), "pre_trend": comb(pre),
+            "post_trend": comb({**pre, "t_post": 1}), "aic": float(res.ml.aic), "rho1": float(res.rho1),
+            "hac_lags": int(res.hac_lags), "frame": out, "p_level": float(res.pvalues["post"]),
+            "knot": knot, "break_year": int(break_year), "formula": formula, "alpha": float(res.alpha)}
+
+
+def best_knot(years: pd.DataFrame, break_year: int) -> dict | None:
+    """The shape model with the knot (the pre-break bend) chosen by AIC; None if none fits."""
+    first = int(years["year"].min())
+    best = None
+    for k in range(first + 2, int(break_year) - 1):
+        try:
+            fit = fit_shape(years, break_year, k)
+        except (ValueError, RuntimeError):
+            continue
+        if best is None or fit["aic"] < best["aic"]:
+            best = fit
+    return best
+
+
+def break_profile(years: pd.DataFrame, candidates) -> pd.DataFrame:
+    """AIC of the shape model for each candidate break year, the knot re-chosen by AIC for each:
+    a profile likelihood for the break year (the knot is profiled out).
+
+    All candidates have the same number of parameters, so ΔAIC = 2 × (log-likelihood drop); the
+    break years with ΔAIC ≤ :data:`PROFILE_CUTOFF` form an approximate 95% set for the break year.
+    """
+    rows = []
+    for b in candidates:
+        fit = best_knot(years, int(b)) if years["year"].min() + 5 <= b <= years["year"].max() - 2 else None
+        if fit is None:
+            continue
+        rows.append({"break_year": int(b), "knot": fit["knot"], "aic": fit["aic"], "level_rr": fit["level"][0],
+                     "level_low": fit["level"][1], "level_high": fit["level"][2]})
+    d = pd.DataFrame(rows)
+    if len(d):
+        d["delta_aic"] = d["aic"] - d["aic"].min()
+        d["in_set"] = d["delta_aic"] <= PROFILE_CUTOFF
+    return d
+
+
+def shape_grid(all_years: pd.DataFrame, end_year: int, breaks=GRID_BREAKS, starts=GRID_STARTS) -> pd.DataFrame:
+    """The shape model over break years × start years (knot re-chosen by AIC in each), with Holm.
+
+    One row per specification that can be fitted: start, break_year, knot, level_rr/low/high,
+    p_level, p_holm (Holm across the grid), rho1, excludes_1 (HAC interval wholly below 1).
+    """
+    rows = []
+    for s in starts:
+        yrs = series.window(all_years, s, end_year)
+        for b in breaks:
+            if not (yrs["year"].min() + 5 <= b <= yrs["year"].max() - 2):
+                continue
+            fit = best_knot(yrs, b)
+            if fit is None:
+                continue
+            lv = fit["level"]
+            rows.append({"start": int(s), "break_year": int(b), "knot": fit["knot"], "level_rr": lv[0],
+                         "level_low": lv[1], "level_high": lv[2], "p_level": fit["p_level"],
+                         "rho1": fit["rho1"], "aic": fit["aic"]})
+    d = pd.DataFrame(rows)
+    if len(d):
+        d["p_holm"] = stats.holm(d["p_level"])
+        d["excludes_1"] = d["level_high"] < 1
+        d["holm_below_05"] = (d["p_holm"] < 0.05) & (d["level_rr"] < 1)
+    return d
+
+
+def survival_words(n_hold: int, n_total: int, what: str) -> str:
+    """'holds in every one of the 18 specifications' / 'in 5 of 18' / 'in none of the 18'."""
+    if n_total == 0:
+        return f"cannot be examined: no specification of the grid fits these years ({what})"
+    if n_hold == n_total:
+        return f"holds in every one of the {n_total} specifications ({what})"
+    if n_hold == 0:
+        return f"holds in none of the {n_total} specifications ({what})"
+    return f"holds in {n_hold} of the {n_total} specifications ({what})"
+
+
+# generic: to fold into analysis.stats
+def multinomial_difference_ci(p1_pct: float, p2_pct: float, n: int, level: float = LEVEL) -> tuple[float, float, float]:
+    """Difference of two shares of the SAME respondents (one question, exclusive answers), in points.
+
+    The two shares are negatively correlated (Var(p1 − p2) = (p1 + p2 − (p1 − p2)²)/n), so the
+    interval is wider than a one-sample interval for either share. Wald interval; counting noise only.
+    """
+    p1, p2 = p1_pct / 100, p2_pct / 100
+    d = p1 - p2
+    se = math.sqrt(max(p1 + p2 - d * d, 0.0) / n)
+    q = stats._z(level)
+    return 100 * d, 100 * (d - q * se), 100 * (d + q * se)
+
+
+def break_profile_chart(r: Results) -> charts.Figure:
+    prof = r.frames["break_profile"].copy()
+    prof["set"] = np.where(prof["in_set"], "Within the 95% set", "Outside it")
+    tip = [alt.Tooltip("break_year:Q", format="d", title="Break year"), alt.Tooltip("knot:Q", format="d", title="Knot"),
+           alt.Tooltip("delta_aic:Q", format=".1f", title="ΔAIC"),
+           alt.Tooltip("level_rr:Q", format=".2f", title="Level ratio")]
+    x = alt.X("break_year:Q", title="Break year tried", axis=alt.Axis(format="d", tickMinStep=1),
+              scale=alt.Scale(zero=False, nice=False, padding=8))
+    line = alt.Chart(prof).mark_line(color=charts.MUTED).encode(x=x, y=alt.Y("delta_aic:Q", title="AIC above the best break"))
+    dots = alt.Chart(prof).mark_point(filled=True, size=60).encode(
+        x=x, y="delta_aic:Q", tooltip=tip,
+        color=alt.Color("set:N", title=None, scale=alt.Scale(domain=["Within the 95% set", "Outside it"],
+                                                             range=[charts.HIGHLIGHT, charts.PALETTE[0]])))
+    cut = alt.Chart(pd.DataFrame({"y": [PROFILE_CUTOFF]})).mark_rule(strokeDash=[4, 3], color=charts.MUTED).encode(y="y:Q")
+    chart = (line + dots + cut).properties(title=alt.TitleParams(
+        f"The break year that fits best is {r['profile_best_year']}",
+        subtitle="Shape-following model refitted with the break in each year; dashed: the 95% profile cutoff"))
+    return charts.show(chart, name="political-push-break-profile",
+                       description=(f"AIC of the shape-following model above its minimum, for break years "
+                                    f"{r['profile_first']} to {r['profile_last']}. The best is {r['profile_best_year']}; "
+                                    f"the approximate 95% set is {r['profile_set_text']}; the runner-up, "
+                                    f"{r['profile_runner_up_year']}, is {r['profile_runner_up_gap']:.1f} points behind."),
+                       source="Ministry of Unification (arrivals); models fitted by this book.",
+                       data=prof[["break_year", "knot", "aic", "delta_aic", "level_rr", "level_low", "level_high",
+                                  "in_set"]].round(3))
+
+
+def grid_table(r: Results) -> charts.Table:
+    g = r.frames["grid"].copy()
+    g["level_change_pct"] = 100 * (g["level_rr"] - 1)
+    g["low_pct"] = 100 * (g["level_low"] - 1)
+    g["high_pct"] = 100 * (g["level_high"] - 1)
+    shown = g[["start", "break_year", "knot", "level_change_pct", "low_pct", "high_pct", "p_holm", "rho1"]].rename(
+        columns={"start": "Start year", "break_year": "Break year", "knot": "Knot year",
+                 "level_change_pct": "Level change (%)", "low_pct": "HAC low (%)", "high_pct": "HAC high (%)",
+                 "p_holm": "Holm p", "rho1": "Residual lag-1 autocorrelation"})
+    return charts.table(shown, caption="The step at the break across the grid (shape-following model, HAC errors)",
+                        digits={"Level change (%)": 1, "HAC low (%)": 1, "HAC high (%)": 1, "Holm p": 3,
+                                "Residual lag-1 autocorrelation": 2})
