@@ -1273,18 +1273,56 @@ def fit_shape(years: pd.DataFrame, break_year: int, knot: int | None, level: flo
             "knot": knot, "break_year": int(break_year), "formula": formula, "alpha": float(res.alpha)}
 
 
-def best_knot(years: pd.DataFrame, break_year: int) -> dict | None:
-    """The shape model with the knot (the pre-break bend) chosen by AIC; None if none fits."""
-    first = int(years["year"].min())
-    best = None
-    for k in range(first + 2, int(break_year) - 1):
+def _shape_aic(years: pd.DataFrame, break_year: int, knot: int) -> float | None:
+    """AIC of the shape model's maximum-likelihood fit alone (no HAC refit): what the knot scan
+    compares. Array-based (no formula parsing), so a scan over knots and break years stays fast."""
+    import statsmodels.api as sm
+
+    try:
+        frame = shape_frame(years, break_year, knot)
+    except ValueError:
+        return None
+    terms = shape_formula(frame).split("~", 1)[1].split("+")
+    x = np.column_stack([np.ones(len(frame))] + [frame[t.strip()].to_numpy(float) for t in terms])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         try:
-            fit = fit_shape(years, break_year, k)
+            ml = sm.NegativeBinomial(frame["total"].to_numpy(float), x).fit(disp=False, maxiter=500)
+        except (np.linalg.LinAlgError, ValueError):
+            return None
+    if not ml.mle_retvals.get("converged", True) or not np.isfinite(ml.aic):
+        return None
+    return float(ml.aic)
+
+
+def best_knot(years: pd.DataFrame, break_year: int) -> dict | None:
+    """The shape model with the knot (the pre-break bend) chosen by AIC; None if none fits.
+
+    The knots are compared on their maximum-likelihood AIC; only the chosen one gets the full fit
+    with HAC covariance. Results are remembered per (years, break year), since the break-year
+    profile and the grid ask for the same fits.
+    """
+    key = (tuple(years["year"].astype(int)), tuple(years["total"].astype(int)), int(break_year))
+    if key in _KNOT_CACHE:
+        return _KNOT_CACHE[key]
+    first = int(years["year"].min())
+    scored = []
+    for k in range(first + 2, int(break_year) - 1):
+        aic = _shape_aic(years, break_year, k)
+        if aic is not None:
+            scored.append((aic, k))
+    best = None
+    for _aic, k in sorted(scored):  # the best knot whose full fit converges
+        try:
+            best = fit_shape(years, break_year, k)
+            break
         except (ValueError, RuntimeError):
             continue
-        if best is None or fit["aic"] < best["aic"]:
-            best = fit
+    _KNOT_CACHE[key] = best
     return best
+
+
+_KNOT_CACHE: dict[tuple, dict | None] = {}
 
 
 def break_profile(years: pd.DataFrame, candidates) -> pd.DataFrame:
