@@ -1,6 +1,7 @@
 """time_abroad.csv and nkbook.analysis.time_abroad: expected values recomputed from the CSV."""
 
 import csv
+import itertools
 import shutil
 
 import pytest
@@ -41,7 +42,7 @@ def test_partial_distribution_never_exceeds_100():
 def test_bands_do_not_overlap_and_only_top_is_open():
     for sid in {r["statement_id"] for r in _rows() if r["measure"] == "share_pct"}:
         b = _bands(sid)
-        for lo, hi in zip(b, b[1:]):
+        for lo, hi in itertools.pairwise(b):
             assert float(lo["bucket_high_years"]) <= float(hi["bucket_low_years"]), sid
         assert all(x["bucket_high_years"] for x in b[:-1]), sid
 
