@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import subprocess
 import sys
@@ -72,24 +71,43 @@ def test_other_data_and_narrower_range_change_the_rendered_numbers(main_book, mo
     assert main["cumulative_total"] != got["cumulative_total"]
 
 
-FAILING = """{"cells": [
- {"cell_type": "code", "execution_count": null, "id": "p", "metadata": {"tags": ["parameters"]}, "outputs": [], "source": "data_dir = '../data'"},
- {"cell_type": "code", "execution_count": null, "id": "a", "metadata": {}, "outputs": [], "source": "x = 1"},
- {"cell_type": "code", "execution_count": null, "id": "b", "metadata": {}, "outputs": [], "source": "raise ValueError('broken on purpose')"}],
- "metadata": {"kernelspec": {"display_name": "Python (nkbook)", "language": "python", "name": "nkbook"}},
- "nbformat": 4, "nbformat_minor": 5}"""
+FAILING = """---
+kernelspec:
+  display_name: Python (nkbook)
+  language: python
+  name: nkbook
+---
+
+# Broken on purpose
+
+```{code-cell} ipython3
+:tags: [parameters]
+data_dir = '../data'
+```
+
+```{code-cell} ipython3
+x = 1
+```
+
+```{code-cell} ipython3
+raise ValueError('broken on purpose')
+```
+"""
 
 
-def test_a_failing_notebook_fails_the_build_and_keeps_the_book(main_book, tmp_path):
-    nb = tmp_path / "broken.ipynb"
-    nb.write_text(FAILING)
+def test_a_failing_notebook_fails_the_build_and_keeps_the_book(main_book, tmp_path, monkeypatch):
+    from nkbook.build import driver
+
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "broken.md").write_text(FAILING)
+    monkeypatch.setattr(driver, "NOTEBOOKS_DIR", tmp_path / "notebooks")
     chapters = tmp_path / "chapters.yml"
-    chapters.write_text(f"chapters:\n  - name: arrivals\n    notebook: {nb}\n")
+    chapters.write_text("chapters:\n  - name: broken\n")
     before = tree_hash(main_book["html"])
     with pytest.raises(BuildError) as info:
         build(root=main_book["root"], chapters_file=chapters, force=True, log=lambda *_: None)
     msg = str(info.value)
-    assert "broken.ipynb" in msg and "ValueError: broken on purpose" in msg
+    assert "broken.md" in msg and "ValueError: broken on purpose" in msg
     # cells: parameters, papermill's injected parameters, x = 1, raise -> the fourth cell (index 3)
     assert "cell 3 (execution count 4)" in msg, msg
     assert "partial output" in msg
@@ -105,13 +123,14 @@ def test_unknown_parameter_is_refused_before_anything_runs(tmp_path):
     assert proc.returncode == 2 and "no_such_knob" in proc.stderr
 
 
-def test_source_notebooks_have_no_outputs_and_a_parameters_cell():
+def test_source_notebooks_are_text_with_a_parameters_cell():
+    from nkbook.build.notebooks import code_cells
+
+    assert not list((ROOT / "notebooks").glob("*.ipynb")), "no .ipynb source is committed"
     for c in load_chapters()[0]:
-        nb = json.loads(c.notebook.read_text())
-        code = [cell for cell in nb["cells"] if cell["cell_type"] == "code"]
-        assert all(not cell.get("outputs") and cell.get("execution_count") is None for cell in code), c.name
-        assert any("parameters" in cell.get("metadata", {}).get("tags", []) for cell in code), c.name
-        assert nb["metadata"]["kernelspec"]["name"] == "nkbook"
+        assert c.notebook.suffix == ".md"
+        assert any("parameters" in tags for _line, tags, _src in code_cells(c.notebook)), c.name
+        assert "name: nkbook" in c.notebook.read_text(encoding="utf-8").split("---")[1], c.name
 
 
 EXTERNAL = re.compile(r"""<(script|link|img|iframe)[^>]+(src|href)=["'](https?:)?//""", re.I)

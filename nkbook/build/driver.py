@@ -402,8 +402,12 @@ def swap_in(new: Path, target: Path) -> None:
 
 def build(data_dir: str | os.PathLike | None = None, params: list[str] | None = None, force: bool = False,
           jobs: int | None = None, root: Path | None = None, chapters_file: Path | None = None,
-          pdf: bool | None = None, log=print) -> dict:
+          pdf: bool | None = None, log=print, executor=None, render: bool = True) -> dict:
     """Build the book into ``root/html`` (default ``_build/html``). Returns the run record.
+
+    ``record["executed"]`` and ``record["cached"]`` name the chapters that ran and those reused.
+    ``executor``: a stand-in for :func:`execute_chapter` called in this process (tests observe the
+    cache decisions without starting kernels). ``render=False`` stops after the chapters ran.
 
     ``pdf``: also print the whole book to ``book.pdf`` (None: when Debian's chromium is installed).
     Raises BuildError or DataError on failure, leaving the previous book untouched.
@@ -460,7 +464,12 @@ def build(data_dir: str | os.PathLike | None = None, params: list[str] | None = 
                        "output": str(work / "executed" / f"{c.name}.ipynb"), "results_dir": str(results_dir),
                        "cell_timeout": c.cell_timeout}
                 log(f"execute: {display_path(c.notebook)}")
-                futures[pool.submit(execute_chapter, job)] = (c, upstream)
+                if executor is not None:
+                    fut: cf.Future = cf.Future()
+                    fut.set_result(executor(job))
+                    futures[fut] = (c, upstream)
+                else:
+                    futures[pool.submit(execute_chapter, job)] = (c, upstream)
             for fut in cf.as_completed(futures):
                 c, upstream = futures[fut]
                 res = fut.result()
@@ -485,6 +494,11 @@ def build(data_dir: str | os.PathLike | None = None, params: list[str] | None = 
             lines.append(f"{nb}: {f['error']}\n  partial output: {partial}")
         raise BuildError("notebook failed; the previous book is unchanged:\n" + "\n".join(lines))
 
+    record["chapters"] = [c.name for c in chapters]
+    if not render:
+        record["sphinx"] = "not run (render=False)"
+        record["total_seconds"] = round(time.monotonic() - t0, 2)
+        return record
     executed = {c.name: cache / f"{c.name}.ipynb" for c in chapters}
     run_info = {"data_dir": display_path(data_path), "parameters": {
         c.name: {k: (display_path(Path(v)) if k == "data_dir" else v) for k, v in final[c.name].items()}
