@@ -18,6 +18,27 @@ from nkbook.core.paths import DATA_DIR, PROJECT_ROOT
 
 ROOT = PROJECT_ROOT
 
+BOOK_FIXTURES = {"main_book", "modified_book"}
+
+
+def pytest_collection_modifyitems(items):
+    """Test tiers: a test that uses a rendered book is marked ``book``, one that drives Chromium
+    ``browser`` (so ``make test-fast`` = ``-m "not book and not browser"``)."""
+    import inspect
+
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        try:
+            source = inspect.getsource(item.function)
+        except (OSError, TypeError, AttributeError):
+            source = ""
+        # run_chapter executes a notebook; getfixturevalue may ask for a book by name
+        if fixtures & BOOK_FIXTURES or "run_chapter(" in source or "getfixturevalue(" in source:
+            item.add_marker(pytest.mark.book)
+        if "browser" in fixtures or item.module.__name__.endswith("test_browser"):
+            item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.book)
+
 
 # While developing one chapter, NKBOOK_TEST_CHAPTERS (a chapters file) and NKBOOK_TEST_BUILD_DIR
 # build a subset of the book in a private folder; CI uses the defaults (the whole book in _build).
