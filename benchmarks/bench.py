@@ -25,8 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from nkbook.present import charts, results  # noqa: E402
 from nkbook.build.driver import build, load_chapters  # noqa: E402
+from nkbook.present import charts, results  # noqa: E402
 
 
 def quiet(*_):
@@ -96,10 +96,18 @@ def main() -> None:
     print(f"Machine: {os.cpu_count()} cores; {args.runs} runs each; {n_chapters} chapters.\n")
     print("| Case | Median (s) | Runs (s) | Notes |")
     print("|---|---|---|---|")
-    print(f"| Cold build (empty caches) | {med['cold']:.1f} | {', '.join(f'{x:.1f}' for x in rows['cold'])} | papermill, 1 worker per core, then Sphinx |")
-    print(f"| Rebuild, nothing changed | {med['noop']:.1f} | {', '.join(f'{x:.1f}' for x in rows['noop'])} | no notebook executed, Sphinx skipped |")
-    print(f"| Rebuild, one data file changed (gdp_growth.csv) | {med['one_file']:.1f} | {', '.join(f'{x:.1f}' for x in rows['one_file'])} | re-executed: {', '.join(reexecuted[0]) or 'none'} |")
-    print(f"| Baseline: `jupyter-book build --all`, execution forced | {med['baseline']:.1f} | {', '.join(f'{x:.1f}' for x in rows['baseline'])} | sequential execution, no data-aware cache |")
+    print(
+        f"| Cold build (empty caches) | {med['cold']:.1f} | {', '.join(f'{x:.1f}' for x in rows['cold'])} | papermill, 1 worker per core, then Sphinx |"
+    )
+    print(
+        f"| Rebuild, nothing changed | {med['noop']:.1f} | {', '.join(f'{x:.1f}' for x in rows['noop'])} | no notebook executed, Sphinx skipped |"
+    )
+    print(
+        f"| Rebuild, one data file changed (gdp_growth.csv) | {med['one_file']:.1f} | {', '.join(f'{x:.1f}' for x in rows['one_file'])} | re-executed: {', '.join(reexecuted[0]) or 'none'} |"
+    )
+    print(
+        f"| Baseline: `jupyter-book build --all`, execution forced | {med['baseline']:.1f} | {', '.join(f'{x:.1f}' for x in rows['baseline'])} | sequential execution, no data-aware cache |"
+    )
     metrics = ROOT / "_build" / "page-metrics.json"
     if metrics.exists():
         pages = json.loads(metrics.read_text())

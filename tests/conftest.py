@@ -97,8 +97,14 @@ def modified_book(tmp_path_factory):
     _shift_cumulative(data / "arrivals_cumulative.csv", 2023, MODIFIED_2023)
     _shift_last_quarter(data / "arrivals_quarterly.csv", 2023, MODIFIED_2023)
     edit_csv(data / "events.csv", {"event_id": MARKUP_EVENT}, {"description": MARKUP_TEXT})
-    record = build(data_dir=data, params=[f"end_year={MODIFIED_END_YEAR}"], root=base / "_build",
-                   chapters_file=CHAPTERS, pdf=False, log=lambda *_: None)
+    record = build(
+        data_dir=data,
+        params=[f"end_year={MODIFIED_END_YEAR}"],
+        root=base / "_build",
+        chapters_file=CHAPTERS,
+        pdf=False,
+        log=lambda *_: None,
+    )
     html = base / "_build" / "html"
     return {"record": record, "html": html, "data": data, "results": html / "results", "root": base / "_build"}
 
@@ -167,10 +173,15 @@ def run_chapter(name: str, tmp_path: Path, data_dir: Path | None = None, **param
     parameters = dict(chapter.parameters)
     parameters.update(params)
     parameters["data_dir"] = str(data_dir or DATA_DIR)
-    res = execute_chapter({
-        "name": name, "notebook": str(chapter.notebook), "parameters": parameters,
-        "output": str(tmp_path / f"{name}.ipynb"), "results_dir": str(BUILD_ROOT / "html" / "results"),
-        "cell_timeout": chapter.cell_timeout,
-    })
+    res = execute_chapter(
+        {
+            "name": name,
+            "notebook": str(chapter.notebook),
+            "parameters": parameters,
+            "output": str(tmp_path / f"{name}.ipynb"),
+            "results_dir": str(BUILD_ROOT / "html" / "results"),
+            "cell_timeout": chapter.cell_timeout,
+        }
+    )
     assert res["ok"], res.get("error")
     return res["results"]

@@ -20,8 +20,18 @@ from nkbook.build import cache as cache_mod
 from nkbook.build import driver
 from nkbook.core.paths import DATA_DIR, PROJECT_ROOT
 
-COMMON = ["nkbook", "nkbook.core", "nkbook.core.context", "nkbook.core.paths", "nkbook.data", "nkbook.data.load",
-          "nkbook.analysis", "nkbook.analysis.series", "nkbook.present", "nkbook.present.results"]
+COMMON = [
+    "nkbook",
+    "nkbook.core",
+    "nkbook.core.context",
+    "nkbook.core.paths",
+    "nkbook.data",
+    "nkbook.data.load",
+    "nkbook.analysis",
+    "nkbook.analysis.series",
+    "nkbook.present",
+    "nkbook.present.results",
+]
 READS = {  # what each chapter records while it runs (modules: its own module and the layers below)
     "arrivals": {"data": ["arrivals_yearly.csv", "arrivals_cumulative.csv"], "files": []},
     "mobility": {"data": ["arrivals_yearly.csv", "provinces.csv"], "files": []},
@@ -50,8 +60,13 @@ class Kernels:
         lines += [f"file {PROJECT_ROOT / f}" for f in READS[name]["files"]]
         lines += [f"module {m}" for m in COMMON + [f"nkbook.chapters.{name}"]]
         reads = cache_mod.parse_reads(lines, self.data_dir.resolve())
-        return {"ok": True, "name": name, "reads": reads, "seconds": 0.0,
-                "results": {"value": 1, "salt": self.salt.get(name, "")}}
+        return {
+            "ok": True,
+            "name": name,
+            "reads": reads,
+            "seconds": 0.0,
+            "results": {"value": 1, "salt": self.salt.get(name, "")},
+        }
 
 
 @pytest.fixture
@@ -71,8 +86,9 @@ def project(tmp_path, monkeypatch):
 
     def run(**kw) -> dict:
         kernels.ran = []
-        record = driver.build(data_dir=data, root=root, pdf=False, log=lambda *_: None, executor=kernels,
-                              render=False, **kw)
+        record = driver.build(
+            data_dir=data, root=root, pdf=False, log=lambda *_: None, executor=kernels, render=False, **kw
+        )
         assert sorted(record["executed"]) == sorted(kernels.ran)
         return record
 
@@ -80,8 +96,12 @@ def project(tmp_path, monkeypatch):
     assert sorted(first["executed"]) == sorted(READS) and first["cached"] == []
     again = run()
     assert again["executed"] == [] and sorted(again["cached"]) == sorted(READS)
-    return {"run": run, "edit": lambda rel: edited.add((PROJECT_ROOT / rel).resolve()), "data": data,
-            "kernels": kernels}
+    return {
+        "run": run,
+        "edit": lambda rel: edited.add((PROJECT_ROOT / rel).resolve()),
+        "data": data,
+        "kernels": kernels,
+    }
 
 
 @pytest.mark.parametrize("module", ["nkbook/build/cli.py", "nkbook/build/pdf.py", "nkbook/build/driver.py"])

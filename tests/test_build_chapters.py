@@ -30,13 +30,16 @@ def test_an_unknown_chapter_key_is_refused_naming_file_chapter_and_key(tmp_path)
     assert str(path) in msg and "'arrivals'" in msg and "notebook" in msg
 
 
-@pytest.mark.parametrize("text, needle", [
-    ("chapters: [{name: nosuch}]\n", "notebooks/nosuch.md"),
-    ("chapters: [{name: arrivals, needs: [ghost]}]\n", "ghost"),
-    ("chapters: [{part: x}]\n", "no 'name'"),
-    ("chapters: [{name: arrivals\n", "not valid YAML"),
-    ("- just a list\n", "'chapters' list"),
-])
+@pytest.mark.parametrize(
+    "text, needle",
+    [
+        ("chapters: [{name: nosuch}]\n", "notebooks/nosuch.md"),
+        ("chapters: [{name: arrivals, needs: [ghost]}]\n", "ghost"),
+        ("chapters: [{part: x}]\n", "no 'name'"),
+        ("chapters: [{name: arrivals\n", "not valid YAML"),
+        ("- just a list\n", "'chapters' list"),
+    ],
+)
 def test_other_mistakes_are_refused_with_a_message(tmp_path, text, needle):
     with pytest.raises(BuildError, match="chapters.yml") as info:
         load_chapters(write(tmp_path, text))

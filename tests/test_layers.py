@@ -15,8 +15,9 @@ LINT_IMPORTS = shutil.which("lint-imports", path=str(Path(sys.executable).parent
 
 
 def lint(contract: str) -> subprocess.CompletedProcess:
-    return subprocess.run([LINT_IMPORTS, "--no-cache", "--contract", contract], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [LINT_IMPORTS, "--no-cache", "--contract", contract], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.mark.skipif(LINT_IMPORTS is None, reason="import-linter is not installed (uv sync installs it)")
@@ -33,6 +34,12 @@ def test_an_upward_import_would_fail_the_contract(tmp_path):
     shutil.copyfile(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     with open(tmp_path / "nkbook" / "data" / "__init__.py", "a", encoding="utf-8") as fh:
         fh.write("\nfrom nkbook.build import cache as _upward  # noqa\n")
-    proc = subprocess.run([LINT_IMPORTS, "--no-cache", "--contract", "layers"], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=120, env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"})
+    proc = subprocess.run(
+        [LINT_IMPORTS, "--no-cache", "--contract", "layers"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"},
+    )
     assert proc.returncode != 0 and "nkbook.data -> nkbook.build" in proc.stdout, proc.stdout[-2000:]

@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import MODIFIED_END_YEAR, ROOT, page_text, results
-from nkbook.build.driver import BuildError, build, load_chapters
+
 from nkbook.analysis.series import cumulative, yearly
+from nkbook.build.driver import BuildError, build, load_chapters
 
 
 def tree_hash(folder: Path) -> str:
@@ -31,9 +31,14 @@ def expected_arrivals(data_dir=None, end_year=None) -> dict:
     low = years.loc[years["total"].idxmin()]
     run = cumulative(data_dir)
     run = run[run["year"] <= years["year"].max()]
-    return {"peak_total": int(peak["total"]), "peak_year": int(peak["year"]), "low_total": int(low["total"]),
-            "latest_year": int(years["year"].max()), "latest_total": int(years["total"].iloc[-1]),
-            "cumulative_total": int(run["total"].iloc[-1])}
+    return {
+        "peak_total": int(peak["total"]),
+        "peak_year": int(peak["year"]),
+        "low_total": int(low["total"]),
+        "latest_year": int(years["year"].max()),
+        "latest_total": int(years["total"].iloc[-1]),
+        "cumulative_total": int(run["total"].iloc[-1]),
+    }
 
 
 def test_every_chapter_executes_and_the_book_builds(main_book):
@@ -118,8 +123,21 @@ def test_unknown_parameter_is_refused_before_anything_runs(tmp_path):
     with pytest.raises(BuildError, match="no_such_knob"):
         build(params=["no_such_knob=3"], root=tmp_path / "b", log=lambda *_: None)
     assert not (tmp_path / "b").exists()
-    proc = subprocess.run([sys.executable, "-m", "nkbook", "build", "--param", "arrivals.no_such_knob=1",
-                           "--build-dir", str(tmp_path / "c")], capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "nkbook",
+            "build",
+            "--param",
+            "arrivals.no_such_knob=1",
+            "--build-dir",
+            str(tmp_path / "c"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert proc.returncode == 2 and "no_such_knob" in proc.stderr
 
 

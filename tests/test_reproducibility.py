@@ -6,6 +6,7 @@ import json
 import shutil
 
 from conftest import copy_data, edit_csv
+
 from nkbook.build import published
 from nkbook.build.driver import build, load_chapters
 
@@ -33,16 +34,20 @@ def test_results_check_fails_on_a_moved_number_and_passes_after_update(main_book
 def _files(folder):
     """Every file of a built book but the PDF (Chromium stamps its creation time into it) and the
     driver's stamp (which records whether a PDF was made)."""
-    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file() and p.name not in ("book.pdf", ".nkbook-build")}
+    return {
+        p.relative_to(folder): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name not in ("book.pdf", ".nkbook-build")
+    }
 
 
 def test_two_builds_from_the_same_inputs_are_identical(main_book, tmp_path):
     root = tmp_path / "again"
     build(root=root, force=True, pdf=False, log=lambda *_: None)
     for name in (c.name for c in load_chapters()[0]):
-        assert (root / "cache" / f"{name}.ipynb").read_bytes() == \
-            (main_book["root"] / "cache" / f"{name}.ipynb").read_bytes(), name
+        assert (root / "cache" / f"{name}.ipynb").read_bytes() == (
+            main_book["root"] / "cache" / f"{name}.ipynb"
+        ).read_bytes(), name
     first, second = _files(main_book["html"]), _files(root / "html")
     assert first.keys() == second.keys()
     differing = [str(k) for k in first if first[k] != second[k]]

@@ -61,8 +61,7 @@ def parse_reads(lines: list[str], data_dir: Path) -> dict[str, list[str]]:
     for line in lines:
         kind, _, value = line.strip().partition(" ")
         if kind == "data":
-            out["data"].add(str(Path(value).relative_to(data_dir)) if Path(value).is_relative_to(data_dir)
-                            else value)
+            out["data"].add(str(Path(value).relative_to(data_dir)) if Path(value).is_relative_to(data_dir) else value)
         elif kind == "file":
             p = Path(value)
             out["files"].add(str(p.relative_to(PROJECT_ROOT)) if p.is_relative_to(PROJECT_ROOT) else value)
@@ -84,8 +83,9 @@ def inputs_digest(reads: dict[str, list[str]], data_dir: Path) -> dict[str, dict
     }
 
 
-def chapter_key(notebook: Path, params: dict, data_dir: Path, reads: dict[str, list[str]] | None,
-                upstream: dict[str, str], env: str) -> str | None:
+def chapter_key(
+    notebook: Path, params: dict, data_dir: Path, reads: dict[str, list[str]] | None, upstream: dict[str, str], env: str
+) -> str | None:
     """The cache key, or None when the chapter must run (no record of what it reads)."""
     if reads is None or not isinstance(reads, dict):
         return None

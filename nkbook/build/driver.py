@@ -28,6 +28,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -35,7 +36,6 @@ from nkbook import data as nkdata
 from nkbook.build import cache as cache_mod
 from nkbook.core import context
 from nkbook.core.paths import BUILD_DIR, CHAPTERS_FILE, NOTEBOOKS_DIR, PROJECT_ROOT, display_path
-from nkbook.data import DataError
 
 BUILD = BUILD_DIR
 KERNEL_NAME = "nkbook"
@@ -88,15 +88,19 @@ def load_chapters(path: Path = CHAPTERS_FILE) -> tuple[list[Chapter], dict]:
             raise BuildError(f"{where}: chapter {i} has no 'name'")
         bad = sorted(set(entry) - _CHAPTER_KEYS)
         if bad:
-            raise BuildError(f"{where}: chapter {entry['name']!r}: unknown key(s) {bad}; allowed: {sorted(_CHAPTER_KEYS)}")
-        chapters.append(Chapter(
-            name=entry["name"],
-            notebook=NOTEBOOKS_DIR / f"{entry['name']}.md",
-            parameters=dict(entry.get("parameters") or {}),
-            part=str(entry.get("part", "")),
-            needs=list(entry.get("needs") or []),
-            cell_timeout=int(entry.get("cell_timeout", default_timeout)),
-        ))
+            raise BuildError(
+                f"{where}: chapter {entry['name']!r}: unknown key(s) {bad}; allowed: {sorted(_CHAPTER_KEYS)}"
+            )
+        chapters.append(
+            Chapter(
+                name=entry["name"],
+                notebook=NOTEBOOKS_DIR / f"{entry['name']}.md",
+                parameters=dict(entry.get("parameters") or {}),
+                part=str(entry.get("part", "")),
+                needs=list(entry.get("needs") or []),
+                cell_timeout=int(entry.get("cell_timeout", default_timeout)),
+            )
+        )
     names = [c.name for c in chapters]
     for c in chapters:
         if not c.notebook.exists():
@@ -146,9 +150,11 @@ def resolve_parameters(chapters: list[Chapter], overrides: dict, data_dir: Path)
     for c in chapters:
         bad = [k for k in c.parameters if k not in declared[c.name]]
         if bad:
-            raise BuildError(f"{display_path(CHAPTERS_FILE)}: chapter {c.name!r} sets unknown parameter(s) "
-                             f"{bad}; {display_path(c.notebook)} declares {sorted(declared[c.name])}")
-    for (chapter, name) in overrides:
+            raise BuildError(
+                f"{display_path(CHAPTERS_FILE)}: chapter {c.name!r} sets unknown parameter(s) "
+                f"{bad}; {display_path(c.notebook)} declares {sorted(declared[c.name])}"
+            )
+    for chapter, name in overrides:
         if chapter is not None and chapter not in declared:
             raise BuildError(f"--param {chapter}.{name}: unknown chapter {chapter!r}; chapters: {sorted(declared)}")
         targets = [chapter] if chapter else list(declared)
@@ -204,10 +210,15 @@ def _clean_executed(nb: dict, data_dir: Path, params: dict) -> dict:
                 out.get("metadata", {}).pop("execution", None)
                 _scrub_addresses(out)
     run_with = ", ".join(f"`{k}` = `{v}`" for k, v in shown.items())
-    nb["cells"].insert(_first_code_index(nb), {
-        "cell_type": "markdown", "id": "nkbook-run-with", "metadata": {},
-        "source": f"```{{admonition}} Parameters of this run\n:class: note\n{run_with}\n```",
-    })
+    nb["cells"].insert(
+        _first_code_index(nb),
+        {
+            "cell_type": "markdown",
+            "id": "nkbook-run-with",
+            "metadata": {},
+            "source": f"```{{admonition}} Parameters of this run\n:class: note\n{run_with}\n```",
+        },
+    )
     return nb
 
 
@@ -246,31 +257,48 @@ def execute_chapter(job: dict) -> dict:
     started = time.monotonic()
     try:
         source = notebooks.read(Path(job["notebook"]))
-        source.cells.append(nbformat.v4.new_code_cell(
-            "from nkbook.core import context as _nkbook_context\n_nkbook_context.record_modules()",
-            metadata={"tags": [RECORD_TAG]}))
+        source.cells.append(
+            nbformat.v4.new_code_cell(
+                "from nkbook.core import context as _nkbook_context\n_nkbook_context.record_modules()",
+                metadata={"tags": [RECORD_TAG]},
+            )
+        )
         papermill.execute_notebook(
-            source, str(out), parameters=job["parameters"], kernel_name=KERNEL_NAME,
-            cwd=str(Path(job["notebook"]).parent), execution_timeout=job["cell_timeout"],
-            progress_bar=False, log_output=False, report_mode=False,
+            source,
+            str(out),
+            parameters=job["parameters"],
+            kernel_name=KERNEL_NAME,
+            cwd=str(Path(job["notebook"]).parent),
+            execution_timeout=job["cell_timeout"],
+            progress_bar=False,
+            log_output=False,
+            report_mode=False,
         )
     except PapermillExecutionError as exc:
-        return {"ok": False, "name": job["name"], "partial": str(out),
-                "error": f"cell {exc.cell_index} (execution count {exc.exec_count}) raised "
-                         f"{exc.ename}: {exc.evalue}"}
+        return {
+            "ok": False,
+            "name": job["name"],
+            "partial": str(out),
+            "error": f"cell {exc.cell_index} (execution count {exc.exec_count}) raised {exc.ename}: {exc.evalue}",
+        }
     except Exception as exc:  # kernel died, timeout, unreadable notebook
-        return {"ok": False, "name": job["name"], "partial": str(out),
-                "error": f"{type(exc).__name__}: {exc}".strip()}
+        return {"ok": False, "name": job["name"], "partial": str(out), "error": f"{type(exc).__name__}: {exc}".strip()}
     nb = nbformat.read(str(out), as_version=4)
     nb.cells = [c for c in nb.cells if RECORD_TAG not in c.get("metadata", {}).get("tags", [])]
-    nbdict = _clean_executed(json.loads(json.dumps(nb)), Path(job["parameters"].get("data_dir", ".")),
-                             job["parameters"])
+    nbdict = _clean_executed(
+        json.loads(json.dumps(nb)), Path(job["parameters"].get("data_dir", ".")), job["parameters"]
+    )
     data_dir = Path(job["parameters"].get("data_dir", nkdata.DATA_DIR)).resolve()
     reads = cache_mod.parse_reads(reads_file.read_text().splitlines() if reads_file.exists() else [], data_dir)
     reads_file.unlink(missing_ok=True)
     out.write_text(json.dumps(nbdict, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
-    return {"ok": True, "name": job["name"], "reads": reads, "results": results.extract(nbdict),
-            "seconds": round(time.monotonic() - started, 1)}
+    return {
+        "ok": True,
+        "name": job["name"],
+        "reads": reads,
+        "results": results.extract(nbdict),
+        "seconds": round(time.monotonic() - started, 1),
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -283,8 +311,21 @@ def ensure_kernel() -> None:
 
     if KERNEL_NAME in KernelSpecManager().find_kernel_specs():
         return
-    subprocess.run([sys.executable, "-m", "ipykernel", "install", "--sys-prefix", "--name", KERNEL_NAME,
-                    "--display-name", "Python (nkbook)"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ipykernel",
+            "install",
+            "--sys-prefix",
+            "--name",
+            KERNEL_NAME,
+            "--display-name",
+            "Python (nkbook)",
+        ],
+        check=True,
+        capture_output=True,
+    )
 
 
 def _write_if_changed(path: Path, data: bytes) -> None:
@@ -294,8 +335,9 @@ def _write_if_changed(path: Path, data: bytes) -> None:
     path.write_bytes(data)
 
 
-def stage_book(stage: Path, executed: dict[str, Path], chapters: list[Chapter], spec: dict,
-               extra_pages: dict[str, str]) -> None:
+def stage_book(
+    stage: Path, executed: dict[str, Path], chapters: list[Chapter], spec: dict, extra_pages: dict[str, str]
+) -> None:
     """Assemble the book's source in ``stage``; unchanged files keep their mtime (Sphinx caches)."""
     expected = set()
     _write_if_changed(stage / "_config.yml", (PROJECT_ROOT / "_config.yml").read_bytes())
@@ -304,7 +346,9 @@ def stage_book(stage: Path, executed: dict[str, Path], chapters: list[Chapter], 
     for p in sorted((PROJECT_ROOT / "book").rglob("*")):
         if p.is_file() and ".ipynb_checkpoints" not in p.parts:
             rel = p.relative_to(PROJECT_ROOT / "book")
-            target = stage / ("_static" / rel.relative_to("_static") if rel.parts[0] == "_static" else Path("book") / rel)
+            target = stage / (
+                "_static" / rel.relative_to("_static") if rel.parts[0] == "_static" else Path("book") / rel
+            )
             _write_if_changed(target, p.read_bytes())
             expected.add(target)
     bundle = stage / "_static" / "vega-bundle.js"
@@ -320,9 +364,9 @@ def stage_book(stage: Path, executed: dict[str, Path], chapters: list[Chapter], 
         target = stage / "notebooks" / f"{c.name}.ipynb"
         _write_if_changed(target, executed[c.name].read_bytes())
         expected.add(target)
-    for rel, text in extra_pages.items():
-        _write_if_changed(stage / rel, text.encode("utf-8"))
-        expected.add(stage / rel)
+    for page_rel, page in extra_pages.items():
+        _write_if_changed(stage / page_rel, page.encode("utf-8"))
+        expected.add(stage / page_rel)
     for p in list(stage.rglob("*")):  # drop stale sources (a removed chapter)
         if p.is_file() and "_build" not in p.relative_to(stage).parts and p not in expected:
             p.unlink()
@@ -345,7 +389,8 @@ def staged_toc(chapters: list[Chapter], spec: dict) -> str:
         parts.append({"caption": "Appendix", "chapters": appendix})
     toc = {"format": "jb-book", "root": "book/intro", "parts": parts}
     return "# Generated from chapters.yml by the build; do not edit.\n" + yaml.safe_dump(
-        toc, sort_keys=False, allow_unicode=True)
+        toc, sort_keys=False, allow_unicode=True
+    )
 
 
 def validate(data_dir: str | os.PathLike | None = None) -> dict:
@@ -366,8 +411,19 @@ def run_sphinx(stage: Path, code_hash: str) -> None:
     marker = stage / "_build" / ".nkbook-code"
     if (stage / "_build").exists() and (not marker.exists() or marker.read_text() != code_hash):
         shutil.rmtree(stage / "_build")
-    cmd = [sys.executable, "-m", "jupyter_book", "build", str(stage), "--builder", "html",
-           "-n", "-W", "--keep-going", "--quiet"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyter_book",
+        "build",
+        str(stage),
+        "--builder",
+        "html",
+        "-n",
+        "-W",
+        "--keep-going",
+        "--quiet",
+    ]
     jb = shutil.which("jupyter-book", path=str(Path(sys.executable).parent))
     if jb:
         cmd = [jb] + cmd[3:]
@@ -376,7 +432,9 @@ def run_sphinx(stage: Path, code_hash: str) -> None:
         shutil.rmtree(stage / "_build", ignore_errors=True)
         log = (proc.stdout + proc.stderr).strip().splitlines()
         relevant = [line for line in log if "WARNING" in line or "ERROR" in line or "Error" in line] or log[-30:]
-        raise BuildError("jupyter-book build failed (strict mode: warnings are errors):\n  " + "\n  ".join(relevant[:40]))
+        raise BuildError(
+            "jupyter-book build failed (strict mode: warnings are errors):\n  " + "\n  ".join(relevant[:40])
+        )
     marker.write_text(code_hash)
 
 
@@ -400,9 +458,18 @@ def swap_in(new: Path, target: Path) -> None:
         shutil.rmtree(old)
 
 
-def build(data_dir: str | os.PathLike | None = None, params: list[str] | None = None, force: bool = False,
-          jobs: int | None = None, root: Path | None = None, chapters_file: Path | None = None,
-          pdf: bool | None = None, log=print, executor=None, render: bool = True) -> dict:
+def build(
+    data_dir: str | os.PathLike | None = None,
+    params: list[str] | None = None,
+    force: bool = False,
+    jobs: int | None = None,
+    root: Path | None = None,
+    chapters_file: Path | None = None,
+    pdf: bool | None = None,
+    log=print,
+    executor=None,
+    render: bool = True,
+) -> dict:
     """Build the book into ``root/html`` (default ``_build/html``). Returns the run record.
 
     ``record["executed"]`` and ``record["cached"]`` name the chapters that ran and those reused.
@@ -436,12 +503,12 @@ def build(data_dir: str | os.PathLike | None = None, params: list[str] | None = 
     env = cache_mod.environment_hash()
     pkg = cache_mod.code_hash()
 
-    record = {"executed": [], "cached": [], "seconds": {}}
+    record: dict[str, Any] = {"executed": [], "cached": [], "seconds": {}}
     done: dict[str, dict] = {}
     pending = list(chapters)
     jobs = jobs or os.cpu_count() or 1
     ctx = multiprocessing.get_context("spawn")
-    failures = []
+    failures: list[dict] = []
     with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
         while pending and not failures:
             ready = [c for c in pending if all(n in done for n in c.needs)]
@@ -460,9 +527,14 @@ def build(data_dir: str | os.PathLike | None = None, params: list[str] | None = 
                     record["cached"].append(c.name)
                     _write_results(results_dir, c.name, meta)
                     continue
-                job = {"name": c.name, "notebook": str(c.notebook), "parameters": final[c.name],
-                       "output": str(work / "executed" / f"{c.name}.ipynb"), "results_dir": str(results_dir),
-                       "cell_timeout": c.cell_timeout}
+                job = {
+                    "name": c.name,
+                    "notebook": str(c.notebook),
+                    "parameters": final[c.name],
+                    "output": str(work / "executed" / f"{c.name}.ipynb"),
+                    "results_dir": str(results_dir),
+                    "cell_timeout": c.cell_timeout,
+                }
                 log(f"execute: {display_path(c.notebook)}")
                 if executor is not None:
                     fut: cf.Future = cf.Future()
@@ -478,8 +550,11 @@ def build(data_dir: str | os.PathLike | None = None, params: list[str] | None = 
                     continue
                 cache.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(work / "executed" / f"{c.name}.ipynb", cache / f"{c.name}.ipynb")
-                meta = {"reads": res["reads"], "results": res["results"],
-                        "results_hash": _sha(json.dumps(res["results"], sort_keys=True).encode())}
+                meta = {
+                    "reads": res["reads"],
+                    "results": res["results"],
+                    "results_hash": _sha(json.dumps(res["results"], sort_keys=True).encode()),
+                }
                 meta["key"] = cache_mod.chapter_key(c.notebook, final[c.name], data_path, res["reads"], upstream, env)
                 (cache / f"{c.name}.json").write_text(json.dumps(meta, indent=1, sort_keys=True))
                 done[c.name] = meta
@@ -500,9 +575,13 @@ def build(data_dir: str | os.PathLike | None = None, params: list[str] | None = 
         record["total_seconds"] = round(time.monotonic() - t0, 2)
         return record
     executed = {c.name: cache / f"{c.name}.ipynb" for c in chapters}
-    run_info = {"data_dir": display_path(data_path), "parameters": {
-        c.name: {k: (display_path(Path(v)) if k == "data_dir" else v) for k, v in final[c.name].items()}
-        for c in chapters}}
+    run_info = {
+        "data_dir": display_path(data_path),
+        "parameters": {
+            c.name: {k: (display_path(Path(v)) if k == "data_dir" else v) for k, v in final[c.name].items()}
+            for c in chapters
+        },
+    }
     stage = work / "stage"
     pages = appendix.pages(data_path, frames, run_info)
     stage_book(stage, executed, chapters, spec, pages)
@@ -547,8 +626,9 @@ def _make_pdf(stage: Path, site: Path, wanted: bool | None, log) -> str:
 
 def _write_results(results_dir: Path, name: str, meta: dict) -> None:
     payload = {"chapter": name, "results": meta["results"]}
-    (results_dir / f"{name}.json").write_text(json.dumps(payload, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
-                                              encoding="utf-8")
+    (results_dir / f"{name}.json").write_text(
+        json.dumps(payload, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
 
 
 _ASSET_VERSION = re.compile(r'(_static/[^"?]+)\?v=[0-9a-f]+"')

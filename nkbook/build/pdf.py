@@ -17,8 +17,16 @@ import sys
 import threading
 from pathlib import Path
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-default-apps"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+]
 
 
 def chromium() -> str | None:
@@ -115,19 +123,30 @@ def print_pdf(site: Path, output: Path, timeout_ms: int = 60000) -> int:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS, headless=True)
             context = browser.new_context()
-            context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) or
-                          r.request.url.startswith("data:") else r.abort())
+            context.route(
+                "**/*",
+                lambda r: (
+                    r.continue_() if r.request.url.startswith(base) or r.request.url.startswith("data:") else r.abort()
+                ),
+            )
             page = context.new_page()
             page.goto(f"{base}/{root}", wait_until="load")
             n = page.locator(".nk-vega").count()
             page.wait_for_function(
                 "() => [...document.querySelectorAll('.nk-vega')].every(e => e.getAttribute('data-drawn') === 'true')",
-                timeout=timeout_ms)
+                timeout=timeout_ms,
+            )
             page.evaluate(TOC_SCRIPT)
             page.emulate_media(media="print")
             output.parent.mkdir(parents=True, exist_ok=True)
-            page.pdf(path=str(output), format="A4", print_background=True, outline=True, tagged=True,
-                     margin={"top": "16mm", "bottom": "16mm", "left": "14mm", "right": "14mm"})
+            page.pdf(
+                path=str(output),
+                format="A4",
+                print_background=True,
+                outline=True,
+                tagged=True,
+                margin={"top": "16mm", "bottom": "16mm", "left": "14mm", "right": "14mm"},
+            )
             browser.close()
     finally:
         server.shutdown()
