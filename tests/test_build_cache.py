@@ -165,3 +165,17 @@ def test_recorded_reads_of_the_real_chapters(main_book):
     assert [n for n, r in reads.items() if "book/references.bib" in r["files"]] == ["diplomacy"]
     readers = {n for n, r in reads.items() if "missile_tests.csv" in r["data"]}
     assert "political_push" in readers and len(readers) < len(reads)
+
+
+def test_the_driver_imports_nothing_heavy_until_something_runs():
+    """A no-op build must not pay for pandas, papermill, altair or jupyter_client (issue 20)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, nkbook.build.cli, nkbook.build.driver, nkbook.build.cache; "
+        "print(sorted(m for m in ('pandas', 'papermill', 'altair', 'jupyter_client', 'nbformat') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]", out

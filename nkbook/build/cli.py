@@ -12,8 +12,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from nkbook.data import DataError
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
@@ -98,13 +96,14 @@ def main(argv: list[str] | None = None) -> int:
                     print("published results moved:\n" + "\n".join(f"  {d}" for d in diffs))
                     return 1
                 print("results match the published snapshot")
-    except DataError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except Exception as exc:  # BuildError and friends: one clear message, no traceback
+    except Exception as exc:  # DataError, BuildError and friends: one clear message, no traceback
         from nkbook.build.driver import BuildError
 
-        if isinstance(exc, (BuildError, FileNotFoundError, KeyError, ValueError)):
+        data_mod = sys.modules.get("nkbook.data")  # loaded only if the data was read
+        data_error = getattr(data_mod, "DataError", ()) if data_mod else ()
+        if isinstance(exc, (BuildError, FileNotFoundError, KeyError, ValueError)) or (
+            data_error and isinstance(exc, data_error)
+        ):
             print(f"error: {exc}", file=sys.stderr)
             return 2
         raise

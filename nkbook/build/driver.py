@@ -32,10 +32,9 @@ from typing import Any
 
 import yaml
 
-from nkbook import data as nkdata
 from nkbook.build import cache as cache_mod
 from nkbook.core import context
-from nkbook.core.paths import BUILD_DIR, CHAPTERS_FILE, NOTEBOOKS_DIR, PROJECT_ROOT, display_path
+from nkbook.core.paths import BUILD_DIR, CHAPTERS_FILE, DATA_DIR, NOTEBOOKS_DIR, PROJECT_ROOT, display_path
 
 BUILD = BUILD_DIR
 KERNEL_NAME = "nkbook"
@@ -288,7 +287,7 @@ def execute_chapter(job: dict) -> dict:
     nbdict = _clean_executed(
         json.loads(json.dumps(nb)), Path(job["parameters"].get("data_dir", ".")), job["parameters"]
     )
-    data_dir = Path(job["parameters"].get("data_dir", nkdata.DATA_DIR)).resolve()
+    data_dir = Path(job["parameters"].get("data_dir", DATA_DIR)).resolve()
     reads = cache_mod.parse_reads(reads_file.read_text().splitlines() if reads_file.exists() else [], data_dir)
     reads_file.unlink(missing_ok=True)
     out.write_text(json.dumps(nbdict, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -400,6 +399,8 @@ def validate(data_dir: str | os.PathLike | None = None) -> dict:
     def register(frames: dict) -> list:
         return check_register(frames["claims"]) if "claims" in frames else []
 
+    from nkbook import data as nkdata
+
     return nkdata.validate_folder(data_dir, extra_checks=[register])
 
 
@@ -479,16 +480,33 @@ def build(
     ``pdf``: also print the whole book to ``book.pdf`` (None: when Debian's chromium is installed).
     Raises BuildError or DataError on failure, leaving the previous book untouched.
     """
-    from nkbook.build import appendix
-
     t0 = time.monotonic()
-    data_path = nkdata.resolve_data_dir(data_dir)
+    data_path = Path(data_dir).resolve() if data_dir else DATA_DIR
     root = Path(root) if root else BUILD
-    chapters, spec = load_chapters(Path(chapters_file) if chapters_file else CHAPTERS_FILE)
+    chapters_path = Path(chapters_file) if chapters_file else CHAPTERS_FILE
+    chapters, spec = load_chapters(chapters_path)
     overrides = parse_overrides(params or [])
     final = resolve_parameters(chapters, overrides, data_path)
     if not data_path.is_dir():
         raise BuildError(f"--data-dir {data_path}: no such folder")
+    noop = None
+    if not force and executor is None and render:
+        noop = _noop_key(root, chapters, chapters_path, final, data_path, pdf)
+        stamp_file = root / "last-noop-key"
+        if noop and stamp_file.exists() and stamp_file.read_text() == noop and (root / "html").is_dir():
+            noop_record: dict[str, Any] = {
+                "executed": [],
+                "cached": [c.name for c in chapters],
+                "seconds": {},
+                "chapters": [c.name for c in chapters],
+                "sphinx": "skipped (nothing changed)",
+                "data": "not re-validated (every file matches the last validated state)",
+                "html": display_path(root / "html"),
+                "total_seconds": round(time.monotonic() - t0, 2),
+            }
+            return noop_record
+    from nkbook.build import appendix
+
     frames = validate(data_path)  # raises DataError before anything runs
     log(f"data: {len(frames)} datasets in {display_path(data_path)} are valid")
 
@@ -607,7 +625,51 @@ def build(
     record["total_seconds"] = round(time.monotonic() - t0, 2)
     record["html"] = display_path(out)
     (root / "last-run.json").write_text(json.dumps(record, indent=1, sort_keys=True))
+    if noop is not None:  # recomputed: the chapters' records changed during this run
+        after = _noop_key(root, chapters, chapters_path, final, data_path, pdf)
+        if after:
+            (root / "last-noop-key").write_text(after)
     return record
+
+
+def _noop_key(
+    root: Path, chapters: list[Chapter], chapters_path: Path, final: dict, data_path: Path, pdf: bool | None
+) -> str | None:
+    """One key over everything a build reads, computed without importing anything heavy.
+
+    It covers every chapter's cache key (from its stored record), every data file and the
+    descriptor (the validated state: when any file changed, the data is validated in full again),
+    the chapters file, the book's sources and configuration, the rendering code and the PDF
+    choice. Equal to the last successful build's key: nothing to do, not even validation.
+    """
+    from nkbook.build.pdf import chromium
+
+    cache = root / "cache"
+    env = cache_mod.environment_hash()
+    parts: dict[str, Any] = {
+        "env": env,
+        "code": cache_mod.code_hash(),
+        "pdf": pdf is True or (pdf is None and chromium() is not None),
+    }
+    metas = {}
+    for c in chapters:
+        meta_path = cache / f"{c.name}.json"
+        if not meta_path.exists() or not (cache / f"{c.name}.ipynb").exists():
+            return None
+        metas[c.name] = meta = json.loads(meta_path.read_text())
+        if any(n not in metas for n in c.needs):
+            return None
+        upstream = {n: metas[n]["results_hash"] for n in c.needs}
+        key = cache_mod.chapter_key(c.notebook, final[c.name], data_path, meta.get("reads"), upstream, env)
+        if not key or key != meta.get("key"):
+            return None
+        parts[f"chapter:{c.name}"] = key
+    files = [chapters_path, PROJECT_ROOT / "_config.yml", cache_mod.descriptor_path()]
+    files += sorted(p for p in (PROJECT_ROOT / "book").rglob("*") if p.is_file())
+    files += sorted(p for p in data_path.iterdir() if p.is_file())
+    parts["files"] = {str(p): cache_mod.file_sha(p) for p in files}
+    parts["parameters"] = final
+    return _sha(json.dumps(parts, sort_keys=True, default=str).encode())
 
 
 def _make_pdf(stage: Path, site: Path, wanted: bool | None, log) -> str:
@@ -648,6 +710,8 @@ def _publish_extras(site: Path, data_path: Path, results_dir: Path) -> None:
             page.write_text(cleaned, encoding="utf-8")
     data_out = site / "data"
     data_out.mkdir(exist_ok=True)
+    from nkbook import data as nkdata
+
     for res in nkdata.resources().values():
         src = data_path / res["path"]
         if src.exists():
