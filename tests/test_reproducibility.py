@@ -61,7 +61,7 @@ def test_a_data_change_reexecutes_exactly_the_chapters_that_read_it(main_book, t
     chapters, _ = load_chapters()
     reads = {c.name: json.loads((root / "cache" / f"{c.name}.json").read_text())["reads"] for c in chapters}
     changed = "gdp_growth.csv"
-    readers = {n for n, r in reads.items() if changed in r}
+    readers = {n for n, r in reads.items() if changed in r["data"]}
     assert readers and readers != set(reads), "the test needs a file some chapters read and others do not"
     edit_csv(data / changed, {"year": "2020", "variant": "first_published"}, {"growth_pct": "-4.6"})
     record = build(data_dir=data, root=root, pdf=False, log=lambda *_: None)
