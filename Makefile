@@ -1,6 +1,6 @@
 # Two commands do all the set-up on a fresh clone:  make book  and  make test.
 # Both create the environment from the lock file (uv.lock) first.
-.PHONY: book test lab serve clean env validate describe check-results update-results pdf bench browser-deps
+.PHONY: book test test-fast lint lab serve clean env validate describe check-results update-results pdf bench browser-deps
 
 UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 DATA_DIR ?= data
@@ -10,24 +10,33 @@ RUN = $(UV) run --frozen
 env: .venv/.nkbook-env
 .venv/.nkbook-env: uv.lock pyproject.toml
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
 	@touch $@
 
 book: env            ## build the book (and its PDF when chromium is there) into _build/html (DATA_DIR=..., PARAMS="--param end_year=2023")
 	-@command -v chromium >/dev/null 2>&1 || $(MAKE) --no-print-directory browser-deps 2>/dev/null || echo "chromium not installed: the book is built without its PDF"
 	$(RUN) python -m nkbook build --data-dir $(DATA_DIR) $(PARAMS)
 
-test: env browser-deps   ## run every test (builds the book once and shares it between tests)
-	$(RUN) pytest
+test: env browser-deps lint  ## lint, then every test (builds the book once and shares it between tests)
+	$(RUN) pytest --durations=15
+
+test-fast: env       ## under a minute: unit tests, data validation, chapter compute(); no book build, no browser
+	$(RUN) pytest -q -m "not book and not browser"
+
+lint: env            ## ruff (lint and format check), mypy on the package, deptry (imports declared)
+	$(RUN) ruff check nkbook tests benchmarks
+	$(RUN) ruff format --check nkbook tests benchmarks
+	$(RUN) mypy
+	$(RUN) deptry nkbook
 
 browser-deps:        ## Debian's chromium and Noto fonts (Korean glyphs in the PDF), no browser download; axe-core from npm
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 	@test -d /usr/share/fonts/opentype/noto || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk fonts-noto-core >/dev/null)
 	@test -f node_modules/axe-core/axe.min.js || npm ci --no-audit --no-fund --silent
 
-lab: env             ## open the notebooks in JupyterLab with the project's kernel
-	$(RUN) python -c "from nkbook.build import ensure_kernel; ensure_kernel()"
-	$(RUN) jupyter lab notebooks/
+lab: env             ## open the MyST notebooks (notebooks/*.md) as notebooks in JupyterLab (jupytext)
+	$(RUN) python -c "from nkbook.build.driver import ensure_kernel; ensure_kernel()"
+	JUPYTERLAB_SETTINGS_DIR=$(CURDIR)/.jupyter/lab/user-settings $(RUN) jupyter lab --notebook-dir=. notebooks/
 
 serve:               ## view the built book on http://localhost:8000
 	$(RUN) python -m http.server 8000 --directory _build/html

@@ -18,6 +18,27 @@ from nkbook.core.paths import DATA_DIR, PROJECT_ROOT
 
 ROOT = PROJECT_ROOT
 
+BOOK_FIXTURES = {"main_book", "modified_book"}
+
+
+def pytest_collection_modifyitems(items):
+    """Test tiers: a test that uses a rendered book is marked ``book``, one that drives Chromium
+    ``browser`` (so ``make test-fast`` = ``-m "not book and not browser"``)."""
+    import inspect
+
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        try:
+            source = inspect.getsource(item.function)
+        except (OSError, TypeError, AttributeError):
+            source = ""
+        # run_chapter executes a notebook; getfixturevalue may ask for a book by name
+        if fixtures & BOOK_FIXTURES or "run_chapter(" in source or "getfixturevalue(" in source:
+            item.add_marker(pytest.mark.book)
+        if "browser" in fixtures or item.module.__name__.endswith("test_browser"):
+            item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.book)
+
 
 # While developing one chapter, NKBOOK_TEST_CHAPTERS (a chapters file) and NKBOOK_TEST_BUILD_DIR
 # build a subset of the book in a private folder; CI uses the defaults (the whole book in _build).
@@ -76,8 +97,14 @@ def modified_book(tmp_path_factory):
     _shift_cumulative(data / "arrivals_cumulative.csv", 2023, MODIFIED_2023)
     _shift_last_quarter(data / "arrivals_quarterly.csv", 2023, MODIFIED_2023)
     edit_csv(data / "events.csv", {"event_id": MARKUP_EVENT}, {"description": MARKUP_TEXT})
-    record = build(data_dir=data, params=[f"end_year={MODIFIED_END_YEAR}"], root=base / "_build",
-                   chapters_file=CHAPTERS, pdf=False, log=lambda *_: None)
+    record = build(
+        data_dir=data,
+        params=[f"end_year={MODIFIED_END_YEAR}"],
+        root=base / "_build",
+        chapters_file=CHAPTERS,
+        pdf=False,
+        log=lambda *_: None,
+    )
     html = base / "_build" / "html"
     return {"record": record, "html": html, "data": data, "results": html / "results", "root": base / "_build"}
 
@@ -149,10 +176,15 @@ def run_chapter(name: str, tmp_path: Path, data_dir: Path | None = None, **param
     parameters = dict(chapter.parameters)
     parameters.update(params)
     parameters["data_dir"] = str(data_dir or DATA_DIR)
-    res = execute_chapter({
-        "name": name, "notebook": str(chapter.notebook), "parameters": parameters,
-        "output": str(tmp_path / f"{name}.ipynb"), "results_dir": str(BUILD_ROOT / "html" / "results"),
-        "cell_timeout": chapter.cell_timeout,
-    })
+    res = execute_chapter(
+        {
+            "name": name,
+            "notebook": str(chapter.notebook),
+            "parameters": parameters,
+            "output": str(tmp_path / f"{name}.ipynb"),
+            "results_dir": str(BUILD_ROOT / "html" / "results"),
+            "cell_timeout": chapter.cell_timeout,
+        }
+    )
     assert res["ok"], res.get("error")
     return res["results"]

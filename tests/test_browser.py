@@ -21,10 +21,20 @@ from conftest import ROOT
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--disable-default-apps"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+]
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (make test installs it)")
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (make test installs it)"
+)
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -83,15 +93,19 @@ def wait_for_charts(page, timeout=30000) -> int:
     if n:
         page.wait_for_function(
             "() => [...document.querySelectorAll('.nk-vega')].every(e => e.getAttribute('data-drawn') === 'true')",
-            timeout=timeout)
+            timeout=timeout,
+        )
     return n
 
 
 def content_pages(html: Path) -> list[str]:
-    pages = [p.relative_to(html).as_posix() for p in html.rglob("*.html")
-             if not ({"_sources", "_static"} & set(p.relative_to(html).parts))
-             and p.name not in ("genindex.html", "search.html")
-             and "http-equiv=\"Refresh\"" not in p.read_text(encoding="utf-8")[:300]]  # index.html: a redirect
+    pages = [
+        p.relative_to(html).as_posix()
+        for p in html.rglob("*.html")
+        if not ({"_sources", "_static"} & set(p.relative_to(html).parts))
+        and p.name not in ("genindex.html", "search.html")
+        and 'http-equiv="Refresh"' not in p.read_text(encoding="utf-8")[:300]
+    ]  # index.html: a redirect
     return sorted(pages)
 
 
@@ -117,8 +131,11 @@ def test_every_page_draws_its_charts_offline_with_a_clean_console(browser, site)
             const nav = performance.getEntriesByType('navigation')[0];
             return (nav ? nav.encodedBodySize : 0) + performance.getEntriesByType('resource')
                 .reduce((sum, e) => sum + (e.encodedBodySize || 0), 0); }""")
-        metrics[path] = {"charts": n, "bytes": weight,
-                         "first_chart_ms": page.evaluate("() => window.nkFirstChartMs ?? null")}
+        metrics[path] = {
+            "charts": n,
+            "bytes": weight,
+            "first_chart_ms": page.evaluate("() => window.nkFirstChartMs ?? null"),
+        }
         blocked += s.blocked
         console += s.console
         s.close()
@@ -146,8 +163,10 @@ def test_chart_library_is_cached_across_pages(browser, site):
 
 def _hover_until_tooltip(page) -> str:
     # data marks only (axes and grids are marks too, with role-axis-*)
-    marks = page.locator(".nk-vega svg g.role-mark.mark-rect path, .nk-vega svg g.role-mark.mark-symbol path, "
-                         ".nk-vega svg g.role-mark.mark-line path, .nk-vega svg g.role-mark.mark-rule line")
+    marks = page.locator(
+        ".nk-vega svg g.role-mark.mark-rect path, .nk-vega svg g.role-mark.mark-symbol path, "
+        ".nk-vega svg g.role-mark.mark-line path, .nk-vega svg g.role-mark.mark-rule line"
+    )
     for i in range(min(marks.count(), 60)):
         mark = marks.nth(i)
         try:
@@ -213,8 +232,10 @@ def test_accessibility(browser, site):
         result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
         for v in result["violations"]:
             if v.get("impact") in ("serious", "critical"):
-                problems.append(f"{path}: axe {v['id']} ({v['impact']}): {v['help']} "
-                                f"e.g. {v['nodes'][0]['target'] if v['nodes'] else ''}")
+                problems.append(
+                    f"{path}: axe {v['id']} ({v['impact']}): {v['help']} "
+                    f"e.g. {v['nodes'][0]['target'] if v['nodes'] else ''}"
+                )
         page.close()
     s.close()
     assert problems == [], "\n".join(problems[:30])

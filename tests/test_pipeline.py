@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import MODIFIED_END_YEAR, ROOT, page_text, results
-from nkbook.build.driver import BuildError, build, load_chapters
+
 from nkbook.analysis.series import cumulative, yearly
+from nkbook.build.driver import BuildError, build, load_chapters
 
 
 def tree_hash(folder: Path) -> str:
@@ -32,9 +31,14 @@ def expected_arrivals(data_dir=None, end_year=None) -> dict:
     low = years.loc[years["total"].idxmin()]
     run = cumulative(data_dir)
     run = run[run["year"] <= years["year"].max()]
-    return {"peak_total": int(peak["total"]), "peak_year": int(peak["year"]), "low_total": int(low["total"]),
-            "latest_year": int(years["year"].max()), "latest_total": int(years["total"].iloc[-1]),
-            "cumulative_total": int(run["total"].iloc[-1])}
+    return {
+        "peak_total": int(peak["total"]),
+        "peak_year": int(peak["year"]),
+        "low_total": int(low["total"]),
+        "latest_year": int(years["year"].max()),
+        "latest_total": int(years["total"].iloc[-1]),
+        "cumulative_total": int(run["total"].iloc[-1]),
+    }
 
 
 def test_every_chapter_executes_and_the_book_builds(main_book):
@@ -72,24 +76,43 @@ def test_other_data_and_narrower_range_change_the_rendered_numbers(main_book, mo
     assert main["cumulative_total"] != got["cumulative_total"]
 
 
-FAILING = """{"cells": [
- {"cell_type": "code", "execution_count": null, "id": "p", "metadata": {"tags": ["parameters"]}, "outputs": [], "source": "data_dir = '../data'"},
- {"cell_type": "code", "execution_count": null, "id": "a", "metadata": {}, "outputs": [], "source": "x = 1"},
- {"cell_type": "code", "execution_count": null, "id": "b", "metadata": {}, "outputs": [], "source": "raise ValueError('broken on purpose')"}],
- "metadata": {"kernelspec": {"display_name": "Python (nkbook)", "language": "python", "name": "nkbook"}},
- "nbformat": 4, "nbformat_minor": 5}"""
+FAILING = """---
+kernelspec:
+  display_name: Python (nkbook)
+  language: python
+  name: nkbook
+---
+
+# Broken on purpose
+
+```{code-cell} ipython3
+:tags: [parameters]
+data_dir = '../data'
+```
+
+```{code-cell} ipython3
+x = 1
+```
+
+```{code-cell} ipython3
+raise ValueError('broken on purpose')
+```
+"""
 
 
-def test_a_failing_notebook_fails_the_build_and_keeps_the_book(main_book, tmp_path):
-    nb = tmp_path / "broken.ipynb"
-    nb.write_text(FAILING)
+def test_a_failing_notebook_fails_the_build_and_keeps_the_book(main_book, tmp_path, monkeypatch):
+    from nkbook.build import driver
+
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "broken.md").write_text(FAILING)
+    monkeypatch.setattr(driver, "NOTEBOOKS_DIR", tmp_path / "notebooks")
     chapters = tmp_path / "chapters.yml"
-    chapters.write_text(f"chapters:\n  - name: arrivals\n    notebook: {nb}\n")
+    chapters.write_text("chapters:\n  - name: broken\n")
     before = tree_hash(main_book["html"])
     with pytest.raises(BuildError) as info:
         build(root=main_book["root"], chapters_file=chapters, force=True, log=lambda *_: None)
     msg = str(info.value)
-    assert "broken.ipynb" in msg and "ValueError: broken on purpose" in msg
+    assert "broken.md" in msg and "ValueError: broken on purpose" in msg
     # cells: parameters, papermill's injected parameters, x = 1, raise -> the fourth cell (index 3)
     assert "cell 3 (execution count 4)" in msg, msg
     assert "partial output" in msg
@@ -100,18 +123,32 @@ def test_unknown_parameter_is_refused_before_anything_runs(tmp_path):
     with pytest.raises(BuildError, match="no_such_knob"):
         build(params=["no_such_knob=3"], root=tmp_path / "b", log=lambda *_: None)
     assert not (tmp_path / "b").exists()
-    proc = subprocess.run([sys.executable, "-m", "nkbook", "build", "--param", "arrivals.no_such_knob=1",
-                           "--build-dir", str(tmp_path / "c")], capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "nkbook",
+            "build",
+            "--param",
+            "arrivals.no_such_knob=1",
+            "--build-dir",
+            str(tmp_path / "c"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert proc.returncode == 2 and "no_such_knob" in proc.stderr
 
 
-def test_source_notebooks_have_no_outputs_and_a_parameters_cell():
+def test_source_notebooks_are_text_with_a_parameters_cell():
+    from nkbook.build.notebooks import code_cells
+
+    assert not list((ROOT / "notebooks").glob("*.ipynb")), "no .ipynb source is committed"
     for c in load_chapters()[0]:
-        nb = json.loads(c.notebook.read_text())
-        code = [cell for cell in nb["cells"] if cell["cell_type"] == "code"]
-        assert all(not cell.get("outputs") and cell.get("execution_count") is None for cell in code), c.name
-        assert any("parameters" in cell.get("metadata", {}).get("tags", []) for cell in code), c.name
-        assert nb["metadata"]["kernelspec"]["name"] == "nkbook"
+        assert c.notebook.suffix == ".md"
+        assert any("parameters" in tags for _line, tags, _src in code_cells(c.notebook)), c.name
+        assert "name: nkbook" in c.notebook.read_text(encoding="utf-8").split("---")[1], c.name
 
 
 EXTERNAL = re.compile(r"""<(script|link|img|iframe)[^>]+(src|href)=["'](https?:)?//""", re.I)

@@ -6,6 +6,7 @@ import json
 import shutil
 
 from conftest import copy_data, edit_csv
+
 from nkbook.build import published
 from nkbook.build.driver import build, load_chapters
 
@@ -33,16 +34,20 @@ def test_results_check_fails_on_a_moved_number_and_passes_after_update(main_book
 def _files(folder):
     """Every file of a built book but the PDF (Chromium stamps its creation time into it) and the
     driver's stamp (which records whether a PDF was made)."""
-    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file() and p.name not in ("book.pdf", ".nkbook-build")}
+    return {
+        p.relative_to(folder): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name not in ("book.pdf", ".nkbook-build")
+    }
 
 
 def test_two_builds_from_the_same_inputs_are_identical(main_book, tmp_path):
     root = tmp_path / "again"
     build(root=root, force=True, pdf=False, log=lambda *_: None)
     for name in (c.name for c in load_chapters()[0]):
-        assert (root / "cache" / f"{name}.ipynb").read_bytes() == \
-            (main_book["root"] / "cache" / f"{name}.ipynb").read_bytes(), name
+        assert (root / "cache" / f"{name}.ipynb").read_bytes() == (
+            main_book["root"] / "cache" / f"{name}.ipynb"
+        ).read_bytes(), name
     first, second = _files(main_book["html"]), _files(root / "html")
     assert first.keys() == second.keys()
     differing = [str(k) for k in first if first[k] != second[k]]
@@ -56,7 +61,7 @@ def test_a_data_change_reexecutes_exactly_the_chapters_that_read_it(main_book, t
     chapters, _ = load_chapters()
     reads = {c.name: json.loads((root / "cache" / f"{c.name}.json").read_text())["reads"] for c in chapters}
     changed = "gdp_growth.csv"
-    readers = {n for n, r in reads.items() if changed in r}
+    readers = {n for n, r in reads.items() if changed in r["data"]}
     assert readers and readers != set(reads), "the test needs a file some chapters read and others do not"
     edit_csv(data / changed, {"year": "2020", "variant": "first_published"}, {"growth_pct": "-4.6"})
     record = build(data_dir=data, root=root, pdf=False, log=lambda *_: None)

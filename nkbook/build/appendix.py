@@ -12,8 +12,18 @@ import pandas as pd
 from nkbook import data as nkdata
 from nkbook.core.paths import PROJECT_ROOT
 
-KEY_PACKAGES = ["jupyter-book", "myst-nb", "sphinx", "papermill", "pandas", "numpy", "statsmodels", "altair",
-                "vl-convert-python", "sphinxcontrib-bibtex"]
+KEY_PACKAGES = [
+    "jupyter-book",
+    "myst-nb",
+    "sphinx",
+    "papermill",
+    "pandas",
+    "numpy",
+    "statsmodels",
+    "altair",
+    "vl-convert-python",
+    "sphinxcontrib-bibtex",
+]
 
 
 def _coverage(frame: pd.DataFrame) -> str:
@@ -58,7 +68,7 @@ def data_page(data_dir: Path, frames: dict[str, pd.DataFrame]) -> str:
             "",
             "| | |",
             "|---|---|",
-            f"| File | <a href=\"../data/{res['path']}\" download>{res['path']}</a> |",
+            f'| File | <a href="../data/{res["path"]}" download>{res["path"]}</a> |',
             f"| Rows | {len(frame) if frame is not None else '—'} |",
             f"| Coverage | {_coverage(frame) if frame is not None else '—'} |",
             f"| Sources | {', '.join(f'{{cite:t}}`{c}`' for c in cites) or '—'} |",
@@ -95,8 +105,17 @@ def build_page(data_dir: Path, run_info: dict) -> str:
             lines.append(f"| {pkg} | {metadata.version(pkg)} |")
         except metadata.PackageNotFoundError:
             lines.append(f"| {pkg} | not installed |")
-    lines += ["", f"Lock file `uv.lock` SHA-256: `{lock_hash}`", "", "## Data read", "",
-              f"Data folder: `{run_info['data_dir']}`", "", "| File | SHA-256 |", "|---|---|"]
+    lines += [
+        "",
+        f"Lock file `uv.lock` SHA-256: `{lock_hash}`",
+        "",
+        "## Data read",
+        "",
+        f"Data folder: `{run_info['data_dir']}`",
+        "",
+        "| File | SHA-256 |",
+        "|---|---|",
+    ]
     for res in nkdata.resources().values():
         path = data_dir / res["path"]
         if path.exists():
@@ -109,5 +128,7 @@ def build_page(data_dir: Path, run_info: dict) -> str:
 
 
 def pages(data_dir: Path, frames: dict[str, pd.DataFrame], run_info: dict) -> dict[str, str]:
-    return {"book/appendix_data.md": data_page(data_dir, frames),
-            "book/appendix_build.md": build_page(data_dir, run_info)}
+    return {
+        "book/appendix_data.md": data_page(data_dir, frames),
+        "book/appendix_build.md": build_page(data_dir, run_info),
+    }

@@ -53,7 +53,7 @@ def _field(body: str, name: str) -> str | None:
         elif body[j] == "}":
             depth -= 1
             if depth == 0:
-                return body[start + 1:j]
+                return body[start + 1 : j]
     return None
 
 
@@ -63,7 +63,7 @@ def _set_field(body: str, name: str, value: str) -> str:
         return body
     m = re.search(rf"\b{name}\s*=\s*\{{", body, re.I)
     assert m is not None
-    return body[:m.end()] + value + body[m.end() + len(old):]
+    return body[: m.end()] + value + body[m.end() + len(old) :]
 
 
 def _drop_field(body: str, name: str) -> str:
@@ -72,7 +72,7 @@ def _drop_field(body: str, name: str) -> str:
         return body
     m = re.search(rf",?\s*\b{name}\s*=\s*\{{", body, re.I)
     assert m is not None
-    return body[:m.start()] + body[m.end() + len(old) + 1:]
+    return body[: m.start()] + body[m.end() + len(old) + 1 :]
 
 
 def staged_bib(text: str) -> str:

@@ -20,8 +20,7 @@ import importlib.util
 import json
 from pathlib import Path
 
-from nkbook import data as nkdata
-from nkbook.core.paths import PROJECT_ROOT
+from nkbook.core.paths import DESCRIPTOR, PROJECT_ROOT
 
 
 def sha(data: bytes) -> str:
@@ -37,12 +36,16 @@ def environment_hash() -> str:
     h = hashlib.sha256()
     lock = PROJECT_ROOT / "uv.lock"
     h.update(b"uv.lock\0" + (lock.read_bytes() if lock.exists() else b""))
-    desc = nkdata.descriptor()
+    desc = json.loads(DESCRIPTOR.read_text(encoding="utf-8"))
     for res in desc.get("resources", []):  # schemas only: checksums change with the data
         for k in ("hash", "bytes", "rows"):
             res.pop(k, None)
     h.update(json.dumps(desc, sort_keys=True).encode())
     return h.hexdigest()
+
+
+def descriptor_path() -> Path:
+    return DESCRIPTOR
 
 
 def module_file(name: str) -> Path | None:
@@ -61,8 +64,7 @@ def parse_reads(lines: list[str], data_dir: Path) -> dict[str, list[str]]:
     for line in lines:
         kind, _, value = line.strip().partition(" ")
         if kind == "data":
-            out["data"].add(str(Path(value).relative_to(data_dir)) if Path(value).is_relative_to(data_dir)
-                            else value)
+            out["data"].add(str(Path(value).relative_to(data_dir)) if Path(value).is_relative_to(data_dir) else value)
         elif kind == "file":
             p = Path(value)
             out["files"].add(str(p.relative_to(PROJECT_ROOT)) if p.is_relative_to(PROJECT_ROOT) else value)
@@ -84,8 +86,9 @@ def inputs_digest(reads: dict[str, list[str]], data_dir: Path) -> dict[str, dict
     }
 
 
-def chapter_key(notebook: Path, params: dict, data_dir: Path, reads: dict[str, list[str]] | None,
-                upstream: dict[str, str], env: str) -> str | None:
+def chapter_key(
+    notebook: Path, params: dict, data_dir: Path, reads: dict[str, list[str]] | None, upstream: dict[str, str], env: str
+) -> str | None:
     """The cache key, or None when the chapter must run (no record of what it reads)."""
     if reads is None or not isinstance(reads, dict):
         return None
@@ -100,10 +103,16 @@ def chapter_key(notebook: Path, params: dict, data_dir: Path, reads: dict[str, l
     return sha(json.dumps(payload, sort_keys=True, default=str).encode())
 
 
+NOT_RENDERING = ("nkbook/build/cli.py", "nkbook/build/published.py")
+
+
 def code_hash(folders: tuple[str, ...] = ("nkbook/build", "nkbook/present")) -> str:
-    """The modules that render and publish the book (the Sphinx extension, the chart blocks)."""
+    """The modules that render and publish the book (the Sphinx extension, the chart blocks);
+    the command line and the results check render nothing."""
     h = hashlib.sha256()
     for folder in folders:
         for path in sorted((PROJECT_ROOT / folder).rglob("*.py")):
+            if str(path.relative_to(PROJECT_ROOT)) in NOT_RENDERING:
+                continue
             h.update(str(path.relative_to(PROJECT_ROOT)).encode() + b"\0" + path.read_bytes())
     return h.hexdigest()

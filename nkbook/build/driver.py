@@ -28,14 +28,13 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
-from nkbook import data as nkdata
 from nkbook.build import cache as cache_mod
 from nkbook.core import context
-from nkbook.core.paths import BUILD_DIR, CHAPTERS_FILE, NOTEBOOKS_DIR, PROJECT_ROOT, display_path
-from nkbook.data import DataError
+from nkbook.core.paths import BUILD_DIR, CHAPTERS_FILE, DATA_DIR, NOTEBOOKS_DIR, PROJECT_ROOT, display_path
 
 BUILD = BUILD_DIR
 KERNEL_NAME = "nkbook"
@@ -88,15 +87,19 @@ def load_chapters(path: Path = CHAPTERS_FILE) -> tuple[list[Chapter], dict]:
             raise BuildError(f"{where}: chapter {i} has no 'name'")
         bad = sorted(set(entry) - _CHAPTER_KEYS)
         if bad:
-            raise BuildError(f"{where}: chapter {entry['name']!r}: unknown key(s) {bad}; allowed: {sorted(_CHAPTER_KEYS)}")
-        chapters.append(Chapter(
-            name=entry["name"],
-            notebook=NOTEBOOKS_DIR / f"{entry['name']}.md",
-            parameters=dict(entry.get("parameters") or {}),
-            part=str(entry.get("part", "")),
-            needs=list(entry.get("needs") or []),
-            cell_timeout=int(entry.get("cell_timeout", default_timeout)),
-        ))
+            raise BuildError(
+                f"{where}: chapter {entry['name']!r}: unknown key(s) {bad}; allowed: {sorted(_CHAPTER_KEYS)}"
+            )
+        chapters.append(
+            Chapter(
+                name=entry["name"],
+                notebook=NOTEBOOKS_DIR / f"{entry['name']}.md",
+                parameters=dict(entry.get("parameters") or {}),
+                part=str(entry.get("part", "")),
+                needs=list(entry.get("needs") or []),
+                cell_timeout=int(entry.get("cell_timeout", default_timeout)),
+            )
+        )
     names = [c.name for c in chapters]
     for c in chapters:
         if not c.notebook.exists():
@@ -146,9 +149,11 @@ def resolve_parameters(chapters: list[Chapter], overrides: dict, data_dir: Path)
     for c in chapters:
         bad = [k for k in c.parameters if k not in declared[c.name]]
         if bad:
-            raise BuildError(f"{display_path(CHAPTERS_FILE)}: chapter {c.name!r} sets unknown parameter(s) "
-                             f"{bad}; {display_path(c.notebook)} declares {sorted(declared[c.name])}")
-    for (chapter, name) in overrides:
+            raise BuildError(
+                f"{display_path(CHAPTERS_FILE)}: chapter {c.name!r} sets unknown parameter(s) "
+                f"{bad}; {display_path(c.notebook)} declares {sorted(declared[c.name])}"
+            )
+    for chapter, name in overrides:
         if chapter is not None and chapter not in declared:
             raise BuildError(f"--param {chapter}.{name}: unknown chapter {chapter!r}; chapters: {sorted(declared)}")
         targets = [chapter] if chapter else list(declared)
@@ -221,8 +226,11 @@ def reader_edition(nb: dict, name: str) -> dict:
 
 def _provenance_cell(name: str, shown: dict) -> dict:
     """The chapter's last lines: where its code is, and the parameters this run used."""
-    params = ", ".join(f"<code>{k}</code> = <code>{'latest year in the data' if v is None else v}</code>"
-                       for k, v in shown.items() if k != "data_dir")
+    params = ", ".join(
+        f"<code>{k}</code> = <code>{'latest year in the data' if v is None else v}</code>"
+        for k, v in shown.items()
+        if k != "data_dir"
+    )
     text = (
         '<p class="nk-provenance">The code behind this chapter: '
         f'<a href="{name}.md">its notebook source</a> (MyST Markdown) and '
@@ -261,31 +269,48 @@ def execute_chapter(job: dict) -> dict:
     started = time.monotonic()
     try:
         source = notebooks.read(Path(job["notebook"]))
-        source.cells.append(nbformat.v4.new_code_cell(
-            "from nkbook.core import context as _nkbook_context\n_nkbook_context.record_modules()",
-            metadata={"tags": [RECORD_TAG]}))
+        source.cells.append(
+            nbformat.v4.new_code_cell(
+                "from nkbook.core import context as _nkbook_context\n_nkbook_context.record_modules()",
+                metadata={"tags": [RECORD_TAG]},
+            )
+        )
         papermill.execute_notebook(
-            source, str(out), parameters=job["parameters"], kernel_name=KERNEL_NAME,
-            cwd=str(Path(job["notebook"]).parent), execution_timeout=job["cell_timeout"],
-            progress_bar=False, log_output=False, report_mode=False,
+            source,
+            str(out),
+            parameters=job["parameters"],
+            kernel_name=KERNEL_NAME,
+            cwd=str(Path(job["notebook"]).parent),
+            execution_timeout=job["cell_timeout"],
+            progress_bar=False,
+            log_output=False,
+            report_mode=False,
         )
     except PapermillExecutionError as exc:
-        return {"ok": False, "name": job["name"], "partial": str(out),
-                "error": f"cell {exc.cell_index} (execution count {exc.exec_count}) raised "
-                         f"{exc.ename}: {exc.evalue}"}
+        return {
+            "ok": False,
+            "name": job["name"],
+            "partial": str(out),
+            "error": f"cell {exc.cell_index} (execution count {exc.exec_count}) raised {exc.ename}: {exc.evalue}",
+        }
     except Exception as exc:  # kernel died, timeout, unreadable notebook
-        return {"ok": False, "name": job["name"], "partial": str(out),
-                "error": f"{type(exc).__name__}: {exc}".strip()}
+        return {"ok": False, "name": job["name"], "partial": str(out), "error": f"{type(exc).__name__}: {exc}".strip()}
     nb = nbformat.read(str(out), as_version=4)
     nb.cells = [c for c in nb.cells if RECORD_TAG not in c.get("metadata", {}).get("tags", [])]
-    nbdict = _clean_executed(json.loads(json.dumps(nb)), Path(job["parameters"].get("data_dir", ".")),
-                             job["parameters"], job["name"])
-    data_dir = Path(job["parameters"].get("data_dir", nkdata.DATA_DIR)).resolve()
+    nbdict = _clean_executed(
+        json.loads(json.dumps(nb)), Path(job["parameters"].get("data_dir", ".")), job["parameters"], job["name"]
+    )
+    data_dir = Path(job["parameters"].get("data_dir", DATA_DIR)).resolve()
     reads = cache_mod.parse_reads(reads_file.read_text().splitlines() if reads_file.exists() else [], data_dir)
     reads_file.unlink(missing_ok=True)
     out.write_text(json.dumps(nbdict, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
-    return {"ok": True, "name": job["name"], "reads": reads, "results": results.extract(nbdict),
-            "seconds": round(time.monotonic() - started, 1)}
+    return {
+        "ok": True,
+        "name": job["name"],
+        "reads": reads,
+        "results": results.extract(nbdict),
+        "seconds": round(time.monotonic() - started, 1),
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -298,8 +323,21 @@ def ensure_kernel() -> None:
 
     if KERNEL_NAME in KernelSpecManager().find_kernel_specs():
         return
-    subprocess.run([sys.executable, "-m", "ipykernel", "install", "--sys-prefix", "--name", KERNEL_NAME,
-                    "--display-name", "Python (nkbook)"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ipykernel",
+            "install",
+            "--sys-prefix",
+            "--name",
+            KERNEL_NAME,
+            "--display-name",
+            "Python (nkbook)",
+        ],
+        check=True,
+        capture_output=True,
+    )
 
 
 def _write_if_changed(path: Path, data: bytes) -> None:
@@ -309,8 +347,9 @@ def _write_if_changed(path: Path, data: bytes) -> None:
     path.write_bytes(data)
 
 
-def stage_book(stage: Path, executed: dict[str, Path], chapters: list[Chapter], spec: dict,
-               extra_pages: dict[str, str]) -> None:
+def stage_book(
+    stage: Path, executed: dict[str, Path], chapters: list[Chapter], spec: dict, extra_pages: dict[str, str]
+) -> None:
     """Assemble the book's source in ``stage``; unchanged files keep their mtime (Sphinx caches)."""
     expected = set()
     _write_if_changed(stage / "_config.yml", (PROJECT_ROOT / "_config.yml").read_bytes())
@@ -319,7 +358,9 @@ def stage_book(stage: Path, executed: dict[str, Path], chapters: list[Chapter], 
     for p in sorted((PROJECT_ROOT / "book").rglob("*")):
         if p.is_file() and ".ipynb_checkpoints" not in p.parts:
             rel = p.relative_to(PROJECT_ROOT / "book")
-            target = stage / ("_static" / rel.relative_to("_static") if rel.parts[0] == "_static" else Path("book") / rel)
+            target = stage / (
+                "_static" / rel.relative_to("_static") if rel.parts[0] == "_static" else Path("book") / rel
+            )
             raw = p.read_bytes()
             if p.name == "references.bib":  # author-year labels told apart, no internal notes
                 from nkbook.build.bibliography import staged_bib
@@ -339,11 +380,13 @@ def stage_book(stage: Path, executed: dict[str, Path], chapters: list[Chapter], 
     for c in chapters:
         target = stage / "notebooks" / f"{c.name}.ipynb"
         page = reader_edition(json.loads(executed[c.name].read_text(encoding="utf-8")), c.name)
-        _write_if_changed(target, (json.dumps(page, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8"))
+        _write_if_changed(
+            target, (json.dumps(page, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+        )
         expected.add(target)
-    for rel, text in extra_pages.items():
-        _write_if_changed(stage / rel, text.encode("utf-8"))
-        expected.add(stage / rel)
+    for page_rel, page in extra_pages.items():
+        _write_if_changed(stage / page_rel, page.encode("utf-8"))
+        expected.add(stage / page_rel)
     for p in list(stage.rglob("*")):  # drop stale sources (a removed chapter)
         if p.is_file() and "_build" not in p.relative_to(stage).parts and p not in expected:
             p.unlink()
@@ -366,7 +409,8 @@ def staged_toc(chapters: list[Chapter], spec: dict) -> str:
         parts.append({"caption": "Appendix", "chapters": appendix})
     toc = {"format": "jb-book", "root": "book/intro", "parts": parts}
     return "# Generated from chapters.yml by the build; do not edit.\n" + yaml.safe_dump(
-        toc, sort_keys=False, allow_unicode=True)
+        toc, sort_keys=False, allow_unicode=True
+    )
 
 
 def validate(data_dir: str | os.PathLike | None = None) -> dict:
@@ -375,6 +419,8 @@ def validate(data_dir: str | os.PathLike | None = None) -> dict:
 
     def register(frames: dict) -> list:
         return check_register(frames["claims"]) if "claims" in frames else []
+
+    from nkbook import data as nkdata
 
     return nkdata.validate_folder(data_dir, extra_checks=[register])
 
@@ -390,8 +436,19 @@ def run_sphinx(stage: Path, code_hash: str) -> None:
     # Sphinx does not overwrite a static file that is already in its output: an edited stylesheet
     # or script would never reach the book. The static folder is copied afresh on every run.
     shutil.rmtree(stage / "_build" / "html" / "_static", ignore_errors=True)
-    cmd = [sys.executable, "-m", "jupyter_book", "build", str(stage), "--builder", "html",
-           "-n", "-W", "--keep-going", "--quiet"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyter_book",
+        "build",
+        str(stage),
+        "--builder",
+        "html",
+        "-n",
+        "-W",
+        "--keep-going",
+        "--quiet",
+    ]
     jb = shutil.which("jupyter-book", path=str(Path(sys.executable).parent))
     if jb:
         cmd = [jb] + cmd[3:]
@@ -400,7 +457,9 @@ def run_sphinx(stage: Path, code_hash: str) -> None:
         shutil.rmtree(stage / "_build", ignore_errors=True)
         log = (proc.stdout + proc.stderr).strip().splitlines()
         relevant = [line for line in log if "WARNING" in line or "ERROR" in line or "Error" in line] or log[-30:]
-        raise BuildError("jupyter-book build failed (strict mode: warnings are errors):\n  " + "\n  ".join(relevant[:40]))
+        raise BuildError(
+            "jupyter-book build failed (strict mode: warnings are errors):\n  " + "\n  ".join(relevant[:40])
+        )
     marker.write_text(code_hash)
 
 
@@ -424,24 +483,54 @@ def swap_in(new: Path, target: Path) -> None:
         shutil.rmtree(old)
 
 
-def build(data_dir: str | os.PathLike | None = None, params: list[str] | None = None, force: bool = False,
-          jobs: int | None = None, root: Path | None = None, chapters_file: Path | None = None,
-          pdf: bool | None = None, log=print) -> dict:
+def build(
+    data_dir: str | os.PathLike | None = None,
+    params: list[str] | None = None,
+    force: bool = False,
+    jobs: int | None = None,
+    root: Path | None = None,
+    chapters_file: Path | None = None,
+    pdf: bool | None = None,
+    log=print,
+    executor=None,
+    render: bool = True,
+) -> dict:
     """Build the book into ``root/html`` (default ``_build/html``). Returns the run record.
+
+    ``record["executed"]`` and ``record["cached"]`` name the chapters that ran and those reused.
+    ``executor``: a stand-in for :func:`execute_chapter` called in this process (tests observe the
+    cache decisions without starting kernels). ``render=False`` stops after the chapters ran.
 
     ``pdf``: also print the whole book to ``book.pdf`` (None: when Debian's chromium is installed).
     Raises BuildError or DataError on failure, leaving the previous book untouched.
     """
-    from nkbook.build import appendix
-
     t0 = time.monotonic()
-    data_path = nkdata.resolve_data_dir(data_dir)
+    data_path = Path(data_dir).resolve() if data_dir else DATA_DIR
     root = Path(root) if root else BUILD
-    chapters, spec = load_chapters(Path(chapters_file) if chapters_file else CHAPTERS_FILE)
+    chapters_path = Path(chapters_file) if chapters_file else CHAPTERS_FILE
+    chapters, spec = load_chapters(chapters_path)
     overrides = parse_overrides(params or [])
     final = resolve_parameters(chapters, overrides, data_path)
     if not data_path.is_dir():
         raise BuildError(f"--data-dir {data_path}: no such folder")
+    noop = None
+    if not force and executor is None and render:
+        noop = _noop_key(root, chapters, chapters_path, final, data_path, pdf)
+        stamp_file = root / "last-noop-key"
+        if noop and stamp_file.exists() and stamp_file.read_text() == noop and (root / "html").is_dir():
+            noop_record: dict[str, Any] = {
+                "executed": [],
+                "cached": [c.name for c in chapters],
+                "seconds": {},
+                "chapters": [c.name for c in chapters],
+                "sphinx": "skipped (nothing changed)",
+                "data": "not re-validated (every file matches the last validated state)",
+                "html": display_path(root / "html"),
+                "total_seconds": round(time.monotonic() - t0, 2),
+            }
+            return noop_record
+    from nkbook.build import appendix
+
     frames = validate(data_path)  # raises DataError before anything runs
     log(f"data: {len(frames)} datasets in {display_path(data_path)} are valid")
 
@@ -456,12 +545,12 @@ def build(data_dir: str | os.PathLike | None = None, params: list[str] | None = 
     env = cache_mod.environment_hash()
     pkg = cache_mod.code_hash()
 
-    record = {"executed": [], "cached": [], "seconds": {}}
+    record: dict[str, Any] = {"executed": [], "cached": [], "seconds": {}}
     done: dict[str, dict] = {}
     pending = list(chapters)
     jobs = jobs or os.cpu_count() or 1
     ctx = multiprocessing.get_context("spawn")
-    failures = []
+    failures: list[dict] = []
     with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
         while pending and not failures:
             ready = [c for c in pending if all(n in done for n in c.needs)]
@@ -480,11 +569,21 @@ def build(data_dir: str | os.PathLike | None = None, params: list[str] | None = 
                     record["cached"].append(c.name)
                     _write_results(results_dir, c.name, meta)
                     continue
-                job = {"name": c.name, "notebook": str(c.notebook), "parameters": final[c.name],
-                       "output": str(work / "executed" / f"{c.name}.ipynb"), "results_dir": str(results_dir),
-                       "cell_timeout": c.cell_timeout}
+                job = {
+                    "name": c.name,
+                    "notebook": str(c.notebook),
+                    "parameters": final[c.name],
+                    "output": str(work / "executed" / f"{c.name}.ipynb"),
+                    "results_dir": str(results_dir),
+                    "cell_timeout": c.cell_timeout,
+                }
                 log(f"execute: {display_path(c.notebook)}")
-                futures[pool.submit(execute_chapter, job)] = (c, upstream)
+                if executor is not None:
+                    fut: cf.Future = cf.Future()
+                    fut.set_result(executor(job))
+                    futures[fut] = (c, upstream)
+                else:
+                    futures[pool.submit(execute_chapter, job)] = (c, upstream)
             for fut in cf.as_completed(futures):
                 c, upstream = futures[fut]
                 res = fut.result()
@@ -493,8 +592,11 @@ def build(data_dir: str | os.PathLike | None = None, params: list[str] | None = 
                     continue
                 cache.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(work / "executed" / f"{c.name}.ipynb", cache / f"{c.name}.ipynb")
-                meta = {"reads": res["reads"], "results": res["results"],
-                        "results_hash": _sha(json.dumps(res["results"], sort_keys=True).encode())}
+                meta = {
+                    "reads": res["reads"],
+                    "results": res["results"],
+                    "results_hash": _sha(json.dumps(res["results"], sort_keys=True).encode()),
+                }
                 meta["key"] = cache_mod.chapter_key(c.notebook, final[c.name], data_path, res["reads"], upstream, env)
                 (cache / f"{c.name}.json").write_text(json.dumps(meta, indent=1, sort_keys=True))
                 done[c.name] = meta
@@ -509,10 +611,19 @@ def build(data_dir: str | os.PathLike | None = None, params: list[str] | None = 
             lines.append(f"{nb}: {f['error']}\n  partial output: {partial}")
         raise BuildError("notebook failed; the previous book is unchanged:\n" + "\n".join(lines))
 
+    record["chapters"] = [c.name for c in chapters]
+    if not render:
+        record["sphinx"] = "not run (render=False)"
+        record["total_seconds"] = round(time.monotonic() - t0, 2)
+        return record
     executed = {c.name: cache / f"{c.name}.ipynb" for c in chapters}
-    run_info = {"data_dir": display_path(data_path), "parameters": {
-        c.name: {k: (display_path(Path(v)) if k == "data_dir" else v) for k, v in final[c.name].items()}
-        for c in chapters}}
+    run_info = {
+        "data_dir": display_path(data_path),
+        "parameters": {
+            c.name: {k: (display_path(Path(v)) if k == "data_dir" else v) for k, v in final[c.name].items()}
+            for c in chapters
+        },
+    }
     stage = work / "stage"
     pages = appendix.pages(data_path, frames, run_info)
     stage_book(stage, executed, chapters, spec, pages)
@@ -538,7 +649,51 @@ def build(data_dir: str | os.PathLike | None = None, params: list[str] | None = 
     record["total_seconds"] = round(time.monotonic() - t0, 2)
     record["html"] = display_path(out)
     (root / "last-run.json").write_text(json.dumps(record, indent=1, sort_keys=True))
+    if noop is not None:  # recomputed: the chapters' records changed during this run
+        after = _noop_key(root, chapters, chapters_path, final, data_path, pdf)
+        if after:
+            (root / "last-noop-key").write_text(after)
     return record
+
+
+def _noop_key(
+    root: Path, chapters: list[Chapter], chapters_path: Path, final: dict, data_path: Path, pdf: bool | None
+) -> str | None:
+    """One key over everything a build reads, computed without importing anything heavy.
+
+    It covers every chapter's cache key (from its stored record), every data file and the
+    descriptor (the validated state: when any file changed, the data is validated in full again),
+    the chapters file, the book's sources and configuration, the rendering code and the PDF
+    choice. Equal to the last successful build's key: nothing to do, not even validation.
+    """
+    from nkbook.build.pdf import chromium
+
+    cache = root / "cache"
+    env = cache_mod.environment_hash()
+    parts: dict[str, Any] = {
+        "env": env,
+        "code": cache_mod.code_hash(),
+        "pdf": pdf is True or (pdf is None and chromium() is not None),
+    }
+    metas = {}
+    for c in chapters:
+        meta_path = cache / f"{c.name}.json"
+        if not meta_path.exists() or not (cache / f"{c.name}.ipynb").exists():
+            return None
+        metas[c.name] = meta = json.loads(meta_path.read_text())
+        if any(n not in metas for n in c.needs):
+            return None
+        upstream = {n: metas[n]["results_hash"] for n in c.needs}
+        key = cache_mod.chapter_key(c.notebook, final[c.name], data_path, meta.get("reads"), upstream, env)
+        if not key or key != meta.get("key"):
+            return None
+        parts[f"chapter:{c.name}"] = key
+    files = [chapters_path, PROJECT_ROOT / "_config.yml", cache_mod.descriptor_path()]
+    files += sorted(p for p in (PROJECT_ROOT / "book").rglob("*") if p.is_file())
+    files += sorted(p for p in data_path.iterdir() if p.is_file())
+    parts["files"] = {str(p): cache_mod.file_sha(p) for p in files}
+    parts["parameters"] = final
+    return _sha(json.dumps(parts, sort_keys=True, default=str).encode())
 
 
 def _make_pdf(stage: Path, site: Path, wanted: bool | None, log) -> str:
@@ -557,8 +712,9 @@ def _make_pdf(stage: Path, site: Path, wanted: bool | None, log) -> str:
 
 def _write_results(results_dir: Path, name: str, meta: dict) -> None:
     payload = {"chapter": name, "results": meta["results"]}
-    (results_dir / f"{name}.json").write_text(json.dumps(payload, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
-                                              encoding="utf-8")
+    (results_dir / f"{name}.json").write_text(
+        json.dumps(payload, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
 
 
 _ASSET_VERSION = re.compile(r'(_static/[^"?]+)\?v=[0-9a-f]+"')
@@ -578,6 +734,8 @@ def _publish_extras(site: Path, data_path: Path, results_dir: Path) -> None:
             page.write_text(cleaned, encoding="utf-8")
     data_out = site / "data"
     data_out.mkdir(exist_ok=True)
+    from nkbook import data as nkdata
+
     for res in nkdata.resources().values():
         src = data_path / res["path"]
         if src.exists():

@@ -17,8 +17,16 @@ import sys
 import threading
 from pathlib import Path
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-default-apps"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+]
 
 
 def chromium() -> str | None:
@@ -76,9 +84,11 @@ TOC_SCRIPT = """() => {
 
 
 # Page numbers at the foot of every page (Chromium fills the pageNumber/totalPages spans).
-FOOTER = ('<div style="width:100%;font-size:9px;color:#555;text-align:center;'
-          "font-family:'Noto Sans CJK KR','Noto Sans',DejaVu Sans,sans-serif\">"
-          '<span class="pageNumber"></span> / <span class="totalPages"></span></div>')
+FOOTER = (
+    '<div style="width:100%;font-size:9px;color:#555;text-align:center;'
+    "font-family:'Noto Sans CJK KR','Noto Sans',DejaVu Sans,sans-serif\">"
+    '<span class="pageNumber"></span> / <span class="totalPages"></span></div>'
+)
 
 # What paper cannot do is not printed: data toggles, download links, hover instructions; tables and
 # long cells wrap; a CJK font is named so that Korean titles print as Korean text.
@@ -141,14 +151,19 @@ def print_pdf(site: Path, output: Path, timeout_ms: int = 60000) -> int:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS, headless=True)
             context = browser.new_context()
-            context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) or
-                          r.request.url.startswith("data:") else r.abort())
+            context.route(
+                "**/*",
+                lambda r: (
+                    r.continue_() if r.request.url.startswith(base) or r.request.url.startswith("data:") else r.abort()
+                ),
+            )
             page = context.new_page()
             page.goto(f"{base}/{root}", wait_until="load")
             n = page.locator(".nk-vega").count()
             page.wait_for_function(
                 "() => [...document.querySelectorAll('.nk-vega')].every(e => e.getAttribute('data-drawn') === 'true')",
-                timeout=timeout_ms)
+                timeout=timeout_ms,
+            )
             page.evaluate(TOC_SCRIPT)
             page.emulate_media(media="print")
             output.parent.mkdir(parents=True, exist_ok=True)
@@ -156,9 +171,17 @@ def print_pdf(site: Path, output: Path, timeout_ms: int = 60000) -> int:
             page.set_viewport_size({"width": 794, "height": 1123})
             page.evaluate(PRINT_SCRIPT)
             page.wait_for_timeout(300)
-            page.pdf(path=str(output), format="A4", print_background=True, outline=True, tagged=True,
-                     display_header_footer=True, header_template="<span></span>", footer_template=FOOTER,
-                     margin={"top": "16mm", "bottom": "18mm", "left": "14mm", "right": "14mm"})
+            page.pdf(
+                path=str(output),
+                format="A4",
+                print_background=True,
+                outline=True,
+                tagged=True,
+                display_header_footer=True,
+                header_template="<span></span>",
+                footer_template=FOOTER,
+                margin={"top": "16mm", "bottom": "18mm", "left": "14mm", "right": "14mm"},
+            )
             browser.close()
     finally:
         server.shutdown()

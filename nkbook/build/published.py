@@ -15,7 +15,7 @@ from nkbook.core.paths import PROJECT_ROOT
 
 SNAPSHOT = PROJECT_ROOT / "results" / "published.json"
 BUILD_RESULTS = PROJECT_ROOT / "_build" / "html" / "results"
-REL_TOL = 1e-9   # floating point: values are rounded when glued, so only noise is tolerated
+REL_TOL = 1e-9  # floating point: values are rounded when glued, so only noise is tolerated
 ABS_TOL = 1e-12
 
 
@@ -38,7 +38,7 @@ def _same(a, b) -> bool:
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
         return math.isclose(a, b, rel_tol=REL_TOL, abs_tol=ABS_TOL)
     if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
     return a == b
 
 
@@ -64,9 +64,11 @@ def update(results_dir: Path = BUILD_RESULTS, snapshot: Path = SNAPSHOT) -> str:
     current = collect(results_dir)
     snapshot = Path(snapshot)
     snapshot.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"about": "Published results of the book: chapter.key -> value. Checked by `make check-results` "
-                        "and the tests; update on purpose with `make update-results`.",
-               "tolerance": {"relative": REL_TOL, "absolute": ABS_TOL},
-               "results": current}
+    payload = {
+        "about": "Published results of the book: chapter.key -> value. Checked by `make check-results` "
+        "and the tests; update on purpose with `make update-results`.",
+        "tolerance": {"relative": REL_TOL, "absolute": ABS_TOL},
+        "results": current,
+    }
     snapshot.write_text(json.dumps(payload, indent=1, ensure_ascii=False, sort_keys=False) + "\n", encoding="utf-8")
     return f"wrote {len(current)} results to {snapshot}"

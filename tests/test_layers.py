@@ -1,0 +1,45 @@
+"""Issue 14 item 3: imports point down only (build > chapters > present > analysis > data > core),
+and no cycle among the modules of a layer. The contracts live in pyproject.toml (import-linter)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+LINT_IMPORTS = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
+
+
+def lint(contract: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [LINT_IMPORTS, "--no-cache", "--contract", contract], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.mark.skipif(LINT_IMPORTS is None, reason="import-linter is not installed (uv sync installs it)")
+@pytest.mark.parametrize("contract", ["layers", "acyclic"])
+def test_import_contract_is_kept(contract):
+    proc = lint(contract)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+
+
+@pytest.mark.skipif(LINT_IMPORTS is None, reason="import-linter is not installed (uv sync installs it)")
+def test_an_upward_import_would_fail_the_contract(tmp_path):
+    """The contract can fail: a copy of the package with data importing build is refused."""
+    shutil.copytree(ROOT / "nkbook", tmp_path / "nkbook", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copyfile(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    with open(tmp_path / "nkbook" / "data" / "__init__.py", "a", encoding="utf-8") as fh:
+        fh.write("\nfrom nkbook.build import cache as _upward  # noqa\n")
+    proc = subprocess.run(
+        [LINT_IMPORTS, "--no-cache", "--contract", "layers"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"},
+    )
+    assert proc.returncode != 0 and "nkbook.data -> nkbook.build" in proc.stdout, proc.stdout[-2000:]
