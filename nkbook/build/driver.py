@@ -384,8 +384,8 @@ def stage_book(
             target, (json.dumps(page, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
         )
         expected.add(target)
-    for page_rel, page in extra_pages.items():
-        _write_if_changed(stage / page_rel, page.encode("utf-8"))
+    for page_rel, text in extra_pages.items():
+        _write_if_changed(stage / page_rel, text.encode("utf-8"))
         expected.add(stage / page_rel)
     for p in list(stage.rglob("*")):  # drop stale sources (a removed chapter)
         if p.is_file() and "_build" not in p.relative_to(stage).parts and p not in expected:

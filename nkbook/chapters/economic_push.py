@@ -16,6 +16,7 @@ import pandas as pd
 
 from nkbook.analysis.series import CLOSURE_YEARS
 from nkbook.present import words
+from nkbook.present.results import Results
 
 # The one grain series the chapter plots: one agency, one definition (never mixed with another).
 GRAIN_SERIES = "rda_food_crops"
@@ -79,7 +80,8 @@ def longest_negative_run(growth: pd.DataFrame, col: str = "growth_pct") -> dict:
     length 0 (and None elsewhere) if no year is negative.
     """
     g = growth.dropna(subset=[col]).sort_values("year")
-    best, current = [], []
+    best: list = []
+    current: list = []
     prev_year = None
     for year, value in zip(g["year"].astype(int), g[col].astype(float)):
         if value < 0 and (prev_year is not None and year == prev_year + 1 and current):
@@ -453,7 +455,7 @@ def two_shares_diff_ci(p1_pct: float, p2_pct: float, n: int, level: float = 0.95
 # the chapter: compute() and its charts and tables
 
 
-def compute(data_dir=None, *, start_year: int = 1998, end_year: int | None = None, lag_years: int = 1) -> "Results":
+def compute(data_dir=None, *, start_year: int = 1998, end_year: int | None = None, lag_years: int = 1) -> Results:
     """Every value the chapter glues, with the frames its charts and tables draw."""
     from nkbook.analysis import series
     from nkbook.data import load

@@ -359,12 +359,11 @@ def long_date(value) -> str:
     return f"{ts.day} {ts:%B %Y}"
 
 
-def nth_largest(rank: int) -> str:
+def nth_largest(rank: int | None) -> str:
     """'the largest', 'the 2nd largest', 'the 11th largest', ... for a rank (1 = largest)."""
-    if rank == 1:
-        return "the largest"
-    suffix = "th" if 10 <= rank % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(rank % 10, "th")
-    return f"the {rank}{suffix} largest"
+    if rank is None:
+        raise ValueError("no rank: the year is not in the compared years")
+    return "the largest" if rank == 1 else f"the {words.ordinal(rank)} largest"
 
 
 # --------------------------------------------------------------------------------------------
@@ -1118,7 +1117,10 @@ def _perception(r: Results, ctx: dict) -> None:
     perc = load("perception_survey_2024", ctx["data_dir"])
     # the report's size is part of its title (kept in the data descriptor), not a column of the table
     title = resources()["perception_survey_2024"]["title"]
-    r.put("perception_report_n", int(re.search(r"perceived by ([\d,]+) defectors", title).group(1).replace(",", "")))
+    found = re.search(r"perceived by ([\d,]+) defectors", title)
+    if found is None:
+        raise ValueError(f"perception_survey_2024: the title no longer gives the report's size: {title!r}")
+    r.put("perception_report_n", int(found.group(1).replace(",", "")))
     pk = perc.set_index(["finding_id", "group_left_nk"])["share_pct"]
     r.put("kju_illegitimate_2011_2015_pct", pk[("kju_succession_illegitimate", "2011-2015")], 1)
     r.put("kju_illegitimate_2016_2020_pct", pk[("kju_succession_illegitimate", "2016-2020")], 1)

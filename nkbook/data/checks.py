@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .load import Problem
+from .problems import Problem
 
 
 def _line(frame: pd.DataFrame, pos: int) -> int | None:
@@ -29,7 +29,7 @@ def _used_positions(frame: pd.DataFrame) -> list[int]:
 
 def sex_sums(frame: pd.DataFrame, key_cols: list[str]) -> list[Problem]:
     """male + female = total wherever all three are given (on the rows the analysis uses)."""
-    problems = []
+    problems: list[Problem] = []
     if not {"male", "female", "total"} <= set(frame.columns):
         return problems
     keep = set(_used_positions(frame))  # a variant kept as published (used=false) may carry its typo
@@ -148,8 +148,8 @@ def cumulative_checkpoints(yearly: pd.DataFrame, cumulative: pd.DataFrame,
     problems, file = [], cumulative.attrs["file"]
     running = yearly_running_sum(yearly).set_index("year")
     gaps = [c for c in ("gap_total", "gap_male", "gap_female") if c in cumulative.columns]
-    explained = [i for i in range(len(cumulative)) if cumulative.iloc[i][gaps].notna().any()] if gaps else []
-    for i in sorted(set(_used_positions(cumulative)) | set(explained)):  # a variant with its gap stated is checked too
+    stated_gap_rows = [i for i in range(len(cumulative)) if cumulative.iloc[i][gaps].notna().any()] if gaps else []
+    for i in sorted(set(_used_positions(cumulative)) | set(stated_gap_rows)):  # a variant with its gap stated is checked too
         row = cumulative.iloc[i]
         as_of = pd.Timestamp(row["as_of"])
         year = as_of.year
@@ -215,7 +215,8 @@ def _is_half(period) -> bool:
 
 def quarter_periods(quarterly: pd.DataFrame) -> list[Problem]:
     """A quarter row (period Q1-Q4) names its quarter; a half-year row (H1/H2) has no quarter."""
-    problems, file = [], quarterly.attrs["file"]
+    problems: list[Problem] = []
+    file = quarterly.attrs["file"]
     if "period" not in quarterly.columns:
         return problems
     for i, row in enumerate(quarterly.itertuples(index=False)):
@@ -237,7 +238,8 @@ def quarters_sum(yearly: pd.DataFrame, quarterly: pd.DataFrame) -> list[Problem]
     All four quarters add up to the year; fewer add up to at most the year. A half-year equals its
     two quarters where both are given and is at most the year; two halves add up to the year.
     """
-    problems, file = [], quarterly.attrs["file"]
+    problems: list[Problem] = []
+    file = quarterly.attrs["file"]
     q = quarterly.iloc[_used_positions(quarterly)]
     if "period" in q.columns:
         halves = q[q["period"].map(_is_half)]

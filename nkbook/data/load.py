@@ -23,46 +23,15 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from ..core.context import record_data_read
 from ..core.paths import DATA_DIR, DESCRIPTOR, PROJECT_ROOT, display_path
+from .problems import DataError, Problem
 
-__all__ = ["DATA_DIR", "DESCRIPTOR", "PROJECT_ROOT", "display_path"]
-
-
-@dataclass
-class Problem:
-    """One broken rule, located as precisely as the rule allows."""
-
-    file: str
-    rule: str
-    line: int | None = None
-    key: str | None = None
-    column: str | None = None
-
-    def __str__(self) -> str:
-        where = self.file
-        if self.line is not None:
-            where += f" line {self.line}"
-        if self.key:
-            where += f" ({self.key})"
-        if self.column:
-            where += f", column {self.column}"
-        return f"{where}: {self.rule}"
-
-
-class DataError(Exception):
-    """Bad input data: one or more problems, each naming file, line, column and rule."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = list(problems)
-        shown = "\n".join(f"  - {p}" for p in self.problems[:20])
-        more = f"\n  ... and {len(self.problems) - 20} more" if len(self.problems) > 20 else ""
-        super().__init__(f"invalid data ({len(self.problems)} problem(s)):\n{shown}{more}")
+__all__ = ["DATA_DIR", "DESCRIPTOR", "PROJECT_ROOT", "DataError", "Problem", "display_path"]
 
 
 def today() -> _dt.date:
@@ -290,7 +259,8 @@ def read_resource(resource: dict, data_dir: Path) -> pd.DataFrame:
         lines.append(lineno)
     for f in fields:
         if f.get("constraints", {}).get("unique"):
-            n, firsts = f["name"], {}
+            n = f["name"]
+            firsts: dict = {}
             for rec, ln in zip(records, lines):
                 v = rec.get(n)
                 if v is not None and v in firsts:

@@ -227,4 +227,5 @@ def javascript_bundle() -> str:
     """
     import vl_convert
 
-    return "(function(){\n" + vl_convert.javascript_bundle(vl_version=VEGA_LITE_VERSION) + "\n})();\n"
+    bundle: str = vl_convert.javascript_bundle(vl_version=VEGA_LITE_VERSION)  # type: ignore[call-arg]
+    return "(function(){\n" + bundle + "\n})();\n"

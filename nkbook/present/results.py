@@ -13,13 +13,12 @@ import ast
 import json
 import math
 import os
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from nkbook.core.context import results_dir
-
 
 
 def plain(value):
@@ -73,7 +72,7 @@ class Results(dict):
     def __init__(self) -> None:
         super().__init__()
         self.frames: dict[str, pd.DataFrame] = {}
-        self.extra: dict[str, object] = {}
+        self.extra: dict[str, Any] = {}
 
     def put(self, name: str, value, digits: int | None = None) -> None:
         value = plain(value)
