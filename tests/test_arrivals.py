@@ -6,8 +6,8 @@ import json
 import math
 
 import pandas as pd
-
 from conftest import ROOT
+
 from nkbook.build import published
 from nkbook.build.notebooks import code_cells
 from nkbook.chapters import arrivals

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 
 from nkbook.analysis import series
-from nkbook.data import load, used
 from nkbook.analysis.stats import count_glm, rate_ratios
+from nkbook.data import load, used
 
 CLOSURE = (2020, 2022)      # North Korea's border closure (January 2020 to the 2023 partial reopening)
 REOPENING_FROM = 2023       # partial reopening (August 2023); restrictions persist
