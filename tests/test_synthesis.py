@@ -2,37 +2,96 @@
 
 from __future__ import annotations
 
-import pandas as pd
+import json
+import math
+
 import pytest
+from conftest import ROOT
 
-from conftest import results
+from nkbook.build import published
+from nkbook.build.notebooks import code_cells
 from nkbook.chapters import synthesis
+from nkbook.data import DATA_DIR
+
+CHAPTER = "synthesis"
 
 
-@pytest.mark.parametrize("book_name", ["main_book", "modified_book"])
-def test_scorecard_values_equal_the_factor_chapters_results(book_name, request):
-    book = request.getfixturevalue(book_name)
-    synth = results(book, "synthesis")
+def snapshot() -> dict:
+    return json.loads((ROOT / "results" / "published.json").read_text(encoding="utf-8"))["results"]
+
+
+def upstream_from_snapshot() -> dict[str, dict]:
+    """The upstream chapters' published results, chapter -> {key: value}, for the keys the module reads."""
+    pub = snapshot()
+    return {chapter: {key: pub[f"{chapter}.{key}"] for key in keys} for chapter, keys in synthesis.UPSTREAM.items()}
+
+
+@pytest.fixture(scope="module")
+def computed():
+    return synthesis.compute(DATA_DIR, upstream=upstream_from_snapshot())
+
+
+@pytest.fixture(scope="module")
+def computed_2024():
+    return synthesis.compute(DATA_DIR, end_year=2024, upstream=upstream_from_snapshot())
+
+
+def test_compute_matches_published_snapshot(computed):
+    pub = {k: v for k, v in snapshot().items() if k.startswith(CHAPTER + ".")}
+    assert published.diff(pub, {f"{CHAPTER}.{k}": v for k, v in computed.items()}) == []
+
+
+def test_scorecard_values_equal_the_upstream_results(computed):
+    up = upstream_from_snapshot()
     checked = 0
     for chapter, keys in synthesis.SCORECARD_KEYS.items():
-        chapter_results = results(book, chapter)
         for key in keys:
-            assert synth[f"score_{chapter}__{key}"] == chapter_results[key], (chapter, key)
+            assert computed[f"score_{chapter}__{key}"] == up[chapter][key], (chapter, key)
             checked += 1
     assert checked >= 20
-    assert synth["claims_n_hold"] == results(book, "claims")["n_hold"]
+    assert computed["claims_n_hold"] == up["claims"]["n_hold"]
+    assert computed["claims_n_checkable"] == up["claims"]["n_checkable"]
 
 
-def test_the_model_runs_on_both_data_folders_and_follows_the_data(main_book, modified_book):
-    main, mod = results(main_book, "synthesis"), results(modified_book, "synthesis")
+def test_every_upstream_key_exists_in_the_snapshot():
+    pub = snapshot()
+    missing = [f"{c}.{k}" for c, keys in synthesis.UPSTREAM.items() for k in keys if f"{c}.{k}" not in pub]
+    assert missing == []
+
+
+def test_the_model_runs_on_two_windows_and_follows_the_data(computed, computed_2024):
+    main, mod = computed, computed_2024
     for r in (main, mod):
         assert r["main_closure_low"] < r["main_closure_rr"] < r["main_closure_high"]
         assert r["cf_predicted_low"] <= r["cf_predicted_total"] <= r["cf_predicted_high"]
     assert mod["end_year"] == 2024 and main["end_year"] > mod["end_year"]
     assert mod["cf_observed_total"] != main["cf_observed_total"]
-    frame = synthesis.frame(modified_book["data"], 1998, 2024)
+    frame = synthesis.frame(DATA_DIR, 1998, 2024)
     observed = int(frame.loc[frame["year"] >= 2020, "total"].sum())
     assert mod["cf_observed_total"] == observed
+
+
+def test_notebook_is_thin():
+    for line, _tags, source in code_cells(ROOT / "notebooks" / f"{CHAPTER}.md"):
+        lines = source.splitlines()
+        assert len(lines) <= 15, f"code cell at line {line} has {len(lines)} lines"
+        assert not any(s.lstrip().startswith(("def ", "class ")) for s in lines), f"def/class at line {line}"
+        assert "alt." not in source, f"inline Altair at line {line}"
+
+
+def _has_nan(obj) -> bool:
+    if isinstance(obj, float):
+        return math.isnan(obj) or math.isinf(obj)
+    if isinstance(obj, dict):
+        return any(_has_nan(v) for v in obj.values())
+    if isinstance(obj, list):
+        return any(_has_nan(v) for v in obj)
+    return False
+
+
+def test_chart_specs_have_no_nan(computed):
+    for build in (synthesis.rate_ratio_chart, synthesis.residual_chart, synthesis.counterfactual_chart):
+        assert not _has_nan(build(computed).spec()), build.__name__
 
 
 def test_strength_grades():

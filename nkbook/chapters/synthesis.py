@@ -11,12 +11,26 @@ import numpy as np
 import pandas as pd
 
 from nkbook.analysis import series
-from nkbook.data import load, used
 from nkbook.analysis.stats import count_glm, rate_ratios
+from nkbook.data import load, used
 
 CLOSURE = (2020, 2022)      # North Korea's border closure (January 2020 to the 2023 partial reopening)
 REOPENING_FROM = 2023       # partial reopening (August 2023); restrictions persist
 REGIME_FROM = 2012          # first full year after the December 2011 succession
+
+# Every upstream result this chapter reads (nkbook.present.results.read), by chapter: the one place
+# their names live.
+UPSTREAM = {
+    "mobility": ["female_share_cumulative", "border_low_cumulative_min", "pre_closure_share", "share_closure"],
+    "diplomacy": ["closure_ratio", "closure_low", "closure_high", "closure_year", "window_perm_p", "event_window"],
+    "economic_push": ["gdp_slope_pct", "gdp_slope_pct_low", "gdp_slope_pct_high", "twin_ratio", "twin_ratio_low",
+                      "twin_ratio_high", "twin_growth_year", "lag_years"],
+    "political_push": ["its_level_change_pct", "its_level_change_low_pct", "its_level_change_high_pct",
+                       "scan_n_drop", "scan_n_placebo", "break_year", "corr_missiles_r", "corr_missiles_low",
+                       "corr_missiles_high"],
+    "claims": ["n_hold", "n_checkable"],
+}
+SCORECARD_KEYS = {chapter: keys for chapter, keys in UPSTREAM.items() if chapter != "claims"}
 
 TERMS = {
     "post_succession": "Kim Jong-un era (2012 on)",
@@ -133,15 +147,6 @@ def counterfactual(result, data: pd.DataFrame, years: list[int]) -> pd.DataFrame
 # --------------------------------------------------------------------------------------------
 # the scorecard: each factor chapter's strongest evidence, read from that chapter's results
 
-SCORECARD_KEYS = {
-    "mobility": ["female_share_cumulative", "border_low_cumulative_min", "pre_closure_share", "share_closure"],
-    "diplomacy": ["closure_ratio", "closure_low", "closure_high", "closure_year", "window_perm_p", "event_window"],
-    "economic_push": ["gdp_slope_pct", "gdp_slope_pct_low", "gdp_slope_pct_high", "twin_ratio", "twin_ratio_low",
-                      "twin_ratio_high", "twin_growth_year", "lag_years"],
-    "political_push": ["its_level_change_pct", "its_level_change_low_pct", "its_level_change_high_pct",
-                       "scan_n_drop", "scan_n_placebo", "break_year", "corr_missiles_r", "corr_missiles_low",
-                       "corr_missiles_high"],
-}
 
 
 def strength(interval_excludes_null: bool, robust: bool = True) -> str:
@@ -199,3 +204,227 @@ def scorecard(res: dict[str, dict]) -> list[dict]:
 def scorecard_values(res: dict[str, dict]) -> dict[str, object]:
     """The chapter results the scorecard uses, as ``score_<chapter>__<key>`` (for glue and tests)."""
     return {f"score_{chapter}__{key}": res[chapter][key] for chapter, keys in SCORECARD_KEYS.items() for key in keys}
+
+
+# --------------------------------------------------------------------------------------------
+# the chapter: compute() and its chart and table builders
+
+MODEL_SOURCE = "Model fitted to Ministry of Unification arrivals and Bank of Korea GDP growth."
+
+
+def read_upstream() -> dict[str, dict]:
+    """Each upstream chapter's results, restricted to the keys in UPSTREAM (from this build)."""
+    from nkbook.present.results import read
+
+    return {chapter: read(chapter) for chapter in UPSTREAM}
+
+
+def compute(data_dir=None, *, start_year: int = 1998, end_year: int | None = None,
+            upstream: dict[str, dict] | None = None):
+    """Every value the synthesis glues; ``upstream`` (chapter -> results) defaults to this build's."""
+    from nkbook.present.results import Results
+
+    r = Results()
+    start_year, end_year = series.resolve_years(start_year, end_year, data_dir)
+    if end_year < REOPENING_FROM:
+        raise ValueError(f"the synthesis needs years through {REOPENING_FROM} (the closure and the reopening); "
+                         f"end_year is {end_year}")
+    df = frame(data_dir, start_year, end_year)
+    r.put("start_year", start_year)
+    r.put("end_year", end_year)
+    r.put("n_years", len(df))
+
+    # the two models
+    main_terms = usable_terms(df, ["post_succession", "closure", "reopening", "gdp_growth_lag"])
+    main, main_data = fit(df, main_terms)
+    ext_terms = usable_terms(df, main_terms + ["missiles_10", "log_trade"])
+    ext, ext_data = fit(df, ext_terms)
+    r.put("main_n", len(main_data))
+    r.put("ext_n", len(ext_data))
+    r.put("ext_first_year", int(ext_data["year"].min()))
+    r.put("ext_last_year", int(ext_data["year"].max()))
+    r.put("main_alpha", main.params["alpha"], 3)
+    r.put("main_alpha_low", main.conf_int().loc["alpha", 0], 3)
+    r.put("main_alpha_high", main.conf_int().loc["alpha", 1], 3)
+    table_main = coefficient_table(main).assign(model="Main")
+    table_ext = coefficient_table(ext).assign(model="With missiles and trade")
+    coef = pd.concat([table_main, table_ext], ignore_index=True)
+    for model, tab in (("main", table_main), ("ext", table_ext)):
+        for row in tab.itertuples():
+            r.put(f"{model}_{row.term}_rr", row.rate_ratio, 3)
+            r.put(f"{model}_{row.term}_low", row.low, 3)
+            r.put(f"{model}_{row.term}_high", row.high, 3)
+            r.put(f"{model}_{row.term}_p", row.p_value, 4)
+    r.frames["coef"] = coef
+    r.frames["coef_shown"] = coef[["model", "label", "rate_ratio", "low", "high", "p_value"]].rename(columns={
+        "model": "Model", "label": "Term", "rate_ratio": "Rate ratio", "low": "95% low", "high": "95% high",
+        "p_value": "p-value"}).round(3)
+    r.extra["main_closure_rr"] = float(table_main.set_index("term").loc["closure", "rate_ratio"])
+
+    # each term's weight and stability
+    drops = drop_one(df, main_terms)
+    loo = leave_one_out(df, main_terms)
+    stab = drops.merge(loo[["term", "min_rate_ratio", "max_rate_ratio", "fits"]], on="term")
+    for row in stab.itertuples():
+        r.put(f"drop_{row.term}_aic", row.aic_change_if_dropped, 1)
+        r.put(f"loo_{row.term}_min", row.min_rate_ratio, 3)
+        r.put(f"loo_{row.term}_max", row.max_rate_ratio, 3)
+    r.frames["stability"] = stab
+
+    # residuals
+    fitted = main.predict(main_data)
+    resid = pd.DataFrame({"year": main_data["year"].to_numpy(), "observed": main_data["total"].to_numpy(),
+                          "fitted": np.round(fitted.to_numpy(), 1)})
+    resid["pearson_residual"] = np.round((resid["observed"] - resid["fitted"]) /
+                                         np.sqrt(resid["fitted"] + main.params["alpha"] * resid["fitted"] ** 2), 2)
+    worst = resid.loc[resid["pearson_residual"].abs().idxmax()]
+    r.put("worst_residual_year", int(worst["year"]))
+    r.put("worst_residual", float(worst["pearson_residual"]), 2)
+    r.frames["residuals"] = resid
+
+    # the counterfactual
+    cf = counterfactual(main, main_data, list(range(2020, end_year + 1)))
+    cf_total_pred = float(cf["predicted"].sum())
+    r.put("cf_first_year", int(cf["year"].min()))
+    r.put("cf_last_year", int(cf["year"].max()))
+    r.put("cf_observed_total", int(cf["observed"].sum()))
+    r.put("cf_predicted_total", round(cf_total_pred))
+    r.put("cf_predicted_low", round(float(cf["low"].sum())))
+    r.put("cf_predicted_high", round(float(cf["high"].sum())))
+    r.put("cf_share_observed_pct", 100 * cf["observed"].sum() / cf_total_pred, 1)
+    r.frames["counterfactual"] = cf
+    r.extra["cf_total_pred"] = cf_total_pred
+
+    # the scorecard, from the upstream chapters' results
+    up = read_upstream() if upstream is None else upstream
+    for key, value in scorecard_values(up).items():
+        r.put(key, value)
+    card = pd.DataFrame(scorecard(up))
+    for row in card.itertuples():
+        r.put(f"strength_{row.chapter}", row.strength)
+    r.put("claims_n_hold", up["claims"]["n_hold"])
+    r.put("claims_n_checkable", up["claims"]["n_checkable"])
+    r.frames["scorecard"] = card
+    return r
+
+
+def coefficient_table_view(r):
+    from nkbook.present import charts
+
+    return charts.table(r.frames["coef_shown"], caption="Rate ratios of the two models (95% intervals)")
+
+
+def stability_table(r):
+    from nkbook.present import charts
+
+    stab = r.frames["stability"]
+    return charts.table(
+        stab[["label", "lr_statistic", "p_value", "aic_change_if_dropped", "min_rate_ratio", "max_rate_ratio"]]
+        .rename(columns={"label": "Term", "lr_statistic": "LR statistic", "p_value": "p-value",
+                         "aic_change_if_dropped": "AIC change if dropped",
+                         "min_rate_ratio": "Leave-one-year-out: lowest", "max_rate_ratio": "highest"}).round(3),
+        caption="Main model: each term's contribution and its stability")
+
+
+def rate_ratio_chart(r):
+    import altair as alt
+
+    from nkbook.present import charts
+
+    plot = r.frames["coef"].copy()
+    plot["model"] = pd.Categorical(plot["model"], ["Main", "With missiles and trade"])
+    plot = plot[["model", "term", "label", "rate_ratio", "low", "high"]]
+    scale = alt.Scale(range=[charts.PALETTE[0], charts.PALETTE[1]])
+    order = list(TERMS.values())
+    points = alt.Chart(plot).mark_point(filled=True, size=70).encode(
+        x=alt.X("rate_ratio:Q", title="Rate ratio (log scale; 1 = no association)", scale=alt.Scale(type="log")),
+        y=alt.Y("label:N", title=None, sort=order),
+        color=alt.Color("model:N", title="Model", scale=scale),
+        yOffset="model:N",
+        tooltip=[alt.Tooltip("model:N", title="Model"), alt.Tooltip("label:N", title="Term"),
+                 alt.Tooltip("rate_ratio:Q", title="Rate ratio", format=".2f"),
+                 alt.Tooltip("low:Q", title="95% low", format=".2f"),
+                 alt.Tooltip("high:Q", title="95% high", format=".2f")],
+    )
+    bars = alt.Chart(plot).mark_rule(strokeWidth=2).encode(
+        x="low:Q", x2="high:Q", y=alt.Y("label:N", sort=order), yOffset="model:N",
+        color=alt.Color("model:N", legend=None, scale=scale))
+    one = alt.Chart(pd.DataFrame({"x": [1]})).mark_rule(color=charts.MUTED, strokeDash=[4, 3]).encode(x="x:Q")
+    return charts.show(
+        (one + bars + points).properties(title="What each factor is associated with, holding the others fixed",
+                                         height=260),
+        name="synthesis-rate-ratios",
+        description=("Rate ratios with 95% intervals for each model term, on a log scale with a dashed line at 1. "
+                     f"The closure term is about {r.extra['main_closure_rr']:.2f} "
+                     "in the main model, far below 1; intervals that cross 1 mark terms the data cannot "
+                     "distinguish from no association."),
+        source="Model fitted to Ministry of Unification arrivals; Bank of Korea GDP; CNS missile tests; "
+               "China–DPRK trade.",
+        data=r.frames["coef_shown"])
+
+
+def residual_chart(r):
+    import altair as alt
+
+    from nkbook.present import charts
+
+    resid = r.frames["residuals"]
+    rchart = alt.Chart(resid).mark_bar(size=charts.bar_size(len(resid))).encode(
+        x=charts.year_axis(),
+        y=alt.Y("pearson_residual:Q", title="Pearson residual (observed vs fitted)"),
+        color=alt.condition("datum.pearson_residual > 0", alt.value(charts.PALETTE[0]), alt.value(charts.HIGHLIGHT)),
+        tooltip=[alt.Tooltip("year:Q", format="d", title="Year"),
+                 alt.Tooltip("observed:Q", title="Observed", format=","),
+                 alt.Tooltip("fitted:Q", title="Fitted", format=",.0f"),
+                 alt.Tooltip("pearson_residual:Q", title="Residual")],
+    ).properties(title="Main model: residuals by year")
+    return charts.show(
+        rchart, name="synthesis-residuals",
+        description=(f"Bar chart of Pearson residuals by year of the main model. The largest in size is "
+                     f"{r['worst_residual']:.2f} in {r['worst_residual_year']}; bars above zero are years "
+                     "with more arrivals than the model fits."),
+        source=MODEL_SOURCE, data=resid)
+
+
+def counterfactual_chart(r):
+    import altair as alt
+
+    from nkbook.present import charts
+
+    cf = r.frames["counterfactual"]
+    long = pd.concat([cf.assign(kind="Expected without the closure", value=cf["predicted"]),
+                      cf.assign(kind="Observed", value=cf["observed"], low=np.nan, high=np.nan)])
+    band = alt.Chart(cf).mark_errorbar(thickness=2, color=charts.PALETTE[1]).encode(
+        x=charts.year_axis(), y=alt.Y("low:Q", title="Arrivals per year"), y2="high:Q")
+    pts = alt.Chart(long).mark_point(filled=True, size=80).encode(
+        x=charts.year_axis(), y="value:Q",
+        color=alt.Color("kind:N", title=None, scale=alt.Scale(range=[charts.PALETTE[1], charts.TOTAL])),
+        tooltip=[alt.Tooltip("year:Q", format="d", title="Year"), alt.Tooltip("kind:N", title="Series"),
+                 alt.Tooltip("value:Q", format=",.0f", title="Arrivals"),
+                 alt.Tooltip("low:Q", format=",.0f", title="95% low"),
+                 alt.Tooltip("high:Q", format=",.0f", title="95% high")])
+    shown_cf = cf.assign(predicted=cf["predicted"].round(0), low=cf["low"].round(0), high=cf["high"].round(0))
+    return charts.show(
+        (band + pts).properties(title="Arrivals since 2020: observed and expected without the closure"),
+        name="synthesis-counterfactual",
+        description=(f"Observed arrivals {r['cf_first_year']}–{r['cf_last_year']} against the main "
+                     f"model's expectation with the closure and reopening terms off, with 95% intervals. "
+                     f"Observed arrivals total {r['cf_observed_total']:,}, against about "
+                     f"{r.extra['cf_total_pred']:,.0f} expected."),
+        source=MODEL_SOURCE, data=shown_cf)
+
+
+def scorecard_table(r):
+    """The four factors' scorecard as an HTML table linking each factor's chapter."""
+    import html
+
+    from IPython.display import HTML
+
+    rows = "".join(
+        f"<tr><th scope='row'><a href='{html.escape(c.chapter)}.html'>{html.escape(c.factor)}</a></th>"
+        f"<td>{html.escape(c.evidence)}</td><td>{html.escape(c.suggests)}</td><td>{html.escape(c.strength)}</td></tr>"
+        for c in r.frames["scorecard"].itertuples())
+    return HTML("<table class='nk-table nk-scorecard'><caption>The four factors: evidence from each chapter of this "
+                "build</caption><thead><tr><th scope='col'>Factor</th><th scope='col'>Strongest evidence</th>"
+                f"<th scope='col'>What it suggests</th><th scope='col'>How strong</th></tr></thead><tbody>{rows}"
+                "</tbody></table>")

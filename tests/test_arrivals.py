@@ -1,0 +1,68 @@
+"""The arrivals chapter through compute(): the published numbers, a thin notebook, charts without NaN."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pandas as pd
+from conftest import ROOT
+
+from nkbook.build import published
+from nkbook.build.notebooks import code_cells
+from nkbook.chapters import arrivals
+from nkbook.data import DATA_DIR
+
+CHAPTER = "arrivals"
+# keys whose values moved with the data since the snapshot, or are new (see the commit message)
+NEW_KEYS = {"bucket_2001_per_year", "n_derived_quarters", "derived_quarters_text", "derived_quarters_phrase"}
+
+
+def snapshot() -> dict:
+    data = json.loads((ROOT / "results" / "published.json").read_text(encoding="utf-8"))["results"]
+    return {k: v for k, v in data.items() if k.startswith(CHAPTER + ".")}
+
+
+def test_compute_matches_published_snapshot():
+    r = arrivals.compute(DATA_DIR)
+    current = {f"{CHAPTER}.{k}": v for k, v in r.items() if k not in NEW_KEYS}
+    assert published.diff(snapshot(), current) == []
+
+
+def test_derived_quarters_counted_from_the_data():
+    q = pd.read_csv(DATA_DIR / "arrivals_quarterly.csv")
+    q = q[q["used"] & q["quarter"].notna()]
+    r = arrivals.compute(DATA_DIR)
+    assert r["n_derived_quarters"] == int(q["derived"].sum())
+    assert r["n_derived_quarters"] > 1
+
+
+def test_bucket_per_year_mean():
+    r = arrivals.compute(DATA_DIR)
+    assert r["bucket_2001_per_year"] == round(r["bucket_2001_total"] / 3)
+
+
+def test_notebook_is_thin():
+    for line, _tags, source in code_cells(ROOT / "notebooks" / f"{CHAPTER}.md"):
+        lines = source.splitlines()
+        assert len(lines) <= 15, f"code cell at line {line} has {len(lines)} lines"
+        assert not any(s.lstrip().startswith(("def ", "class ")) for s in lines), f"def/class at line {line}"
+        assert "alt." not in source, f"inline Altair at line {line}"
+
+
+def _has_nan(obj) -> bool:
+    if isinstance(obj, float):
+        return math.isnan(obj) or math.isinf(obj)
+    if isinstance(obj, dict):
+        return any(_has_nan(v) for v in obj.values())
+    if isinstance(obj, list):
+        return any(_has_nan(v) for v in obj)
+    return False
+
+
+def test_chart_specs_have_no_nan():
+    r = arrivals.compute(DATA_DIR)
+    for build in (arrivals.arrivals_chart, arrivals.share_chart, arrivals.quarterly_chart):
+        fig = build(r)
+        assert not _has_nan(fig.spec()), build.__name__
+        json.dumps(fig.spec(), allow_nan=False, default=str)
