@@ -27,6 +27,7 @@ from nkbook.analysis.claims.verdicts import (
     MISSCOPED,
     NOT_CHECKABLE,
     NOT_SUPPORTED,
+    NOT_SUPPORTED_WRITTEN,
     OUTDATED,
     SUPPORTED,
     VERDICTS,
@@ -40,7 +41,7 @@ from nkbook.present import charts
 from nkbook.present.results import Results
 
 __all__ = [
-    "APPROX", "MEASURES", "MISSCOPED", "NOT_CHECKABLE", "NOT_SUPPORTED", "OUTDATED", "RULES", "SUPPORTED",
+    "APPROX", "MEASURES", "MISSCOPED", "NOT_CHECKABLE", "NOT_SUPPORTED", "NOT_SUPPORTED_WRITTEN", "OUTDATED", "RULES", "SUPPORTED",
     "TEXT_LABELS", "VERDICTS", "Context", "Measured", "Outcome", "Verdict", "check_register", "compute",
     "evaluate", "judge", "load_register", "measure", "parse_args", "summary",
 ]
@@ -68,6 +69,9 @@ def compute(data_dir=None, *, start_year: int = 1998, end_year: int | None = Non
     for row in verdicts.to_dict("records"):
         cid = row["claim_id"]
         r.put(f"verdict_{cid}", row["verdict"])
+        r.put(f"verdict_written_{cid}", row["verdict_written"])
+        r.put(f"verdict_now_{cid}", row["verdict_now"])
+        r.put(f"shown_written_{cid}", _shown(row["value_written"], row["unit"]))
         r.put(f"claimed_{cid}", row["claimed_text"])
         r.put(f"shown_{cid}", _shown(row["value"], row["unit"]))
         r.put(f"shown_alt_{cid}", _shown(row["alt_value"], row["unit"]))
@@ -90,7 +94,7 @@ def compute(data_dir=None, *, start_year: int = 1998, end_year: int | None = Non
     yearly_counts = verdicts[verdicts["measure"] == "arrivals_total"]
     r.put("n_counts", len(yearly_counts))
     r.put("n_counts_hold", int(yearly_counts["verdict"].isin([SUPPORTED, APPROX]).sum()))
-    fails = verdicts[verdicts["verdict"].isin([OUTDATED, MISSCOPED, NOT_SUPPORTED])]
+    fails = verdicts[verdicts["verdict"].isin([OUTDATED, MISSCOPED, NOT_SUPPORTED, NOT_SUPPORTED_WRITTEN])]
     r.put("failing_claims", "; ".join(f"{TEXT_LABELS[f.text].lower()}, “{f.claimed_text}” ({f.verdict})"
                                       for f in fails.itertuples()) or "none")
     r.put("rise_first_year", RISE_FIRST)
@@ -104,6 +108,7 @@ def compute(data_dir=None, *, start_year: int = 1998, end_year: int | None = Non
     r.put("shown_largest_rise", f"{rises[top_rise]:+,}" if top_rise else "no value")
     r.put("shown_largest_rise_year", f"{top_rise}" if top_rise else "no year")
     r.put("n_rules", len(RULES))
+    r.put("convention_example", "18% is 17.5-18.5; around 80% is 75-85, as is 7 in 10 (70% ± 5)")
 
     # how much the verdicts rest on the bands: every band halved, then doubled
     scaled = {name: evaluate(register, ctx, scale=s) for name, s in BAND_SCALES.items()}
@@ -132,7 +137,7 @@ def verdict_chart(r: Results) -> charts.Figure:
     """Stacked bars of the verdicts, one bar per source text."""
     tally = r.frames["tally"]
     colours = [charts.PALETTE[2], charts.PALETTE[4], charts.PALETTE[1], charts.PALETTE[3], charts.PALETTE[5],
-               charts.MUTED]
+               charts.PALETTE[0], charts.MUTED]
     bars = alt.Chart(tally).mark_bar().encode(
         y=alt.Y("source_text:N", title=None, sort=list(TEXT_LABELS.values())),
         x=alt.X("claims:Q", title="Claims (number)", stack="zero", axis=alt.Axis(tickMinStep=1, format="d")),
@@ -148,7 +153,8 @@ def verdict_chart(r: Results) -> charts.Figure:
         description=(f"Stacked bars of the verdicts on {r['n_claims']} claims, one bar per source text. "
                      f"{r['n_supported']} are supported, {r['n_approximately_supported']} approximately "
                      f"supported, {r['n_outdated']} outdated, {r['n_mis_scoped']} mis-scoped, "
-                     f"{r['n_not_supported']} not supported and {r['n_not_checkable']} not checkable."),
+                     f"{r['n_not_supported']} not supported, {r['n_not_supported_when_written']} not supported when "
+                     f"written and {r['n_not_checkable']} not checkable."),
         source=("Claims register (data/claims.csv) of the news report and the essay; values from the Ministry of "
                 "Unification and the other publishers named in the table."),
         data=tally[["source_text", "verdict", "claims"]].rename(columns={"source_text": "text"}))
@@ -198,7 +204,8 @@ def chapter_link(chapter: str) -> str:
 
 def render_table(verdicts: pd.DataFrame, caption: str) -> str:
     """One sortable HTML table of every claim (book/_static/nkbook-sort.js sorts it). All cell text is escaped."""
-    heads = ["Claim", "Source text", "Claimed", "From the data", "Verdict", "How it was checked", "Chapter"]
+    heads = ["Claim", "Source text", "Claimed", "From the data", "Verdict", "When written / now", "How it was checked",
+             "Chapter"]
     th = "".join(f'<th scope="col"><button type="button">{_E(h)}</button></th>' for h in heads)
     body = []
     for r in verdicts.to_dict("records"):
@@ -219,10 +226,12 @@ def render_table(verdicts: pd.DataFrame, caption: str) -> str:
             f'<td data-sort-value="{_E(str(r["claimed_value"]), quote=True)}">{_E(str(r["claimed_text"]))}</td>'
             f'<td data-sort-value="{sort_value}">{_E(shown)}</td>'
             f'<td data-sort-value="{VERDICT_ORDER[r["verdict"]]}"><span class="nk-verdict {verdict_class}">{_E(r["verdict"])}</span></td>'
+            f'<td>{_E(str(r.get("verdict_written") or r["verdict"]))} / {_E(str(r.get("verdict_now") or r["verdict"]))}'
+            f'{"" if r.get("value_written") is None else " (then " + _E(format_value(r["value_written"], r["unit"])) + ")"}</td>'
             f'<td>{_E(how)}</td>'
             f'<td>{chapter_link(r["chapter"])}</td></tr>'
         )
-    widths = [26, 8, 10, 9, 10, 28, 9]
+    widths = [22, 7, 9, 8, 10, 12, 24, 8]
     cols = "".join(f'<col style="width:{w}%">' for w in widths)
     return (
         f'<table class="nk-sortable nk-claims">'

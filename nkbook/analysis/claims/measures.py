@@ -15,6 +15,20 @@ import pandas as pd
 
 from nkbook.analysis.series import cumulative, resolve_years, yearly
 from nkbook.data import load, used
+from nkbook.data.checks import yearly_running_sum
+
+# the variants of a yearly count that are the ministry's first announcement, before a revision
+FIRST_VARIANTS = ("first_announced", "provisional")
+
+
+def _yearly_series(raw: pd.DataFrame) -> pd.DataFrame:
+    """Single years of the used rows of ``arrivals_yearly`` (as :func:`nkbook.analysis.series.yearly`)."""
+    years = used(raw)
+    years = years[years["granularity"] == "year"].copy()
+    years["year"] = years["first_year"].astype(int)
+    out = years.sort_values("year")[["year", "male", "female", "total"]].reset_index(drop=True)
+    out["female_share_pct"] = (out["female"].astype("Float64") / out["total"].astype("Float64") * 100).astype("float64")
+    return out
 
 # --------------------------------------------------------------------------------------------
 # the data a measure reads
@@ -34,6 +48,28 @@ class Context:
         if start_year is None or end_year is None:
             start_year, end_year = resolve_years(start_year if start_year is not None else 1998, end_year, data_dir)
         self.start_year, self.end_year = int(start_year), int(end_year)
+
+    @classmethod
+    def as_written(cls, data_dir, start_year: int, as_of: int) -> Context:
+        """The data as they stood when a text dated ``as_of`` was written.
+
+        Years after ``as_of`` are left out, and for the year ``as_of`` itself the ministry's first
+        announcement (a row of ``arrivals_yearly`` with variant ``first_announced`` or
+        ``provisional``) replaces the revised count, since a text written just after the year's
+        release predates its revision. Earlier years keep the revised figures (their revisions were
+        published before the text).
+        """
+        raw = load("arrivals_yearly", data_dir).copy()
+        first = raw[(raw["variant"].isin(FIRST_VARIANTS)) & (raw["granularity"] == "year")
+                    & (raw["first_year"] == as_of)]
+        if not first.empty:
+            same = (raw["granularity"] == "year") & (raw["first_year"] == as_of)
+            raw.loc[same, "used"] = False
+            raw.loc[first.index[:1], "used"] = True
+        frames = {"yearly": _yearly_series(raw), "cumulative": yearly_running_sum(raw)}
+        ctx = cls(data_dir, start_year, min(as_of, resolve_years(start_year, None, data_dir)[1]), frames=frames)
+        ctx.first_announced = not first.empty
+        return ctx
 
     def frame(self, name: str) -> pd.DataFrame:
         if name not in self._frames:

@@ -106,24 +106,27 @@ def rule_less_than(value, claim, at, scale=1.0) -> Outcome:
 
 
 def rule_is_max_since(value, claim, at, scale=1.0) -> Outcome:
-    """At least as large as the measure in every year from ``claimed_value`` to the year before.
+    """"The highest since Y": above the measure in every year after Y (``claimed_value``) up to the year before.
 
-    Needs ``time_arg`` (the year argument the comparison moves); any year without a value makes
-    the rule undecidable (the claim is then not checkable).
+    The reference year Y itself is not compared ("the most since 2017" says nothing of 2017). Needs
+    ``time_arg`` (the year argument the comparison moves); any year without a value makes the rule
+    undecidable (the claim is then not checkable).
     """
     if at is None:
         return Outcome("unknown", "the rule needs time_arg")
     since, year = int(claim["claimed_value"]), int(claim["_time_value"])
-    earlier = {y: at(y) for y in range(since, year)}
+    earlier = {y: at(y) for y in range(since + 1, year)}
+    if not earlier:
+        return Outcome("unknown", f"no year between {since} and {year}")
     missing = [y for y, m in earlier.items() if not m.ok]
     if missing:
         span = f"{missing[0]}" if len(missing) == 1 else f"{missing[0]}-{missing[-1]}"
         return Outcome("unknown", f"no value for {span}")
     top_year = max(earlier, key=lambda y: earlier[y].value)
     top = earlier[top_year].value
-    if value >= top:
-        return Outcome("pass", f"{_fmt(value)} is at least the largest of {since}-{year - 1} ({_fmt(top)} in {top_year})")
-    return Outcome("fail", f"{_fmt(value)} is below {_fmt(top)} in {top_year}")
+    if value > top:
+        return Outcome("pass", f"{_fmt(value)} is above every year {since + 1}-{year - 1} (largest {_fmt(top)} in {top_year})")
+    return Outcome("fail", f"{_fmt(value)} is not above {_fmt(top)} in {top_year}")
 
 
 RULES: dict[str, Callable[..., Outcome]] = {

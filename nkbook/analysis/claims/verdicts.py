@@ -23,7 +23,9 @@ OUTDATED = "outdated"
 MISSCOPED = "mis-scoped"
 NOT_SUPPORTED = "not supported"
 NOT_CHECKABLE = "not checkable"
-VERDICTS = [SUPPORTED, APPROX, OUTDATED, MISSCOPED, NOT_SUPPORTED, NOT_CHECKABLE]
+NOT_SUPPORTED_WRITTEN = "not supported (when written)"
+VERDICTS = [SUPPORTED, APPROX, OUTDATED, MISSCOPED, NOT_SUPPORTED, NOT_SUPPORTED_WRITTEN, NOT_CHECKABLE]
+HOLDS = (SUPPORTED, APPROX)
 
 
 # --------------------------------------------------------------------------------------------
@@ -55,7 +57,26 @@ def measure(claim: dict, ctx: Context, args: dict | None = None) -> Measured:
     return MEASURES[claim["measure"]](ctx, **args)
 
 
-def judge(claim: dict, ctx: Context, scale: float = 1.0) -> Verdict:
+def judge_dated(claim: dict, now: Context, written: Context, scale: float = 1.0) -> tuple[Verdict, Verdict, str]:
+    """The claim judged at its own date (``written``: the data as they stood then) and now.
+
+    Returns (verdict when written, verdict now, combined verdict). Combined: *outdated* when it held
+    when written and does not now; *not supported (when written)* when it did not hold when
+    written (whatever it does now); otherwise the verdict when written (which is then also the
+    verdict now, or *not checkable*).
+    """
+    then = judge(claim, written, scale, search_past=False)
+    today = judge(claim, now, scale, search_past=False)
+    if then.verdict in HOLDS and today.verdict in (NOT_SUPPORTED, MISSCOPED):
+        return then, today, OUTDATED
+    if then.verdict == NOT_SUPPORTED:
+        return then, today, NOT_SUPPORTED_WRITTEN
+    if then.verdict == NOT_CHECKABLE and today.verdict != NOT_CHECKABLE:
+        return then, today, today.verdict if today.verdict != NOT_SUPPORTED else NOT_SUPPORTED_WRITTEN
+    return then, today, then.verdict
+
+
+def judge(claim: dict, ctx: Context, scale: float = 1.0, search_past: bool = True) -> Verdict:
     """The verdict on one claim (a register row as a dict). ``scale`` multiplies every tolerance."""
     claim = {k: _clean(v) for k, v in claim.items()}
     rule = RULES[claim["rule"]]
@@ -103,7 +124,7 @@ def judge(claim: dict, ctx: Context, scale: float = 1.0) -> Verdict:
         return Verdict(claim["claim_id"], APPROX, m.value, out.text, detail=m.detail, approximate=m.approximate)
 
     # fails: did a claim about the present (time_arg = latest) hold at an earlier date?
-    if targ and args[targ] == "latest":
+    if search_past and targ and args[targ] == "latest":
         as_of = int(claim.get("as_of") or ctx.end_year)
         now = claim["_time_value"]
         first = ctx.start_year
@@ -127,12 +148,30 @@ def judge(claim: dict, ctx: Context, scale: float = 1.0) -> Verdict:
     return Verdict(claim["claim_id"], NOT_SUPPORTED, m.value, out.text, detail=m.detail, approximate=m.approximate)
 
 
-def evaluate(register: pd.DataFrame, ctx: Context, scale: float = 1.0) -> pd.DataFrame:
-    """Judge every claim; one row per claim with the register's columns and the verdict's."""
+def evaluate(register: pd.DataFrame, ctx: Context, scale: float = 1.0, data_dir=None,
+             dated: bool = True) -> pd.DataFrame:
+    """Judge every claim at its own date and now; one row per claim (register columns + verdicts).
+
+    ``verdict`` is the combined verdict (:func:`judge_dated`), ``verdict_written`` and
+    ``verdict_now`` the two parts; value, explanation and detail are those of now. With
+    ``dated=False`` (or contexts built from injected frames) only the verdict now is computed.
+    """
     rows = []
+    written: dict[int, Context] = {}
     for claim in register.to_dict("records"):
-        v = judge(claim, ctx, scale)
-        rows.append({**claim, "verdict": v.verdict, "value": v.value, "explanation": v.explanation,
+        as_of = _clean(claim.get("as_of"))
+        if dated and as_of is not None:
+            as_of = int(as_of)
+            if as_of not in written:
+                written[as_of] = Context.as_written(data_dir if data_dir is not None else ctx.data_dir,
+                                                    ctx.start_year, as_of)
+            then, v, verdict = judge_dated(claim, ctx, written[as_of], scale)
+        else:
+            v = judge(claim, ctx, scale)
+            then, verdict = v, v.verdict
+        rows.append({**claim, "verdict": verdict, "verdict_written": then.verdict, "verdict_now": v.verdict,
+                     "value_written": then.value, "detail_written": then.detail,
+                     "value": v.value, "explanation": v.explanation,
                      "detail": v.detail, "alt_value": v.alt_value, "held_in": v.held_in,
                      "data_approximate": v.approximate})
     return pd.DataFrame(rows)
