@@ -13,10 +13,8 @@ import json
 import shutil
 import threading
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
-
 from conftest import ROOT
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

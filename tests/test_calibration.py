@@ -85,13 +85,14 @@ def test_circular_shift_event_test_keeps_its_size(null_series):
 def test_a_planted_closure_sized_fall_is_detected(null_series):
     brk = YEARS - 6
     planted = null_series.astype(float).copy()
-    planted[:, brk:brk + 3] *= 0.05  # arrivals fell by about 95% in 2020–22
+    planted[:, brk : brk + 3] *= 0.05  # arrivals fell by about 95% in 2020–22
     # the fall is followed by a rebound of the same size, so only a test of the direction stated in
     # advance (a fall) can single it out; two-sided, the fall and the rebound tie
     hits = [stats.placebo_break_test(np.log(y), brk, window=3, alternative="less")["p"] <= 0.05 for y in planted]
     assert _rate(hits) >= 0.9
-    one_sided_null = [stats.placebo_break_test(np.log(y), brk, window=3, alternative="less")["p"] <= 0.05
-                      for y in null_series]
+    one_sided_null = [
+        stats.placebo_break_test(np.log(y), brk, window=3, alternative="less")["p"] <= 0.05 for y in null_series
+    ]
     assert _rate(one_sided_null) <= BAR
 
 

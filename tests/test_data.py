@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from conftest import ROOT, copy_data, edit_csv
-from nkbook.data import describe
-from nkbook.data import DATA_DIR, DataError, load, resources, validate_folder
+
+from nkbook.data import DATA_DIR, DataError, describe, load, resources, validate_folder
 
 
 @pytest.fixture
@@ -96,8 +95,9 @@ def test_number_written_as_text(data, bad, expected):
     edit_csv(path, {"period": "2019", "variant": "final"}, {"total": bad})
     line = line_of(path, period="2019", variant="final")
     msgs = problems_of(data)
-    assert any(f"arrivals_yearly.csv line {line} (period 2019" in m and "column total" in m and expected in m
-               for m in msgs), msgs
+    assert any(
+        f"arrivals_yearly.csv line {line} (period 2019" in m and "column total" in m and expected in m for m in msgs
+    ), msgs
 
 
 def test_negative_count(data):
@@ -125,8 +125,10 @@ def test_year_in_the_future(data):
     path = data / "arrivals_yearly.csv"
     edit_csv(path, {"period": "2025", "variant": "revised"}, {"first_year": next_year, "last_year": next_year})
     msgs = problems_of(data)
-    assert any("arrivals_yearly.csv" in m and "column last_year" in m and f"year {next_year} is in the future" in m
-               for m in msgs), msgs
+    assert any(
+        "arrivals_yearly.csv" in m and "column last_year" in m and f"year {next_year} is in the future" in m
+        for m in msgs
+    ), msgs
 
 
 def test_male_plus_female_not_total(data):
@@ -134,8 +136,11 @@ def test_male_plus_female_not_total(data):
     edit_csv(path, {"period": "2013", "variant": "final"}, {"total": "1500"})
     line = line_of(path, period="2013", variant="final")
     msgs = problems_of(data)
-    assert any(f"arrivals_yearly.csv line {line} (period 2013, variant final), column total: "
-                           f"male + female = 1,514 but total = 1,500" in m for m in msgs), msgs
+    assert any(
+        f"arrivals_yearly.csv line {line} (period 2013, variant final), column total: "
+        f"male + female = 1,514 but total = 1,500" in m
+        for m in msgs
+    ), msgs
 
 
 def test_checkpoint_contradicts_yearly_series(data):
@@ -143,8 +148,10 @@ def test_checkpoint_contradicts_yearly_series(data):
     edit_csv(path, {"as_of": "2024-12-31", "variant": "published"}, {"total": "34400", "male": "", "female": ""})
     line = line_of(path, as_of="2024-12-31", variant="published")
     msgs = problems_of(data)
-    assert any(f"arrivals_cumulative.csv line {line}" in m and "column total" in m and "34,400" in m
-               and "34,314" in m for m in msgs), msgs
+    assert any(
+        f"arrivals_cumulative.csv line {line}" in m and "column total" in m and "34,400" in m and "34,314" in m
+        for m in msgs
+    ), msgs
 
 
 def test_bucket_overlapping_single_year(data):
@@ -173,15 +180,21 @@ def test_bom_and_windows_line_endings_are_accepted(data):
 
 def test_markup_is_accepted_as_plain_text(data):
     path = data / "arrivals_yearly.csv"
-    edit_csv(path, {"period": "2019", "variant": "final"}, {"note": "<script>alert(1)</script><img src=x onerror=alert(2)>"})
+    edit_csv(
+        path, {"period": "2019", "variant": "final"}, {"note": "<script>alert(1)</script><img src=x onerror=alert(2)>"}
+    )
     frame = validate_folder(data)["arrivals_yearly"]
     assert "<script>alert(1)</script><img src=x onerror=alert(2)>" in set(frame["note"].dropna())
 
 
 def test_cli_refuses_bad_data_and_names_the_cell(data, tmp_path):
     edit_csv(data / "arrivals_yearly.csv", {"period": "2013", "variant": "final"}, {"total": "1500"})
-    proc = subprocess.run([sys.executable, "-m", "nkbook", "build", "--data-dir", str(data),
-                           "--build-dir", str(tmp_path / "b")], capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-m", "nkbook", "build", "--data-dir", str(data), "--build-dir", str(tmp_path / "b")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert proc.returncode == 2
     assert "arrivals_yearly.csv line" in proc.stderr and "column total" in proc.stderr
     assert not (tmp_path / "b" / "html").exists()  # nothing ran, nothing written
@@ -215,8 +228,13 @@ def test_census_province_contradicting_the_national_total_is_refused(data):
     edit_csv(path, {"census_year": "2008", "province": "Kangwon"}, {"population": "1477682", "sex_unallocated": "100"})
     line = line_of(path, census_year="2008", province="North Korea", basis="household")
     msgs = problems_of(data)
-    assert any(f"population_census.csv line {line}" in m and "column population" in m and "23,349,959" in m
-               and "23,349,859" in m for m in msgs), msgs
+    assert any(
+        f"population_census.csv line {line}" in m
+        and "column population" in m
+        and "23,349,959" in m
+        and "23,349,859" in m
+        for m in msgs
+    ), msgs
 
 
 def test_census_sex_split_must_add_up(data):
@@ -224,8 +242,9 @@ def test_census_sex_split_must_add_up(data):
     edit_csv(path, {"census_year": "2008", "province": "South Hwanghae"}, {"sex_unallocated": "0"})
     line = line_of(path, census_year="2008", province="South Hwanghae")
     msgs = problems_of(data)
-    assert any(f"population_census.csv line {line}" in m and "column population" in m
-               and "sex_unallocated" in m for m in msgs), msgs
+    assert any(
+        f"population_census.csv line {line}" in m and "column population" in m and "sex_unallocated" in m for m in msgs
+    ), msgs
 
 
 # --------------------------------------------------------------------------------------------
@@ -246,20 +265,28 @@ def test_half_year_row_is_accepted_and_agrees_with_quarters_and_year():
     y2025 = y[(y["period"] == "2025") & y["used"].astype(bool)].iloc[0]
     assert int(h1["total"]) <= int(y2025["total"])
     # quarter rows keep working for code that filters them
-    assert (used_q[used_q["quarter"].notna()]["period"] == "Q" + used_q[used_q["quarter"].notna()]["quarter"].astype(int).astype(str)).all()
+    assert (
+        used_q[used_q["quarter"].notna()]["period"]
+        == "Q" + used_q[used_q["quarter"].notna()]["quarter"].astype(int).astype(str)
+    ).all()
 
 
-@pytest.mark.parametrize("changes, column, expected", [
-    ({"total": "97", "female": "89"}, "total", "quarters Q1 + Q2 add up to 96"),
-    ({"male": "9", "female": "87"}, "male", "quarters Q1 + Q2 add up to 8"),
-])
+@pytest.mark.parametrize(
+    "changes, column, expected",
+    [
+        ({"total": "97", "female": "89"}, "total", "quarters Q1 + Q2 add up to 96"),
+        ({"male": "9", "female": "87"}, "male", "quarters Q1 + Q2 add up to 8"),
+    ],
+)
 def test_half_year_contradicting_its_quarters_is_refused(data, changes, column, expected):
     path = data / "arrivals_quarterly.csv"
     edit_csv(path, {"year": "2025", "period": "H1"}, changes)
     line = line_of(path, year="2025", period="H1")
     msgs = problems_of(data)
-    assert any(f"arrivals_quarterly.csv line {line} (year 2025, period H1), column {column}" in m and expected in m
-               for m in msgs), msgs
+    assert any(
+        f"arrivals_quarterly.csv line {line} (year 2025, period H1), column {column}" in m and expected in m
+        for m in msgs
+    ), msgs
 
 
 def test_half_year_contradicting_its_year_is_refused(data):
@@ -270,8 +297,11 @@ def test_half_year_contradicting_its_year_is_refused(data):
     edit_csv(path, {"year": "2025", "period": "H1"}, {"total": "300", "male": "100", "female": "200"})
     line = line_of(path, year="2025", period="H1")
     msgs = problems_of(data)
-    assert any(f"arrivals_quarterly.csv line {line} (year 2025, period H1), column total" in m
-               and "above the year's total 223" in m for m in msgs), msgs
+    assert any(
+        f"arrivals_quarterly.csv line {line} (year 2025, period H1), column total" in m
+        and "above the year's total 223" in m
+        for m in msgs
+    ), msgs
 
 
 def test_half_year_row_with_a_quarter_is_refused(data):
@@ -279,8 +309,9 @@ def test_half_year_row_with_a_quarter_is_refused(data):
     edit_csv(path, {"year": "2025", "period": "H1"}, {"quarter": "2"})
     line = line_of(path, year="2025", period="H1")
     msgs = problems_of(data)
-    assert any(f"arrivals_quarterly.csv line {line}" in m and "column quarter" in m and "half-year" in m
-               for m in msgs), msgs
+    assert any(
+        f"arrivals_quarterly.csv line {line}" in m and "column quarter" in m and "half-year" in m for m in msgs
+    ), msgs
 
 
 def test_quarter_and_half_year_checkpoints_follow_the_running_sum():
@@ -290,8 +321,10 @@ def test_quarter_and_half_year_checkpoints_follow_the_running_sum():
     running = yearly_running_sum(y).set_index("year")["total"]
     q = q[q["used"].astype(bool)]
     c = c.set_index(c["as_of"].dt.strftime("%Y-%m-%d"))["total"]
+
     def upto(year, periods):
         return int(running[year - 1]) + int(q[(q["year"] == year) & q["period"].isin(periods)]["total"].sum())
+
     assert c["2023-03-31"] == upto(2023, ["Q1"]) == 33916
     assert c["2023-06-30"] == upto(2023, ["Q1", "Q2"]) == 33981
     assert c["2025-03-31"] == upto(2025, ["Q1"]) == 34352
@@ -303,8 +336,10 @@ def test_quarter_checkpoint_contradicting_the_running_sum_is_refused(data):
     edit_csv(path, {"as_of": "2025-06-30"}, {"total": "34420"})
     line = line_of(path, as_of="2025-06-30")
     msgs = problems_of(data)
-    assert any(f"arrivals_cumulative.csv line {line}" in m and "column total" in m and "34,420" in m
-               and "34,410" in m for m in msgs), msgs
+    assert any(
+        f"arrivals_cumulative.csv line {line}" in m and "column total" in m and "34,420" in m and "34,410" in m
+        for m in msgs
+    ), msgs
 
 
 # --------------------------------------------------------------------------------------------
@@ -328,7 +363,10 @@ def test_missing_variants_are_kept_unused():
     assert set(release["period"]) >= {"≤1998", "1999–2001", *map(str, range(2002, 2012))}
     r2009 = release[release["period"] == "2009"].iloc[0]
     assert (r2009["male"], r2009["female"], r2009["total"]) == (666, 2261, 2927)
-    assert int(release[release["period"] != "≤1998"]["total"].sum() + release[release["period"] == "≤1998"]["total"].sum()) == 23100
+    assert (
+        int(release[release["period"] != "≤1998"]["total"].sum() + release[release["period"] == "≤1998"]["total"].sum())
+        == 23100
+    )
     assert ((y["period"] == "2012") & (y["total"] == 1508) & (y["variant"] == "provisional")).any()
     v2015 = y[(y["period"] == "2015") & (y["total"] == 1277)].iloc[0]
     assert v2015["female"] == 1025 and not v2015["used"]
@@ -383,40 +421,53 @@ def test_claim_id_breaking_its_pattern_is_refused(data):
     first = next(csv.DictReader(open(path, encoding="utf-8")))
     edit_csv(path, {"claim_id": first["claim_id"]}, {"claim_id": "Bad ID!"})
     msgs = problems_of(data)
-    assert any("claims.csv line 2" in m and "column claim_id" in m and "'Bad ID!'" in m and "pattern" in m
-               for m in msgs), msgs
+    assert any(
+        "claims.csv line 2" in m and "column claim_id" in m and "'Bad ID!'" in m and "pattern" in m for m in msgs
+    ), msgs
 
 
-@pytest.mark.parametrize("constraint, value, expected", [
-    ({"pattern": "^[a-z]+$"}, "abc1", "does not match the pattern"),
-    ({"minLength": 5}, "abc", "shorter than 5"),
-    ({"maxLength": 2}, "abc", "longer than 2"),
-    ({"enum": ["x", "y"]}, "abc", "is not one of"),
-    ({"madeUp": 1}, "abc", "does not know"),
-])
+@pytest.mark.parametrize(
+    "constraint, value, expected",
+    [
+        ({"pattern": "^[a-z]+$"}, "abc1", "does not match the pattern"),
+        ({"minLength": 5}, "abc", "shorter than 5"),
+        ({"maxLength": 2}, "abc", "longer than 2"),
+        ({"enum": ["x", "y"]}, "abc", "is not one of"),
+        ({"madeUp": 1}, "abc", "does not know"),
+    ],
+)
 def test_every_declared_string_constraint_is_enforced(tmp_path, constraint, value, expected):
     from nkbook.data import read_resource
 
     (tmp_path / "t.csv").write_text(f"name\n{value}\n", encoding="utf-8")
-    resource = {"name": "t", "path": "t.csv", "schema": {"fields": [
-        {"name": "name", "type": "string", "constraints": constraint}]}}
+    resource = {
+        "name": "t",
+        "path": "t.csv",
+        "schema": {"fields": [{"name": "name", "type": "string", "constraints": constraint}]},
+    }
     with pytest.raises(DataError) as info:
         read_resource(resource, tmp_path)
     msgs = [str(p) for p in info.value.problems]
     assert any("t.csv line 2" in m and "column name" in m and expected in m for m in msgs), msgs
 
 
-@pytest.mark.parametrize("constraint, value, expected", [
-    ({"exclusiveMinimum": 3}, "3", "must be above 3"),
-    ({"exclusiveMaximum": 3}, "3", "must be below 3"),
-    ({"maximum": 3}, "4", "above the maximum 3"),
-])
+@pytest.mark.parametrize(
+    "constraint, value, expected",
+    [
+        ({"exclusiveMinimum": 3}, "3", "must be above 3"),
+        ({"exclusiveMaximum": 3}, "3", "must be below 3"),
+        ({"maximum": 3}, "4", "above the maximum 3"),
+    ],
+)
 def test_every_declared_numeric_constraint_is_enforced(tmp_path, constraint, value, expected):
     from nkbook.data import read_resource
 
     (tmp_path / "t.csv").write_text(f"n\n{value}\n", encoding="utf-8")
-    resource = {"name": "t", "path": "t.csv", "schema": {"fields": [
-        {"name": "n", "type": "integer", "constraints": constraint}]}}
+    resource = {
+        "name": "t",
+        "path": "t.csv",
+        "schema": {"fields": [{"name": "n", "type": "integer", "constraints": constraint}]},
+    }
     with pytest.raises(DataError) as info:
         read_resource(resource, tmp_path)
     assert any("line 2" in str(p) and expected in str(p) for p in info.value.problems)
@@ -425,5 +476,7 @@ def test_every_declared_numeric_constraint_is_enforced(tmp_path, constraint, val
 def test_loader_knows_every_constraint_the_descriptor_uses():
     from nkbook.data.load import KNOWN_CONSTRAINTS
 
-    used_constraints = {k for r in resources().values() for f in r["schema"]["fields"] for k in f.get("constraints", {})}
+    used_constraints = {
+        k for r in resources().values() for f in r["schema"]["fields"] for k in f.get("constraints", {})
+    }
     assert used_constraints <= KNOWN_CONSTRAINTS

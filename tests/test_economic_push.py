@@ -11,12 +11,12 @@ import altair as alt
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import DATA_DIR, MODIFIED_2023, MODIFIED_END_YEAR, copy_data, edit_csv, page_text
+
 from nkbook.build import notebooks
 from nkbook.build.published import SNAPSHOT, diff
-from nkbook.core.paths import PROJECT_ROOT
 from nkbook.chapters import economic_push as ec
+from nkbook.core.paths import PROJECT_ROOT
 
 CHAPTER = "economic_push"
 NOTEBOOK = PROJECT_ROOT / "notebooks" / f"{CHAPTER}.md"
@@ -41,8 +41,11 @@ def _growth(data_dir=DATA_DIR) -> dict[int, float]:
 
 
 def _arrivals(data_dir=DATA_DIR) -> dict[int, int]:
-    return {int(r["period"]): int(r["total"]) for r in _rows("arrivals_yearly", data_dir)
-            if r["granularity"] == "year" and r["used"] == "true"}
+    return {
+        int(r["period"]): int(r["total"])
+        for r in _rows("arrivals_yearly", data_dir)
+        if r["granularity"] == "year" and r["used"] == "true"
+    }
 
 
 def _longest_negative_run(growth: dict[int, float]) -> int:
@@ -73,8 +76,9 @@ def _slope_pct(growth, arrivals, lag, first, last, skip=()):
 
 
 def test_longest_negative_run_needs_consecutive_years():
-    g = pd.DataFrame({"year": [1990, 1991, 1992, 1994, 1995, 1996, 1997],
-                      "growth_pct": [-1.0, -2.0, -3.0, -1.0, -1.0, -1.0, 2.0]})
+    g = pd.DataFrame(
+        {"year": [1990, 1991, 1992, 1994, 1995, 1996, 1997], "growth_pct": [-1.0, -2.0, -3.0, -1.0, -1.0, -1.0, 2.0]}
+    )
     run = ec.longest_negative_run(g)
     # 1990-1992 (3 years) ties with 1994-1996: the missing 1993 breaks the run; ties go to the earliest
     assert (run["start"], run["end"], run["length"]) == (1990, 1992, 3)
@@ -88,8 +92,16 @@ def test_longest_negative_run_without_contraction():
 
 
 def test_growth_series_refuses_two_used_rows():
-    gdp = pd.DataFrame({"year": [2000, 2000], "growth_pct": [1.0, 2.0], "used": [True, True],
-                        "measure": ["real_gdp"] * 2, "release_year": [2001, 2002], "source": ["a", "b"]})
+    gdp = pd.DataFrame(
+        {
+            "year": [2000, 2000],
+            "growth_pct": [1.0, 2.0],
+            "used": [True, True],
+            "measure": ["real_gdp"] * 2,
+            "release_year": [2001, 2002],
+            "source": ["a", "b"],
+        }
+    )
     with pytest.raises(ValueError, match="2000"):
         ec.growth_series(gdp)
 
@@ -113,8 +125,7 @@ def test_lagged_pairs_shifts_growth_and_marks_closure():
 def test_fit_log_ols_recovers_a_known_slope():
     x = np.arange(-3, 5, dtype=float)
     noise = np.array([0.05, -0.05, 0.02, -0.02, 0.01, -0.01, 0.03, -0.03])
-    pairs = pd.DataFrame({"year": range(2000, 2008), "growth_pct": x,
-                          "log_arrivals": 5 + 0.2 * x + noise})
+    pairs = pd.DataFrame({"year": range(2000, 2008), "growth_pct": x, "log_arrivals": 5 + 0.2 * x + noise})
     pairs["arrivals"] = np.exp(pairs["log_arrivals"]).round().astype(int)
     res, fit = ec.fit_log_ols(pairs)
     assert fit["slope"] == pytest.approx(np.polyfit(x, pairs["log_arrivals"], 1)[0])
@@ -128,9 +139,15 @@ def test_fit_log_ols_recovers_a_known_slope():
 
 
 def test_twin_shock_picks_the_closest_open_year():
-    pairs = pd.DataFrame({"year": [2016, 2017, 2018, 2021, 2024], "growth_year": [2015, 2016, 2017, 2020, 2023],
-                          "growth_pct": [-1.0, -4.0, 2.0, -4.5, -4.4], "arrivals": [900, 1000, 1100, 50, 200],
-                          "closure": [False, False, False, True, False]})
+    pairs = pd.DataFrame(
+        {
+            "year": [2016, 2017, 2018, 2021, 2024],
+            "growth_year": [2015, 2016, 2017, 2020, 2023],
+            "growth_pct": [-1.0, -4.0, 2.0, -4.5, -4.4],
+            "arrivals": [900, 1000, 1100, 50, 200],
+            "closure": [False, False, False, True, False],
+        }
+    )
     t = ec.twin_shock(pairs, 2020)
     # 2024 is closer in growth but comes after the closure began: only earlier years are twins
     assert (t["twin_growth_year"], t["twin_arrivals"], t["shock_arrivals"]) == (2016, 1000, 50)
@@ -149,8 +166,14 @@ def test_consecutive_segments_break_at_gaps():
 
 
 def test_grain_runs_keeps_one_series_and_production_only():
-    grain = pd.DataFrame({"series": ["a", "a", "a", "b", "a"], "measure": ["production"] * 4 + ["requirement"],
-                          "year": [2001, 2002, 2005, 2003, 2006], "value_mt": [1.0, 2.0, 3.0, 9.0, 7.0]})
+    grain = pd.DataFrame(
+        {
+            "series": ["a", "a", "a", "b", "a"],
+            "measure": ["production"] * 4 + ["requirement"],
+            "year": [2001, 2002, 2005, 2003, 2006],
+            "value_mt": [1.0, 2.0, 3.0, 9.0, 7.0],
+        }
+    )
     g = ec.grain_runs(grain, "a")
     assert list(g["year"]) == [2001, 2002, 2005]
     assert list(g["segment"]) == [0, 0, 1]
@@ -159,11 +182,19 @@ def test_grain_runs_keeps_one_series_and_production_only():
 
 
 def test_pou_editions_are_never_joined():
-    fao = pd.DataFrame({
-        "period": ["2004-2006", "2017-2019", "2018-2020", "2004-2006"], "period_start": [2004, 2017, 2018, 2004],
-        "period_end": [2006, 2019, 2020, 2006], "edition": ["e1", "e1", "e1", "e2"], "edition_year": [2021] * 3 + [2019],
-        "edition_title": ["E1"] * 3 + ["E2"], "pou_pct": [33.8, 42.6, 42.4, 35.4],
-        "pou_qualifier": ["exact", "exact", "exact", "more_than"], "used": [True, True, True, False]})
+    fao = pd.DataFrame(
+        {
+            "period": ["2004-2006", "2017-2019", "2018-2020", "2004-2006"],
+            "period_start": [2004, 2017, 2018, 2004],
+            "period_end": [2006, 2019, 2020, 2006],
+            "edition": ["e1", "e1", "e1", "e2"],
+            "edition_year": [2021] * 3 + [2019],
+            "edition_title": ["E1"] * 3 + ["E2"],
+            "pou_pct": [33.8, 42.6, 42.4, 35.4],
+            "pou_qualifier": ["exact", "exact", "exact", "more_than"],
+            "used": [True, True, True, False],
+        }
+    )
     pou = ec.pou_by_edition(fao)
     seg = pou.set_index(["edition", "period"])["segment"]
     assert seg[("e1", "2017-2019")] == seg[("e1", "2018-2020")] != seg[("e1", "2004-2006")]
@@ -175,21 +206,39 @@ def test_pou_editions_are_never_joined():
 
 
 def test_reconcile_food_implies_a_population():
-    food = pd.DataFrame({
-        "estimate_id": ["a", "b", "c"], "reference_year": [2019, 2019, 2020], "agency": ["X", "Y", "Z"],
-        "report": ["r"] * 3, "reference_period": ["2019"] * 3, "measure": ["food_insecure_urgent_need",
-                                                                          "food_insecure_2100kcal", "x"],
-        "measure_definition": ["d"] * 3, "people_millions": [10.0, 15.0, 1.0], "people_qualifier": ["exact"] * 3,
-        "share_pct": [40.0, 60.0, 1.0], "share_qualifier": ["exact"] * 3, "source": ["s"] * 3})
+    food = pd.DataFrame(
+        {
+            "estimate_id": ["a", "b", "c"],
+            "reference_year": [2019, 2019, 2020],
+            "agency": ["X", "Y", "Z"],
+            "report": ["r"] * 3,
+            "reference_period": ["2019"] * 3,
+            "measure": ["food_insecure_urgent_need", "food_insecure_2100kcal", "x"],
+            "measure_definition": ["d"] * 3,
+            "people_millions": [10.0, 15.0, 1.0],
+            "people_qualifier": ["exact"] * 3,
+            "share_pct": [40.0, 60.0, 1.0],
+            "share_qualifier": ["exact"] * 3,
+            "source": ["s"] * 3,
+        }
+    )
     t = ec.reconcile_food_2019(food)
     assert list(t["estimate_id"]) == ["a", "b"]
     assert list(t["implied_population_m"]) == pytest.approx([25.0, 25.0])
 
 
 def test_trade_by_year_and_relative_to():
-    trade = pd.DataFrame({"year": [2019, 2020, 2020, 2021], "agency": ["A", "A", "B", "not_found"],
-                          "total_usd_bn": [2.0, 0.5, 0.9, None], "total_qualifier": ["exact"] * 3 + [None],
-                          "used": [True, True, False, True], "source": ["s"] * 4, "note": [None] * 4})
+    trade = pd.DataFrame(
+        {
+            "year": [2019, 2020, 2020, 2021],
+            "agency": ["A", "A", "B", "not_found"],
+            "total_usd_bn": [2.0, 0.5, 0.9, None],
+            "total_qualifier": ["exact"] * 3 + [None],
+            "used": [True, True, False, True],
+            "source": ["s"] * 4,
+            "note": [None] * 4,
+        }
+    )
     t = ec.trade_by_year(trade)
     assert list(t["year"]) == [2019, 2020, 2021]
     rel = ec.relative_to(t.set_index("year")["total_usd_bn"], 2019, [2020, 2021, 2022])
@@ -197,27 +246,95 @@ def test_trade_by_year_and_relative_to():
 
 
 def _motive_rows():
-    base = {"survey_label": "L", "publisher": "P", "population": "pop", "survey_year": None, "period_covered": "",
-            "sample_size": None, "category_ko": "", "share_low_pct": None, "share_high_pct": None,
-            "approximate": False, "count": None, "source": "s", "note": ""}
+    base = {
+        "survey_label": "L",
+        "publisher": "P",
+        "population": "pop",
+        "survey_year": None,
+        "period_covered": "",
+        "sample_size": None,
+        "category_ko": "",
+        "share_low_pct": None,
+        "share_high_pct": None,
+        "approximate": False,
+        "count": None,
+        "source": "s",
+        "note": "",
+    }
     rows = [
         # a survey with subtotals and categories: the subtotal wins
-        dict(base, survey_id="s1", survey_year=2018, period_covered="2018", sample_size=80, category="c1",
-             category_group="political", level="category", share_pct=30.0),
-        dict(base, survey_id="s1", survey_year=2018, period_covered="2018", sample_size=80, category="tot",
-             category_group="political", level="subtotal", share_pct=50.0),
-        dict(base, survey_id="s1", survey_year=2018, period_covered="2018", sample_size=80, category="eco",
-             category_group="economic", level="subtotal", share_pct=25.0),
+        dict(
+            base,
+            survey_id="s1",
+            survey_year=2018,
+            period_covered="2018",
+            sample_size=80,
+            category="c1",
+            category_group="political",
+            level="category",
+            share_pct=30.0,
+        ),
+        dict(
+            base,
+            survey_id="s1",
+            survey_year=2018,
+            period_covered="2018",
+            sample_size=80,
+            category="tot",
+            category_group="political",
+            level="subtotal",
+            share_pct=50.0,
+        ),
+        dict(
+            base,
+            survey_id="s1",
+            survey_year=2018,
+            period_covered="2018",
+            sample_size=80,
+            category="eco",
+            category_group="economic",
+            level="subtotal",
+            share_pct=25.0,
+        ),
         # counts only: shares computed over the sum of the categories
-        dict(base, survey_id="s2", period_covered="all to c. 2015", category="e", category_group="economic",
-             level="category", count=30),
-        dict(base, survey_id="s2", period_covered="all to c. 2015", category="p", category_group="political",
-             level="category", count=10),
-        dict(base, survey_id="s2", period_covered="all to c. 2015", category="o", category_group="other",
-             level="category", count=60),
+        dict(
+            base,
+            survey_id="s2",
+            period_covered="all to c. 2015",
+            category="e",
+            category_group="economic",
+            level="category",
+            count=30,
+        ),
+        dict(
+            base,
+            survey_id="s2",
+            period_covered="all to c. 2015",
+            category="p",
+            category_group="political",
+            level="category",
+            count=10,
+        ),
+        dict(
+            base,
+            survey_id="s2",
+            period_covered="all to c. 2015",
+            category="o",
+            category_group="other",
+            level="category",
+            count=60,
+        ),
         # a bound only
-        dict(base, survey_id="s3", period_covered="before 2001", category="e", category_group="economic",
-             level="category", share_low_pct=10.0, approximate=True),
+        dict(
+            base,
+            survey_id="s3",
+            period_covered="before 2001",
+            category="e",
+            category_group="economic",
+            level="category",
+            share_low_pct=10.0,
+            approximate=True,
+        ),
     ]
     return pd.DataFrame(rows)
 
@@ -236,16 +353,22 @@ def test_motive_shares_by_survey():
 
 def test_two_shares_diff_ci():
     d, lo, hi = ec.two_shares_diff_ci(22.6, 21.4, 196)
-    se = math.sqrt((0.226 + 0.214 - 0.012 ** 2) / 196)
+    se = math.sqrt((0.226 + 0.214 - 0.012**2) / 196)
     assert d == pytest.approx(1.2)
     assert lo == pytest.approx(100 * (0.012 - 1.959964 * se), abs=1e-3)
     assert hi == pytest.approx(100 * (0.012 + 1.959964 * se), abs=1e-3)
 
 
 def test_plot_frame_gives_json_without_nan():
-    df = pd.DataFrame({"text": ["a", None, np.nan], "num_obj": pd.Series([1, None, 3], dtype=object),
-                       "empty": pd.Series([np.nan] * 3, dtype=object), "mixed": pd.Series([1, "x", None], dtype=object),
-                       "nullable": pd.array([1, None, 2], dtype="Int64")})
+    df = pd.DataFrame(
+        {
+            "text": ["a", None, np.nan],
+            "num_obj": pd.Series([1, None, 3], dtype=object),
+            "empty": pd.Series([np.nan] * 3, dtype=object),
+            "mixed": pd.Series([1, "x", None], dtype=object),
+            "nullable": pd.array([1, None, 2], dtype="Int64"),
+        }
+    )
     spec = alt.Chart(ec.plot_frame(df)).mark_point().to_dict()
     text = json.dumps(spec)
     assert "NaN" not in text
@@ -253,11 +376,19 @@ def test_plot_frame_gives_json_without_nan():
 
 
 def test_famine_estimates_ranges_and_methods():
-    f = pd.DataFrame({"estimate_id": ["a", "b", "c"], "author_agency": ["A", "B", "C"], "published_year": [None, 2011, None],
-                      "deaths_low": [None, 500, 240], "deaths_high": [None, 600, 3500], "deaths_central": [220, None, None],
-                      "kind": ["estimate", "estimate", "range_summary"],
-                      "method": ["official statements", "demographic (excess deaths)", "summary"],
-                      "period_covered": ["x"] * 3})
+    f = pd.DataFrame(
+        {
+            "estimate_id": ["a", "b", "c"],
+            "author_agency": ["A", "B", "C"],
+            "published_year": [None, 2011, None],
+            "deaths_low": [None, 500, 240],
+            "deaths_high": [None, 600, 3500],
+            "deaths_central": [220, None, None],
+            "kind": ["estimate", "estimate", "range_summary"],
+            "method": ["official statements", "demographic (excess deaths)", "summary"],
+            "period_covered": ["x"] * 3,
+        }
+    )
     e = ec.famine_estimates(f)
     assert list(e["author_agency"]) == ["A", "B", "C"]  # by low bound, the summary last
     assert list(e["single"]) == [True, False, False]
@@ -275,8 +406,9 @@ def test_compute_matches_the_published_snapshot(res):
     # moved on purpose (issue #15/#16): the 2002 stock in hiding is now set against arrivals by the
     # end of 2002, not by 1998; the twin-year sentence no longer rests on a counting-noise interval
     moved_on_purpose = {"china_hiding_low_to_bucket", "twin_sentence"}
-    changed = [line for line in diff(mine, dict(res))
-               if "(new)" not in line and line.split(":", 1)[0] not in moved_on_purpose]
+    changed = [
+        line for line in diff(mine, dict(res)) if "(new)" not in line and line.split(":", 1)[0] not in moved_on_purpose
+    ]
     assert not changed
 
 
@@ -290,10 +422,18 @@ def test_notebook_is_thin():
 
 
 def test_every_chart_and_table_builds(res):
-    for build in (ec.gdp_chart, ec.famine_chart, ec.growth_arrivals_chart, ec.paradox_chart, ec.pou_chart,
-                  ec.grain_chart, ec.trade_chart, ec.motive_chart):
+    for build in (
+        ec.gdp_chart,
+        ec.famine_chart,
+        ec.growth_arrivals_chart,
+        ec.paradox_chart,
+        ec.pou_chart,
+        ec.grain_chart,
+        ec.trade_chart,
+        ec.motive_chart,
+    ):
         fig = build(res)
-        json.loads(json.dumps(fig.spec()), parse_constant=lambda c: pytest.fail(f"{c} in {fig.name}"))
+        json.loads(json.dumps(fig.spec()), parse_constant=lambda c, name=fig.name: pytest.fail(f"{c} in {name}"))
         assert fig.description and fig.source
     for build in (ec.closure_table, ec.food_table):
         assert len(build(res).frame)
@@ -311,7 +451,11 @@ def test_arduous_march_is_computed_from_the_data(res):
     deaths = [r for r in _rows("famine_deaths") if r["kind"] == "estimate"]
     lows = [int(r["deaths_low"] or r["deaths_central"]) for r in deaths]
     highs = [int(r["deaths_high"] or r["deaths_central"]) for r in deaths]
-    assert (res["famine_low_min"], res["famine_high_max"], res["famine_n_estimates"]) == (min(lows), max(highs), len(deaths))
+    assert (res["famine_low_min"], res["famine_high_max"], res["famine_n_estimates"]) == (
+        min(lows),
+        max(highs),
+        len(deaths),
+    )
 
 
 def test_both_fits_are_glued_and_match_an_independent_fit(res):
@@ -330,7 +474,11 @@ def test_both_fits_are_glued_and_match_an_independent_fit(res):
 def test_closure_paradox_numbers(res):
     growth, arrivals = _growth(), _arrivals()
     assert res["contraction_2020"] == pytest.approx(-growth[2020])
-    assert (res["arrivals_2019"], res["arrivals_2020"], res["arrivals_2021"]) == (arrivals[2019], arrivals[2020], arrivals[2021])
+    assert (res["arrivals_2019"], res["arrivals_2020"], res["arrivals_2021"]) == (
+        arrivals[2019],
+        arrivals[2020],
+        arrivals[2021],
+    )
     assert res["fall_2019_2021_pct"] == pytest.approx(100 * (1 - arrivals[2021] / arrivals[2019]), abs=0.06)
     assert res["closure_observed_total"] == arrivals[2020] + arrivals[2021] + arrivals[2022]
     assert res["twin_arrivals"] == arrivals[res["twin_arrivals_year"]]
@@ -350,7 +498,9 @@ def test_food_trade_and_motives(res):
     assert "2017" in res["trade_missing_years"]  # left missing, never filled
     motives = {(r["survey_id"], r["category"]): r for r in _rows("motive_surveys")}
     assert res["motive_2023_food"] == float(motives[("mou_2023_arrivals", "Food shortage")]["share_pct"])
-    assert res["motive_2023_regime"] == float(motives[("mou_2023_arrivals", "Dislike of the North Korean regime")]["share_pct"])
+    assert res["motive_2023_regime"] == float(
+        motives[("mou_2023_arrivals", "Dislike of the North Korean regime")]["share_pct"]
+    )
     assert res["motive_2023_base_n"] == _arrivals()[2023]
 
 
@@ -414,9 +564,18 @@ def test_contraction_run_is_counted_not_typed(tmp_path):
 # windows, words that follow the data, and the lag grid (issues #15, #16)
 
 
-@pytest.mark.parametrize("window", [dict(start_year=2005, end_year=2016), dict(start_year=2012),
-                                    dict(end_year=2015), dict(start_year=1998, end_year=2007),
-                                    dict(end_year=2019), dict(end_year=2021), dict(start_year=2010, end_year=2022)])
+@pytest.mark.parametrize(
+    "window",
+    [
+        dict(start_year=2005, end_year=2016),
+        dict(start_year=2012),
+        dict(end_year=2015),
+        dict(start_year=1998, end_year=2007),
+        dict(end_year=2019),
+        dict(end_year=2021),
+        dict(start_year=2010, end_year=2022),
+    ],
+)
 def test_every_window_of_ten_years_builds(window):
     r = ec.compute(DATA_DIR, **window)
     glued = set(re.findall(r"\{glue:text\}`([a-z0-9_]+)", NOTEBOOK.read_text(encoding="utf-8")))
@@ -429,8 +588,19 @@ def test_every_window_of_ten_years_builds(window):
         assert "before" in r["evidence_closure_sentence"]
     else:
         assert r["growth_2020"] == pytest.approx(_growth()[2020], abs=0.05)
-    for build in (ec.gdp_chart, ec.famine_chart, ec.growth_arrivals_chart, ec.closure_table, ec.paradox_chart,
-                  ec.pou_chart, ec.food_table, ec.grain_chart, ec.trade_chart, ec.motive_chart, ec.lag_grid_table):
+    for build in (
+        ec.gdp_chart,
+        ec.famine_chart,
+        ec.growth_arrivals_chart,
+        ec.closure_table,
+        ec.paradox_chart,
+        ec.pou_chart,
+        ec.food_table,
+        ec.grain_chart,
+        ec.trade_chart,
+        ec.motive_chart,
+        ec.lag_grid_table,
+    ):
         out = build(r)
         if hasattr(out, "spec"):
             json.dumps(out.spec(), allow_nan=False)
@@ -451,8 +621,11 @@ def test_hiding_stock_is_set_against_arrivals_at_the_same_date(res):
 
 def test_rise_after_contraction_names_the_years_it_happened(res):
     growth, arrivals = _growth(), _arrivals()
-    against = [y for y in sorted(arrivals) if y - 1 in arrivals and arrivals[y] > arrivals[y - 1]
-               and y - 1 in growth and growth[y - 1] < 0]
+    against = [
+        y
+        for y in sorted(arrivals)
+        if y - 1 in arrivals and arrivals[y] > arrivals[y - 1] and y - 1 in growth and growth[y - 1] < 0
+    ]
     assert 2007 in against  # the counter-example of issue #16 (2006 contraction, 2007 more arrivals)
     text = res["rise_after_contraction_sentence"]
     assert "2007" in text and "not a condition" in text
@@ -468,14 +641,25 @@ def _perturbed(tmp_path):
     motives = {(r["survey_id"], r["category"]): r for r in _rows("motive_surveys")}
     food = motives[("mou_2023_arrivals", "Food shortage")]["share_pct"]
     regime = motives[("mou_2023_arrivals", "Dislike of the North Korean regime")]["share_pct"]
-    edit_csv(data / "motive_surveys.csv", {"survey_id": "mou_2023_arrivals", "category": "Food shortage"},
-             {"share_pct": regime})
-    edit_csv(data / "motive_surveys.csv", {"survey_id": "mou_2023_arrivals",
-                                           "category": "Dislike of the North Korean regime"}, {"share_pct": food})
-    used = sorted((r for r in _rows("fao_undernourishment") if r["used"] == "true"), key=lambda r: int(r["period_start"]))
+    edit_csv(
+        data / "motive_surveys.csv",
+        {"survey_id": "mou_2023_arrivals", "category": "Food shortage"},
+        {"share_pct": regime},
+    )
+    edit_csv(
+        data / "motive_surveys.csv",
+        {"survey_id": "mou_2023_arrivals", "category": "Dislike of the North Korean regime"},
+        {"share_pct": food},
+    )
+    used = sorted(
+        (r for r in _rows("fao_undernourishment") if r["used"] == "true"), key=lambda r: int(r["period_start"])
+    )
     first = float(used[0]["pou_pct"])
-    edit_csv(data / "fao_undernourishment.csv", {"edition": used[-1]["edition"], "period": used[-1]["period"]},
-             {"pou_pct": f"{first - 5:.1f}"})
+    edit_csv(
+        data / "fao_undernourishment.csv",
+        {"edition": used[-1]["edition"], "period": used[-1]["period"]},
+        {"pou_pct": f"{first - 5:.1f}"},
+    )
     return data
 
 
@@ -487,9 +671,13 @@ def test_prose_words_flip_with_the_data(res, tmp_path):
     # the FAO series now falls: rose → fell, up → down
     assert (res["pou_direction"], res["pou_change_word"]) == ("rose", "up")
     assert (after["pou_direction"], after["pou_change_word"]) == ("fell", "down")
-    assert after["pou_change_abs_points"] == pytest.approx(abs(after["pou_last_pct"] - after["pou_first_pct"]), abs=0.05)
+    assert after["pou_change_abs_points"] == pytest.approx(
+        abs(after["pou_last_pct"] - after["pou_first_pct"]), abs=0.05
+    )
     # the 2023 order of food and regime follows the shares
-    order = lambda r: (r["motive_2020_food"] > r["motive_2020_regime"]) == (r["motive_2023_food"] > r["motive_2023_regime"])
+    order = lambda r: (
+        (r["motive_2020_food"] > r["motive_2020_regime"]) == (r["motive_2023_food"] > r["motive_2023_regime"])
+    )
     assert res["motive_order_sentence"] == ("the order was the same" if order(res) else "the order reversed")
     assert after["motive_order_sentence"] == ("the order was the same" if order(after) else "the order reversed")
     assert after["motive_order_sentence"] != res["motive_order_sentence"]
@@ -497,9 +685,14 @@ def test_prose_words_flip_with_the_data(res, tmp_path):
 
 def test_no_typed_causal_or_false_words_in_the_notebook():
     text = NOTEBOOK.read_text(encoding="utf-8")
-    for phrase in ("nothing to do with growth", "undernourishment rose", "grew only when",
-                   "the push grew", "times everyone who had arrived in the South by\n1998",
-                   "does not move with the economy"):
+    for phrase in (
+        "nothing to do with growth",
+        "undernourishment rose",
+        "grew only when",
+        "the push grew",
+        "times everyone who had arrived in the South by\n1998",
+        "does not move with the economy",
+    ):
         assert phrase not in text, phrase
 
 
@@ -509,15 +702,18 @@ def _independent_grid():
     growth, arrivals = _growth(), _arrivals()
     out = {}
     for lag in ec.LAG_GRID:
-        rows = [(y, growth[y - lag], math.log(arrivals[y])) for y in sorted(arrivals)
-                if y >= 1998 and y - lag in growth]
+        rows = [
+            (y, growth[y - lag], math.log(arrivals[y])) for y in sorted(arrivals) if y >= 1998 and y - lag in growth
+        ]
         frame = pd.DataFrame(rows, columns=["year", "g", "y"])
         frame["t"] = frame["year"] - frame["year"].min()
         for closed in (False, True):
             f = frame[~frame["year"].between(2020, 2022)] if closed else frame
             fit = smf.ols("y ~ g + t", data=f.reset_index(drop=True)).fit(
-                cov_type="HAC", cov_kwds={"maxlags": max(1, int(4 * (len(f) / 100) ** (2 / 9))),
-                                          "use_correction": True}, use_t=True)
+                cov_type="HAC",
+                cov_kwds={"maxlags": max(1, int(4 * (len(f) / 100) ** (2 / 9))), "use_correction": True},
+                use_t=True,
+            )
             out[(lag, closed)] = (fit.params["g"], fit.pvalues["g"])
     return out
 
@@ -535,7 +731,16 @@ def test_lag_grid_matches_an_independent_fit_and_holm(res):
     assert (grid["p_holm"] >= grid["p"] - 1e-12).all()
     assert grid["resid_ac1"].notna().all()
     assert res["gdp_fit_resid_ac1"] == pytest.approx(
-        float(np.corrcoef(*[np.asarray(ec.fit_log_ols(res.frames["pairs"])[0].resid)[s] for s in (slice(None, -1), slice(1, None))])[0, 1]), abs=0.005)
+        float(
+            np.corrcoef(
+                *[
+                    np.asarray(ec.fit_log_ols(res.frames["pairs"])[0].resid)[s]
+                    for s in (slice(None, -1), slice(1, None))
+                ]
+            )[0, 1]
+        ),
+        abs=0.005,
+    )
 
 
 def test_lag_grid_conclusion_is_worded_from_the_grid(res):
@@ -550,8 +755,17 @@ def test_lag_grid_conclusion_is_worded_from_the_grid(res):
         for lag in found:
             assert f"lag {lag}" in text
     # made-up grids: every wording is reachable
-    base = pd.DataFrame({"lag": [0, 1], "sample": ["with every year"] * 2, "slope": [0.1, 0.2], "low": [0.0, 0.1],
-                         "high": [0.2, 0.3], "p": [0.5, 0.01], "gls_p": [0.5, 0.01]})
+    base = pd.DataFrame(
+        {
+            "lag": [0, 1],
+            "sample": ["with every year"] * 2,
+            "slope": [0.1, 0.2],
+            "low": [0.0, 0.1],
+            "high": [0.2, 0.3],
+            "p": [0.5, 0.01],
+            "gls_p": [0.5, 0.01],
+        }
+    )
     assert "holds at every lag" in ec.lag_grid_conclusion(base.assign(p_holm=[0.6, 0.6]))
     assert "holds at lag 0 only" in ec.lag_grid_conclusion(base.assign(p_holm=[0.6, 0.02]))
     assert "holds at no lag" in ec.lag_grid_conclusion(base.assign(p_holm=[0.01, 0.02]))

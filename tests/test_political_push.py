@@ -12,8 +12,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import copy_data, edit_csv, page_text
+
 from nkbook.analysis import series
 from nkbook.chapters import political_push as political
 from nkbook.data import DATA_DIR
@@ -29,8 +29,11 @@ def _csv(name, data_dir=DATA_DIR):
 
 
 def _arrivals(data_dir=DATA_DIR) -> dict[int, int]:
-    return {int(r["period"]): int(r["total"]) for r in _csv("arrivals_yearly", data_dir)
-            if r["granularity"] == "year" and r["used"] == "true"}
+    return {
+        int(r["period"]): int(r["total"])
+        for r in _csv("arrivals_yearly", data_dir)
+        if r["granularity"] == "year" and r["used"] == "true"
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -110,9 +113,15 @@ def test_exposure_rate_ratio():
 
 
 def test_elite_rates_use_months_and_check_dates():
-    frame = pd.DataFrame({"period_id": ["a", "b"], "period_start": ["2000-01-01", "2012-01-01"],
-                          "period_end": ["2000-06-30", "2013-12-31"], "duration_months": [6, 24],
-                          "count": pd.array([3, None], dtype="Int64")})
+    frame = pd.DataFrame(
+        {
+            "period_id": ["a", "b"],
+            "period_start": ["2000-01-01", "2012-01-01"],
+            "period_end": ["2000-06-30", "2013-12-31"],
+            "duration_months": [6, 24],
+            "count": pd.array([3, None], dtype="Int64"),
+        }
+    )
     d = political.elite_rates(frame).set_index("period_id")
     assert d.loc["a", "per_year"] == pytest.approx(6.0)
     assert math.isnan(d.loc["b", "per_year"])
@@ -133,17 +142,24 @@ def test_event_year_contrast():
 
 
 def test_survey_points_qualifiers_and_count_shares():
-    m = pd.DataFrame({
-        "survey_id": ["a", "a", "b", "c", "c"], "survey_label": ["A", "A", "B", "C", "C"],
-        "publisher": ["Ministry of Unification", "Ministry of Unification", "X", "Y", "Y"],
-        "population": ["p", "p", "q", "r", "r"], "survey_year": pd.array([2020, 2020, None, 2015, 2015], dtype="Int64"),
-        "period_covered": ["2020", "2020", "before 2001", "2015", "2015"],
-        "sample_size": pd.array([None] * 5, dtype="Int64"), "category": ["x", "y", "z", "u", "v"],
-        "category_group": ["political", "economic", "economic", "political", "economic"],
-        "share_pct": [20.0, 25.0, 70.0, None, None], "share_low_pct": [None, None, None, 10.0, None],
-        "share_high_pct": [None, None, 70.0, None, None], "approximate": [False, True, True, True, False],
-        "count": pd.array([None, None, None, 30, 90], dtype="Int64"),
-    })
+    m = pd.DataFrame(
+        {
+            "survey_id": ["a", "a", "b", "c", "c"],
+            "survey_label": ["A", "A", "B", "C", "C"],
+            "publisher": ["Ministry of Unification", "Ministry of Unification", "X", "Y", "Y"],
+            "population": ["p", "p", "q", "r", "r"],
+            "survey_year": pd.array([2020, 2020, None, 2015, 2015], dtype="Int64"),
+            "period_covered": ["2020", "2020", "before 2001", "2015", "2015"],
+            "sample_size": pd.array([None] * 5, dtype="Int64"),
+            "category": ["x", "y", "z", "u", "v"],
+            "category_group": ["political", "economic", "economic", "political", "economic"],
+            "share_pct": [20.0, 25.0, 70.0, None, None],
+            "share_low_pct": [None, None, None, 10.0, None],
+            "share_high_pct": [None, None, 70.0, None, None],
+            "approximate": [False, True, True, True, False],
+            "count": pd.array([None, None, None, 30, 90], dtype="Int64"),
+        }
+    )
     pts = political.survey_points(m).set_index("category")
     assert pts.loc["x", "qualifier"] == "as published" and pts.loc["y", "qualifier"] == "about"
     assert pts.loc["z", "qualifier"] == "at most (about)" and pts.loc["z", "sort_year"] == 2001
@@ -157,8 +173,13 @@ def test_survey_points_qualifiers_and_count_shares():
 def test_prose_words():
     assert political.long_date("1994-07-08") == "8 July 1994"
     assert [political.nth_largest(r) for r in (1, 2, 3, 5, 11, 22)] == [
-        "the largest", "the 2nd largest", "the 3rd largest", "the 5th largest", "the 11th largest",
-        "the 22nd largest"]
+        "the largest",
+        "the 2nd largest",
+        "the 3rd largest",
+        "the 5th largest",
+        "the 11th largest",
+        "the 22nd largest",
+    ]
 
 
 def test_poisson_ci_and_chart_frames():
@@ -192,7 +213,7 @@ def test_compute_matches_the_published_snapshot(res):
     snapshot = json.loads((DATA_DIR.parent / "results" / "published.json").read_text(encoding="utf-8"))
     snapshot = snapshot.get("results", snapshot)
     prefix = CHAPTER + "."
-    published = {k[len(prefix):]: v for k, v in snapshot.items() if k.startswith(prefix)}
+    published = {k[len(prefix) :]: v for k, v in snapshot.items() if k.startswith(prefix)}
     assert published
     changed = {k: (v, res.get(k)) for k, v in published.items() if k not in MOVED_ON_PURPOSE and res.get(k) != v}
     assert not changed
@@ -202,15 +223,22 @@ def test_notebook_is_thin():
     from nkbook.build.notebooks import code_cells
     from nkbook.core import paths
 
-    for line, tags, source in code_cells(paths.NOTEBOOKS_DIR / f"{CHAPTER}.md"):
+    for line, _tags, source in code_cells(paths.NOTEBOOKS_DIR / f"{CHAPTER}.md"):
         assert not re.search(r"^\s*(def|class)\s", source, flags=re.M), f"def/class at line {line}"
         assert len(source.strip().splitlines()) <= 15, f"code cell at line {line} is over 15 lines"
         assert "alt.Chart" not in source
 
 
 def test_chart_and_table_builders_run(res):
-    for name in ["its_chart", "break_scan_chart", "provocations_chart", "elite_chart", "motives_chart",
-                 "perception_chart", "songbun_chart"]:
+    for name in [
+        "its_chart",
+        "break_scan_chart",
+        "provocations_chart",
+        "elite_chart",
+        "motives_chart",
+        "perception_chart",
+        "songbun_chart",
+    ]:
         fig = getattr(political, name)(res)
         assert fig.description and fig.source
         json.dumps(fig.chart.to_dict(), allow_nan=False)
@@ -231,7 +259,9 @@ def test_chapter_results_follow_the_data(res):
     for key, pid in [("pre", "1997h2_2011"), ("post", "2012_2024h1")]:
         r = elite[pid]
         assert res[f"elite_{key}_count"] == int(r["count"])
-        assert res[f"elite_{key}_per_year"] == pytest.approx(int(r["count"]) / (int(r["duration_months"]) / 12), abs=0.05)
+        assert res[f"elite_{key}_per_year"] == pytest.approx(
+            int(r["count"]) / (int(r["duration_months"]) / 12), abs=0.05
+        )
     assert res["elite_total_matches_sum"] is True
     nuclear = [r for r in _csv("nuclear_tests") if r["used"] == "true"]
     assert res["n_nuclear_tests"] == len(nuclear)
@@ -239,10 +269,14 @@ def test_chapter_results_follow_the_data(res):
     in_window = [y for y in full if res["start_year"] <= y <= res["end_year"] and y in arrivals]
     assert res["corr_missiles_n"] == len(in_window)
     motives = {(r["survey_id"], r["category"]): r for r in _csv("motive_surveys")}
-    assert res["mou2023_regime_pct"] == float(motives[("mou_2023_arrivals", "Dislike of the North Korean regime")]["share_pct"])
+    assert res["mou2023_regime_pct"] == float(
+        motives[("mou_2023_arrivals", "Dislike of the North Korean regime")]["share_pct"]
+    )
     assert res["arrivals_2023"] == arrivals[2023]
-    increases = sorted((arrivals[y] - arrivals[y - 1] for y in arrivals if y - 1 in arrivals
-                        and arrivals[y] > arrivals[y - 1]), reverse=True)
+    increases = sorted(
+        (arrivals[y] - arrivals[y - 1] for y in arrivals if y - 1 in arrivals and arrivals[y] > arrivals[y - 1]),
+        reverse=True,
+    )
     assert res["increase_2011_rank"] == increases.index(arrivals[2011] - arrivals[2010]) + 1
     assert res["essay_successor_claim_supported"] is (res["increase_2011_rank"] == 1)
 
@@ -268,22 +302,21 @@ def test_chapter_page_has_charts_and_closing_box(main_book):
     assert "{glue" not in text and "nan%" not in text.lower()
 
 
-
-
 # --------------------------------------------------------------------------------------------
 # words that follow the numbers (#16) and windows that build
 
 
-@pytest.mark.parametrize("window", [dict(start_year=2005, end_year=2016), dict(start_year=2012),
-                                    dict(end_year=2015)])
+@pytest.mark.parametrize("window", [dict(start_year=2005, end_year=2016), dict(start_year=2012), dict(end_year=2015)])
 def test_window_sweep_builds(window):
     r = political.compute(DATA_DIR, **window)
     nb = (DATA_DIR.parent / "notebooks" / f"{CHAPTER}.md").read_text(encoding="utf-8")
     glued = set(re.findall(r"\{glue:text\}`([a-z0-9_]+)", nb))
     assert glued <= set(r), glued - set(r)
     start, end = r["start_year"], r["end_year"]
-    can_break = political.MIN_SIDE_YEARS <= sum(1 for y in range(start, r["break_year"])) and \
-        sum(1 for y in range(r["break_year"], min(end + 1, political.CLOSURE_YEARS[0]))) >= political.MIN_SIDE_YEARS
+    can_break = (
+        political.MIN_SIDE_YEARS <= sum(1 for y in range(start, r["break_year"]))
+        and sum(1 for y in range(r["break_year"], min(end + 1, political.CLOSURE_YEARS[0]))) >= political.MIN_SIDE_YEARS
+    )
     # a window that cannot carry the break says so in a computed sentence, else says nothing
     assert bool(r["its_window_note"]) is (not can_break)
     assert r["grid_n"] > 0
@@ -297,10 +330,16 @@ def test_prose_flips_on_perturbed_data(tmp_path, res):
     motives = {(r["survey_id"], r["category"]): r for r in _csv("motive_surveys")}
     food23 = float(motives[("mou_2023_arrivals", "Food shortage")]["share_pct"])
     food20 = float(motives[("mou_2020", "Food shortage")]["share_pct"])
-    edit_csv(data / "motive_surveys.csv", {"survey_id": "mou_2023_arrivals", "category": "Dislike of the North Korean regime"},
-             {"share_pct": f"{food23 - 5:.1f}"})
-    edit_csv(data / "motive_surveys.csv", {"survey_id": "mou_2020", "category": "Dislike of the North Korean regime"},
-             {"share_pct": f"{food20 + 5:.1f}"})
+    edit_csv(
+        data / "motive_surveys.csv",
+        {"survey_id": "mou_2023_arrivals", "category": "Dislike of the North Korean regime"},
+        {"share_pct": f"{food23 - 5:.1f}"},
+    )
+    edit_csv(
+        data / "motive_surveys.csv",
+        {"survey_id": "mou_2020", "category": "Dislike of the North Korean regime"},
+        {"share_pct": f"{food20 + 5:.1f}"},
+    )
     edit_csv(data / "elite_defectors.csv", {"period_id": "2023"}, {"count": "6"})
     mod = political.compute(data)
     assert res["mou2023_lead_words"] == "ahead of" and mod["mou2023_lead_words"] == "behind"
@@ -350,10 +389,13 @@ def test_break_year_profile_and_grid(res):
     assert set(prof.loc[prof["delta_aic"] <= political.PROFILE_CUTOFF, "break_year"]) >= {best}
     assert set(grid["break_year"]) <= set(political.GRID_BREAKS)
     assert set(grid["start"]) <= set(political.GRID_STARTS)
-    assert list(grid["p_holm"]) == pytest.approx(__import__("nkbook.analysis.stats", fromlist=["holm"]).holm(grid["p_level"]))
+    assert list(grid["p_holm"]) == pytest.approx(
+        __import__("nkbook.analysis.stats", fromlist=["holm"]).holm(grid["p_level"])
+    )
     assert res["grid_n"] == len(grid) and res["grid_n_holm"] == int(grid["holm_below_05"].sum())
-    assert res["grid_holm_verdict"] == political.survival_words(res["grid_n_holm"], len(grid),
-                                                                "the same after Holm's correction across the grid")
+    assert res["grid_holm_verdict"] == political.survival_words(
+        res["grid_n_holm"], len(grid), "the same after Holm's correction across the grid"
+    )
 
 
 def test_shape_model_recovers_a_planted_step():

@@ -17,15 +17,17 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
-
 from test_browser import CHROMIUM, Session, browser, serve  # noqa: F401  (browser is a fixture)
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
 
 
 def _pages(html: Path) -> list[str]:
-    return sorted(str(p.relative_to(html)) for p in html.rglob("*.html")
-                  if p.parent.name in ("notebooks", "book") or p.name == "index.html")
+    return sorted(
+        str(p.relative_to(html))
+        for p in html.rglob("*.html")
+        if p.parent.name in ("notebooks", "book") or p.name == "index.html"
+    )
 
 
 def test_no_code_input_and_no_parameter_box(main_book):
@@ -64,7 +66,8 @@ def test_phone_width_no_sideways_scroll_and_readable_chart_text(main_book, brows
             page.goto(f"{base}/{rel}", wait_until="load")
             page.wait_for_function(
                 "() => [...document.querySelectorAll('.nk-vega')].every(e => e.getAttribute('data-drawn'))",
-                timeout=30000)
+                timeout=30000,
+            )
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= 391, f"{rel} scrolls sideways at 390 px ({width} px wide)"
             smallest = page.evaluate("""() => {

@@ -102,16 +102,41 @@ def test_strength_grades():
 
 def test_scorecard_reads_only_what_it_is_given():
     res = {
-        "mobility": {"female_share_cumulative": 70.0, "border_low_cumulative_min": 80.0, "pre_closure_share": 81.0,
-                     "share_closure": 50.0},
-        "diplomacy": {"closure_ratio": 0.5, "closure_low": 0.4, "closure_high": 1.2, "closure_year": 2020,
-                      "window_perm_p": 0.01, "event_window": 2},
-        "economic_push": {"gdp_slope_pct": 5.0, "gdp_slope_pct_low": 1.0, "gdp_slope_pct_high": 9.0, "twin_ratio": 3.0,
-                          "twin_ratio_low": 2.0, "twin_ratio_high": 4.0, "twin_growth_year": 2018, "lag_years": 1},
-        "political_push": {"its_level_change_pct": -10.0, "its_level_change_low_pct": -20.0,
-                           "its_level_change_high_pct": 5.0, "scan_n_drop": 1, "scan_n_placebo": 10,
-                           "break_year": 2012, "corr_missiles_r": 0.5, "corr_missiles_low": 0.1,
-                           "corr_missiles_high": 0.8},
+        "mobility": {
+            "female_share_cumulative": 70.0,
+            "border_low_cumulative_min": 80.0,
+            "pre_closure_share": 81.0,
+            "share_closure": 50.0,
+        },
+        "diplomacy": {
+            "closure_ratio": 0.5,
+            "closure_low": 0.4,
+            "closure_high": 1.2,
+            "closure_year": 2020,
+            "window_perm_p": 0.01,
+            "event_window": 2,
+        },
+        "economic_push": {
+            "gdp_slope_pct": 5.0,
+            "gdp_slope_pct_low": 1.0,
+            "gdp_slope_pct_high": 9.0,
+            "twin_ratio": 3.0,
+            "twin_ratio_low": 2.0,
+            "twin_ratio_high": 4.0,
+            "twin_growth_year": 2018,
+            "lag_years": 1,
+        },
+        "political_push": {
+            "its_level_change_pct": -10.0,
+            "its_level_change_low_pct": -20.0,
+            "its_level_change_high_pct": 5.0,
+            "scan_n_drop": 1,
+            "scan_n_placebo": 10,
+            "break_year": 2012,
+            "corr_missiles_r": 0.5,
+            "corr_missiles_low": 0.1,
+            "corr_missiles_high": 0.8,
+        },
     }
     card = {row["chapter"]: row for row in synthesis.scorecard(res)}
     assert card["diplomacy"]["strength"].startswith("not detectable for the closure; strong for other events")

@@ -21,8 +21,11 @@ def _bands(sid):
 
 
 def _within(sid, k):
-    return sum(float(r["value"]) for r in _bands(sid)
-               if r["value"] and r["bucket_high_years"] and float(r["bucket_high_years"]) <= k)
+    return sum(
+        float(r["value"])
+        for r in _bands(sid)
+        if r["value"] and r["bucket_high_years"] and float(r["bucket_high_years"]) <= k
+    )
 
 
 def test_complete_distribution_sums_to_about_100():
@@ -71,8 +74,13 @@ def test_median_band_recomputed():
 def test_lag_range_support_against_csv():
     s = time_abroad.lag_range_support()
     rows = _rows()
-    full = sorted({r["statement_id"] for r in rows if r["measure"] == "share_pct"
-                   and all(b["value"] for b in _bands(r["statement_id"]))})
+    full = sorted(
+        {
+            r["statement_id"]
+            for r in rows
+            if r["measure"] == "share_pct" and all(b["value"] for b in _bands(r["statement_id"]))
+        }
+    )
     assert s["first_full_id"] in full
     sid = s["first_full_id"]
     assert s["first_full_within_3"] == pytest.approx(_within(sid, 3))
@@ -104,7 +112,6 @@ def test_flips_when_latest_statement_threshold_is_short(tmp_path):
     text = path.read_text(encoding="utf-8")
     old = "mou_2025q1_long,4.10,2025-Q1 arrivals,2025,qualitative,5+,5,"
     assert old in text
-    path.write_text(text.replace(old, "mou_2025q1_long,4.10,2025-Q1 arrivals,2025,qualitative,5+,1,"),
-                    encoding="utf-8")
+    path.write_text(text.replace(old, "mou_2025q1_long,4.10,2025-Q1 arrivals,2025,qualitative,5+,1,"), encoding="utf-8")
     assert time_abroad.lag_range_support()["later_stays_longer"] is True
     assert time_abroad.lag_range_support(folder)["later_stays_longer"] is False

@@ -34,7 +34,9 @@ def buckets(data_dir=None) -> pd.DataFrame:
     frame = used(load("arrivals_yearly", data_dir))
     b = frame[frame["granularity"] == "bucket"].copy()
     b["female_share_pct"] = (b["female"].astype("Float64") / b["total"].astype("Float64") * 100).astype("float64")
-    return b[["period", "first_year", "last_year", "male", "female", "total", "female_share_pct"]].reset_index(drop=True)
+    return b[["period", "first_year", "last_year", "male", "female", "total", "female_share_pct"]].reset_index(
+        drop=True
+    )
 
 
 def cumulative(data_dir=None) -> pd.DataFrame:

@@ -73,13 +73,15 @@ def rate_ratios(result, level: float = 0.95) -> pd.DataFrame:
     """exp(coefficient) with its interval and p-value, one row per term (the dispersion dropped)."""
     params = result.params
     ci = result.conf_int(alpha=1 - level)
-    out = pd.DataFrame({
-        "term": params.index,
-        "rate_ratio": np.exp(params.values),
-        "low": np.exp(ci.iloc[:, 0].values),
-        "high": np.exp(ci.iloc[:, 1].values),
-        "p_value": result.pvalues.values,
-    })
+    out = pd.DataFrame(
+        {
+            "term": params.index,
+            "rate_ratio": np.exp(params.values),
+            "low": np.exp(ci.iloc[:, 0].values),
+            "high": np.exp(ci.iloc[:, 1].values),
+            "p_value": result.pvalues.values,
+        }
+    )
     return out[out["term"] != "alpha"].reset_index(drop=True)
 
 
@@ -147,8 +149,9 @@ def hac_ols(frame: pd.DataFrame, formula: str, maxlags: int | None = None):
     import statsmodels.formula.api as smf
 
     lags = newey_west_lags(len(frame)) if maxlags is None else maxlags
-    res = smf.ols(formula, data=frame).fit(cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": True},
-                                           use_t=True)
+    res = smf.ols(formula, data=frame).fit(
+        cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": True}, use_t=True
+    )
     res.rho1 = lag1_autocorrelation(res.resid)
     res.hac_lags = lags
     return res
@@ -183,8 +186,9 @@ def nb_hac(frame: pd.DataFrame, formula: str, maxlags: int | None = None, offset
     lags = newey_west_lags(len(frame)) if maxlags is None else maxlags
     ml = smf.negativebinomial(formula, data=frame, offset=offset).fit(disp=False, maxiter=500)
     alpha = float(ml.params.get("alpha", 0.0))
-    res = smf.glm(formula, data=frame, family=sm.families.NegativeBinomial(alpha=max(alpha, 1e-8)),
-                  offset=offset).fit(cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": True})
+    res = smf.glm(formula, data=frame, family=sm.families.NegativeBinomial(alpha=max(alpha, 1e-8)), offset=offset).fit(
+        cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": True}
+    )
     res.rho1 = lag1_autocorrelation(res.resid_pearson)
     res.alpha = alpha
     res.hac_lags = lags
@@ -192,8 +196,9 @@ def nb_hac(frame: pd.DataFrame, formula: str, maxlags: int | None = None, offset
     return res
 
 
-def nb_prediction_interval(mean, alpha: float, level: float = 0.95, draws: int = 4000,
-                           mean_draws=None, seed: int = SEED) -> tuple[float, float]:
+def nb_prediction_interval(
+    mean, alpha: float, level: float = 0.95, draws: int = 4000, mean_draws=None, seed: int = SEED
+) -> tuple[float, float]:
     """A prediction interval for a negative-binomial count (or a sum of counts) with mean ``mean``.
 
     ``mean`` may be a vector (one per year; the interval is for their sum). ``mean_draws`` (draws
@@ -228,8 +233,9 @@ def circular_shift_pvalue(values, is_event, statistic) -> dict:
     return {"statistic": observed, "p": count / n, "n_shifts": n - 1, "min_p": 1 / n}
 
 
-def moving_block_bootstrap(values, func, block: int | None = None, n: int = 2000, level: float = 0.95,
-                           seed: int = SEED) -> tuple[float, float]:
+def moving_block_bootstrap(
+    values, func, block: int | None = None, n: int = 2000, level: float = 0.95, seed: int = SEED
+) -> tuple[float, float]:
     """Moving-block bootstrap percentile interval (Künsch 1989) of ``func`` over a series.
 
     Blocks of ``block`` consecutive years (default: round(n^(1/3)), at least 2) are resampled
@@ -273,8 +279,15 @@ def two_proportion_ci(x1: int, n1: int, x2: int, n2: int, level: float = 0.95) -
     return 100 * d, 100 * low, 100 * high
 
 
-def simulate_null_counts(n_series: int = 200, years: int = 28, phi: float = 0.7, level: float = 1500.0,
-                         sd: float = 0.35, alpha: float = 0.05, seed: int = SEED) -> np.ndarray:
+def simulate_null_counts(
+    n_series: int = 200,
+    years: int = 28,
+    phi: float = 0.7,
+    level: float = 1500.0,
+    sd: float = 0.35,
+    alpha: float = 0.05,
+    seed: int = SEED,
+) -> np.ndarray:
     """Autocorrelated count series with no effect of anything: log-mean an AR(1), counts NB.
 
     For calibration tests of the book's methods (false-positive rates on series shaped like the
@@ -314,7 +327,7 @@ def placebo_break_test(values, break_index: int, window: int = 3, alternative: s
         raise ValueError(f"break at position {break_index} needs {window} years on each side (series of {n})")
 
     def stat(b: int) -> float:
-        return float(v[b:b + window].mean() - v[b - window:b].mean())
+        return float(v[b : b + window].mean() - v[b - window : b].mean())
 
     def score(x: float) -> float:
         return abs(x) if alternative == "two-sided" else (-x if alternative == "less" else x)
@@ -322,5 +335,11 @@ def placebo_break_test(values, break_index: int, window: int = 3, alternative: s
     observed = stat(break_index)
     all_stats = [score(stat(b)) for b in cands]
     count = sum(s >= score(observed) - 1e-12 for s in all_stats)
-    return {"statistic": observed, "p": count / len(cands), "candidates": len(cands), "min_p": 1 / len(cands),
-            "rank": 1 + sum(s > score(observed) + 1e-12 for s in all_stats), "alternative": alternative}
+    return {
+        "statistic": observed,
+        "p": count / len(cands),
+        "candidates": len(cands),
+        "min_p": 1 / len(cands),
+        "rank": 1 + sum(s > score(observed) + 1e-12 for s in all_stats),
+        "alternative": alternative,
+    }

@@ -72,7 +72,9 @@ def distribution(data_dir=None, statement_id: str = "kpdi_2003_dist", *, df=None
         "published_total": round(total, 2),
         "unpublished_share": round(unpublished, 2),
         "bands": [(str(r.bucket), _num(r.value)) for r in d.itertuples()],
-        "within_1": within[1], "within_2": within[2], "within_3": within[3],
+        "within_1": within[1],
+        "within_2": within[2],
+        "within_3": within[3],
         "within": within,
         "median_bucket": median,
         "largest_bucket": str(largest["bucket"]) if largest is not None else None,
@@ -86,8 +88,11 @@ def distribution(data_dir=None, statement_id: str = "kpdi_2003_dist", *, df=None
 def distributions(data_dir=None, *, df=None) -> dict[str, dict]:
     """Every published distribution, earliest statement first."""
     df = frame(data_dir) if df is None else df
-    ids = (df[df["measure"] == "share_pct"].sort_values(["statement_year", "statement_id"])
-           ["statement_id"].drop_duplicates())
+    ids = (
+        df[df["measure"] == "share_pct"]
+        .sort_values(["statement_year", "statement_id"])["statement_id"]
+        .drop_duplicates()
+    )
     return {i: distribution(statement_id=i, df=df) for i in ids}
 
 
@@ -96,17 +101,26 @@ def averages(data_dir=None, *, df=None) -> list[dict]:
     df = frame(data_dir) if df is None else df
     a = df[(df["measure"] == "average_months") & df["value"].notna()]
     a = a.sort_values(["statement_year", "statement_id"])
-    return [{"statement_id": str(r.statement_id), "cohort": str(r.cohort),
-             "statement_year": int(r.statement_year), "months": float(r.value),
-             "years": round(float(r.value) / 12.0, 2)} for r in a.itertuples()]
+    return [
+        {
+            "statement_id": str(r.statement_id),
+            "cohort": str(r.cohort),
+            "statement_year": int(r.statement_year),
+            "months": float(r.value),
+            "years": round(float(r.value) / 12.0, 2),
+        }
+        for r in a.itertuples()
+    ]
 
 
 def trends(data_dir=None, *, df=None) -> list[dict]:
     """Statements that say stays are getting longer or shorter, by year of statement."""
     df = frame(data_dir) if df is None else df
     t = df[df["trend"].notna()].sort_values(["statement_year", "statement_id"])
-    return [{"statement_id": str(r.statement_id), "statement_year": int(r.statement_year),
-             "trend": str(r.trend)} for r in t.itertuples()]
+    return [
+        {"statement_id": str(r.statement_id), "statement_year": int(r.statement_year), "trend": str(r.trend)}
+        for r in t.itertuples()
+    ]
 
 
 def lag_range_support(data_dir=None) -> dict:
@@ -126,15 +140,19 @@ def lag_range_support(data_dir=None) -> dict:
     first = full[0] if full else None
     avgs = averages(df=df)
     tr = trends(df=df)
-    q = df[(df["measure"] == "qualitative") & df["bucket_low_years"].notna()
-           & df["bucket_high_years"].isna()].sort_values("statement_year")
+    q = df[
+        (df["measure"] == "qualitative") & df["bucket_low_years"].notna() & df["bucket_high_years"].isna()
+    ].sort_values("statement_year")
     latest = q.iloc[-1] if not q.empty else None
     threshold = _num(latest["bucket_low_years"]) if latest is not None else None
     beyond = None
     if first is not None and threshold is not None:
         k = int(threshold)
-        beyond = round(first["published_total"] - first["within"].get(k, {"low": float("nan")})["low"], 2) \
-            if k in first["within"] else None
+        beyond = (
+            round(first["published_total"] - first["within"].get(k, {"low": float("nan")})["low"], 2)
+            if k in first["within"]
+            else None
+        )
     out = {
         "first_full_id": first["statement_id"] if first else None,
         "first_full_cohort": first["cohort"] if first else None,
@@ -145,12 +163,19 @@ def lag_range_support(data_dir=None) -> dict:
         "first_full_median_bucket": first["median_bucket"] if first else None,
         "first_full_open_top_bucket": first["open_top_bucket"] if first else None,
         "first_full_open_top_share": first["open_top_share"] if first else None,
-        "partial": {i: {"within_1": d["within_1"], "within_2": d["within_2"], "within_3": d["within_3"],
-                        "largest_bucket": d["largest_bucket"], "largest_share": d["largest_share"],
-                        "unpublished_share": d["unpublished_share"]}
-                    for i, d in dists.items() if not d["complete"]},
-        "averages": [{"statement_year": a["statement_year"], "cohort": a["cohort"], "years": a["years"]}
-                     for a in avgs],
+        "partial": {
+            i: {
+                "within_1": d["within_1"],
+                "within_2": d["within_2"],
+                "within_3": d["within_3"],
+                "largest_bucket": d["largest_bucket"],
+                "largest_share": d["largest_share"],
+                "unpublished_share": d["unpublished_share"],
+            }
+            for i, d in dists.items()
+            if not d["complete"]
+        },
+        "averages": [{"statement_year": a["statement_year"], "cohort": a["cohort"], "years": a["years"]} for a in avgs],
         "average_years_min": min((a["years"] for a in avgs), default=None),
         "average_years_max": max((a["years"] for a in avgs), default=None),
         "latest_statement_id": str(latest["statement_id"]) if latest is not None else None,
@@ -173,20 +198,24 @@ def summary(data_dir=None) -> str:
             f"Of {s['first_full_n']} arrivals ({s['first_full_cohort']}), {s['first_full_within_1']:g}% had "
             f"spent under 1 year abroad, {s['first_full_within_2']:g}% under 2 and "
             f"{s['first_full_within_3']:g}% under 3; the median band is {s['first_full_median_bucket']} years "
-            f"and the open top band {s['first_full_open_top_bucket']} holds {s['first_full_open_top_share']:g}%.")
+            f"and the open top band {s['first_full_open_top_bucket']} holds {s['first_full_open_top_share']:g}%."
+        )
     for i, p in s["partial"].items():
         w3 = p["within_3"]
-        parts.append(f"For {i} only some bands were published ({p['unpublished_share']:g}% unallocated): "
-                     f"under 3 years between {w3['low']:g}% and {w3['high']:g}%, largest band "
-                     f"{p['largest_bucket']} years ({p['largest_share']:g}%).")
+        parts.append(
+            f"For {i} only some bands were published ({p['unpublished_share']:g}% unallocated): "
+            f"under 3 years between {w3['low']:g}% and {w3['high']:g}%, largest band "
+            f"{p['largest_bucket']} years ({p['largest_share']:g}%)."
+        )
     if s["averages"]:
-        avg = "; ".join(f"{a['years']:g} years ({a['cohort']}, stated {a['statement_year']})"
-                        for a in s["averages"])
+        avg = "; ".join(f"{a['years']:g} years ({a['cohort']}, stated {a['statement_year']})" for a in s["averages"])
         parts.append(f"Published averages by year of statement: {avg}.")
     if s["latest_threshold_years"] is not None:
-        parts.append(f"The {s['latest_statement_year']} statement puts most arrivals at "
-                     f"{s['latest_threshold_years']:g}+ years abroad, against "
-                     f"{s['first_full_share_at_or_beyond_threshold']:g}% at that length in the earliest "
-                     f"full distribution (later_stays_longer={s['later_stays_longer']}; "
-                     f"trend_mixed={s['trend_mixed']}).")
+        parts.append(
+            f"The {s['latest_statement_year']} statement puts most arrivals at "
+            f"{s['latest_threshold_years']:g}+ years abroad, against "
+            f"{s['first_full_share_at_or_beyond_threshold']:g}% at that length in the earliest "
+            f"full distribution (later_stays_longer={s['later_stays_longer']}; "
+            f"trend_mixed={s['trend_mixed']})."
+        )
     return " ".join(parts)

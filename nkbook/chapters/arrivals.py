@@ -23,8 +23,15 @@ SOURCE_QUARTERS = "Ministry of Unification quarterly briefings as reported by Ko
 
 def bucket_frame(buckets: pd.DataFrame) -> pd.DataFrame:
     """The early buckets as the chapter's table shows them."""
-    t = buckets.rename(columns={"period": "Period", "male": "Men", "female": "Women", "total": "Total",
-                                "female_share_pct": "Women (%)"})[["Period", "Men", "Women", "Total", "Women (%)"]]
+    t = buckets.rename(
+        columns={
+            "period": "Period",
+            "male": "Men",
+            "female": "Women",
+            "total": "Total",
+            "female_share_pct": "Women (%)",
+        }
+    )[["Period", "Men", "Women", "Total", "Women (%)"]]
     t["Women (%)"] = t["Women (%)"].round(1)
     return t
 
@@ -123,74 +130,130 @@ def arrivals_chart(r: Results) -> charts.Figure:
     long["people"] = long["people"].astype(int)
     long["total"] = long["total"].astype(int)
     totals_only = years[years["male"].isna()].assign(sex="Sex not published", people=lambda d: d["total"].astype(int))
-    bars_data = pd.concat([long, totals_only[["year", "total", "sex", "people"]].assign(
-        total=lambda d: d["total"].astype(int))])
-    bars = alt.Chart(bars_data).mark_bar(size=charts.bar_size(len(years))).encode(
-        x=charts.year_axis(),
-        y=alt.Y("people:Q", title="People arriving (per year)", stack="zero"),
-        color=alt.Color("sex:N", title=None,
-                        scale=alt.Scale(domain=["Women", "Men", "Sex not published"],
-                                        range=[charts.FEMALE, charts.MALE, charts.MUTED])),
-        order=alt.Order("sex:N", sort="descending"),
-        tooltip=[alt.Tooltip("year:Q", title="Year", format="d"), alt.Tooltip("sex:N", title="Group"),
-                 alt.Tooltip("people:Q", title="People", format=","),
-                 alt.Tooltip("total:Q", title="Year total", format=",")],
+    bars_data = pd.concat(
+        [long, totals_only[["year", "total", "sex", "people"]].assign(total=lambda d: d["total"].astype(int))]
     )
-    marks = pd.DataFrame([
-        {"year": int(peak["year"]), "label": f"Peak: {int(peak['total']):,}"},
-        {"year": 2012, "label": "After the 2011 succession"},
-        {"year": 2020, "label": "Border closed (Jan 2020)"},
-    ])
+    bars = (
+        alt.Chart(bars_data)
+        .mark_bar(size=charts.bar_size(len(years)))
+        .encode(
+            x=charts.year_axis(),
+            y=alt.Y("people:Q", title="People arriving (per year)", stack="zero"),
+            color=alt.Color(
+                "sex:N",
+                title=None,
+                scale=alt.Scale(
+                    domain=["Women", "Men", "Sex not published"], range=[charts.FEMALE, charts.MALE, charts.MUTED]
+                ),
+            ),
+            order=alt.Order("sex:N", sort="descending"),
+            tooltip=[
+                alt.Tooltip("year:Q", title="Year", format="d"),
+                alt.Tooltip("sex:N", title="Group"),
+                alt.Tooltip("people:Q", title="People", format=","),
+                alt.Tooltip("total:Q", title="Year total", format=","),
+            ],
+        )
+    )
+    marks = pd.DataFrame(
+        [
+            {"year": int(peak["year"]), "label": f"Peak: {int(peak['total']):,}"},
+            {"year": 2012, "label": "After the 2011 succession"},
+            {"year": 2020, "label": "Border closed (Jan 2020)"},
+        ]
+    )
     marks = marks[(marks["year"] >= start_year) & (marks["year"] <= end_year)]
-    rules = alt.Chart(marks).mark_rule(strokeDash=[4, 3], color=charts.HIGHLIGHT).encode(
-        x="year:Q", tooltip=[alt.Tooltip("label:N", title="Event"), alt.Tooltip("year:Q", format="d", title="Year")])
-    text = alt.Chart(marks).mark_text(align="left", dx=4, dy=-6, fontSize=11, color="#333").encode(
-        x="year:Q", y=alt.value(12), text="label:N")
+    rules = (
+        alt.Chart(marks)
+        .mark_rule(strokeDash=[4, 3], color=charts.HIGHLIGHT)
+        .encode(
+            x="year:Q", tooltip=[alt.Tooltip("label:N", title="Event"), alt.Tooltip("year:Q", format="d", title="Year")]
+        )
+    )
+    text = (
+        alt.Chart(marks)
+        .mark_text(align="left", dx=4, dy=-6, fontSize=11, color="#333")
+        .encode(x="year:Q", y=alt.value(12), text="label:N")
+    )
     chart = (charts.closure_band() + bars + rules + text).properties(
-        title=alt.TitleParams(f"Arrivals in South Korea by year, {start_year}–{end_year}",
-                              subtitle="Women and men per year of arrival; 1998–2001 published as totals only"))
+        title=alt.TitleParams(
+            f"Arrivals in South Korea by year, {start_year}–{end_year}",
+            subtitle="Women and men per year of arrival; 1998–2001 published as totals only",
+        )
+    )
     return charts.show(
-        chart, name="arrivals-by-sex",
-        description=(f"Stacked bars of yearly arrivals from {start_year} to {end_year}. Arrivals peak at "
-                     f"{int(peak['total']):,} in {int(peak['year'])}, fall to {int(low['total']):,} in "
-                     f"{int(low['year'])} during the border closure, and stand at {int(last['total']):,} in "
-                     f"{int(last['year'])}. Women outnumber men in most years."),
-        source=SOURCE_YEARLY, data=years[["year", "male", "female", "total"]])
+        chart,
+        name="arrivals-by-sex",
+        description=(
+            f"Stacked bars of yearly arrivals from {start_year} to {end_year}. Arrivals peak at "
+            f"{int(peak['total']):,} in {int(peak['year'])}, fall to {int(low['total']):,} in "
+            f"{int(low['year'])} during the border closure, and stand at {int(last['total']):,} in "
+            f"{int(last['year'])}. Women outnumber men in most years."
+        ),
+        source=SOURCE_YEARLY,
+        data=years[["year", "male", "female", "total"]],
+    )
 
 
 def share_chart(r: Results) -> charts.Figure:
     """Women's share of each year's arrivals, with the 50 percent line and the closure band."""
     sh = r.frames["share"][["year", "female", "total", "female_share_pct"]]
-    line = alt.Chart(sh).mark_line(point=True, color=charts.FEMALE).encode(
-        x=charts.year_axis(),
-        y=alt.Y("female_share_pct:Q", title="Women among arrivals (%)", scale=alt.Scale(domain=[0, 100])),
-        tooltip=[alt.Tooltip("year:Q", format="d", title="Year"),
-                 alt.Tooltip("female_share_pct:Q", title="Women (%)"),
-                 alt.Tooltip("total:Q", title="Arrivals", format=",")],
+    line = (
+        alt.Chart(sh)
+        .mark_line(point=True, color=charts.FEMALE)
+        .encode(
+            x=charts.year_axis(),
+            y=alt.Y("female_share_pct:Q", title="Women among arrivals (%)", scale=alt.Scale(domain=[0, 100])),
+            tooltip=[
+                alt.Tooltip("year:Q", format="d", title="Year"),
+                alt.Tooltip("female_share_pct:Q", title="Women (%)"),
+                alt.Tooltip("total:Q", title="Arrivals", format=","),
+            ],
+        )
     )
     half = alt.Chart(pd.DataFrame({"y": [50]})).mark_rule(color=charts.MUTED, strokeDash=[2, 2]).encode(y="y:Q")
     return charts.show(
         (charts.closure_band() + half + line).properties(title="Share of women among arrivals, by year"),
         name="female-share",
-        description=(f"Line chart of the share of women among each year's arrivals, {int(sh['year'].min())} to "
-                     f"{int(sh['year'].max())}, with the 50 percent line and the closure years shaded."),
-        source=SOURCE_SHARE, data=sh)
+        description=(
+            f"Line chart of the share of women among each year's arrivals, {int(sh['year'].min())} to "
+            f"{int(sh['year'].max())}, with the 50 percent line and the closure years shaded."
+        ),
+        source=SOURCE_SHARE,
+        data=sh,
+    )
 
 
 def quarterly_chart(r: Results) -> charts.Figure:
     """Arrivals per quarter around the closure; derived quarters in a muted colour."""
     q = r.frames["quarters"]
-    qchart = alt.Chart(q).mark_bar().encode(
-        x=alt.X("period:N", title="Quarter of arrival", sort=list(q["period"])),
-        y=alt.Y("total:Q", title="People arriving (per quarter)"),
-        color=alt.Color("kind:N", title=None, scale=alt.Scale(domain=[PUBLISHED, DERIVED],
-                                                              range=[charts.PALETTE[0], charts.MUTED])),
-        tooltip=[alt.Tooltip("period:N", title="Quarter"), alt.Tooltip("total:Q", title="People", format=","),
-                 alt.Tooltip("kind:N", title="Value")],
-    ).properties(title="Arrivals per quarter around the border closure")
+    qchart = (
+        alt.Chart(q)
+        .mark_bar()
+        .encode(
+            x=alt.X("period:N", title="Quarter of arrival", sort=list(q["period"])),
+            y=alt.Y("total:Q", title="People arriving (per quarter)"),
+            color=alt.Color(
+                "kind:N",
+                title=None,
+                scale=alt.Scale(domain=[PUBLISHED, DERIVED], range=[charts.PALETTE[0], charts.MUTED]),
+            ),
+            tooltip=[
+                alt.Tooltip("period:N", title="Quarter"),
+                alt.Tooltip("total:Q", title="People", format=","),
+                alt.Tooltip("kind:N", title="Value"),
+            ],
+        )
+        .properties(title="Arrivals per quarter around the border closure")
+    )
     return charts.show(
-        qchart, name="arrivals-quarterly",
-        description=(f"Bar chart of arrivals per quarter from {q['period'].iloc[0]} to {q['period'].iloc[-1]}. "
-                     f"The count falls from {r['q1_2020']} in the first quarter of 2020 to "
-                     f"{r['q2_2020']} in the second, and recovers only from 2023."),
-        source=SOURCE_QUARTERS, data=q)
+        qchart,
+        name="arrivals-quarterly",
+        description=(
+            f"Bar chart of arrivals per quarter from {q['period'].iloc[0]} to {q['period'].iloc[-1]}. "
+            f"The count falls from {r['q1_2020']} in the first quarter of 2020 to "
+            f"{r['q2_2020']} in the second, and recovers only from 2023."
+        ),
+        source=SOURCE_QUARTERS,
+        data=q,
+    )

@@ -97,16 +97,27 @@ def longest_negative_run(growth: pd.DataFrame, col: str = "growth_pct") -> dict:
         return {"start": None, "end": None, "length": 0, "mean_pct": None, "level_pct": None}
     values = [v for _, v in best]
     level = 100 * float(np.prod([1 + v / 100 for v in values]))
-    return {"start": best[0][0], "end": best[-1][0], "length": len(best),
-            "mean_pct": float(np.mean(values)), "level_pct": level}
+    return {
+        "start": best[0][0],
+        "end": best[-1][0],
+        "length": len(best),
+        "mean_pct": float(np.mean(values)),
+        "level_pct": level,
+    }
 
 
 # --------------------------------------------------------------------------------------------
 # output and arrivals
 
 
-def lagged_pairs(arrivals: pd.DataFrame, growth: pd.DataFrame, lag: int, start_year: int, end_year: int,
-                 closure: tuple[int, int] = CLOSURE_YEARS) -> pd.DataFrame:
+def lagged_pairs(
+    arrivals: pd.DataFrame,
+    growth: pd.DataFrame,
+    lag: int,
+    start_year: int,
+    end_year: int,
+    closure: tuple[int, int] = CLOSURE_YEARS,
+) -> pd.DataFrame:
     """Arrivals in year t beside growth in year t - lag, for arrival years in [start_year, end_year].
 
     ``arrivals`` has single years only (year, total); multi-year buckets never enter. Years without a
@@ -125,8 +136,11 @@ def lagged_pairs(arrivals: pd.DataFrame, growth: pd.DataFrame, lag: int, start_y
     out = out[out["arrivals"] > 0]
     out["log_arrivals"] = np.log(out["arrivals"].astype(float))
     out["closure"] = out["year"].between(closure[0], closure[1])
-    return out[["year", "arrivals", "growth_year", "growth_pct", "log_arrivals", "closure"]].sort_values(
-        "year").reset_index(drop=True)
+    return (
+        out[["year", "arrivals", "growth_year", "growth_pct", "log_arrivals", "closure"]]
+        .sort_values("year")
+        .reset_index(drop=True)
+    )
 
 
 def fit_log_ols(pairs: pd.DataFrame, level: float = 0.95):
@@ -147,12 +161,18 @@ def fit_log_ols(pairs: pd.DataFrame, level: float = 0.95):
     resid = np.asarray(res.resid)
     ac1 = float(np.corrcoef(resid[:-1], resid[1:])[0, 1]) if len(resid) > 2 else math.nan
     summary = {
-        "slope": b, "slope_low": float(low), "slope_high": float(high),
+        "slope": b,
+        "slope_low": float(low),
+        "slope_high": float(high),
         "pct_per_point": 100 * (math.exp(b) - 1),
-        "pct_per_point_low": 100 * (math.exp(low) - 1), "pct_per_point_high": 100 * (math.exp(high) - 1),
-        "n": int(res.nobs), "r2": float(res.rsquared), "p": float(res.pvalues["growth_pct"]),
+        "pct_per_point_low": 100 * (math.exp(low) - 1),
+        "pct_per_point_high": 100 * (math.exp(high) - 1),
+        "n": int(res.nobs),
+        "r2": float(res.rsquared),
+        "p": float(res.pvalues["growth_pct"]),
         "resid_ac1": ac1,
-        "first_year": int(pairs["year"].min()), "last_year": int(pairs["year"].max()),
+        "first_year": int(pairs["year"].min()),
+        "last_year": int(pairs["year"].max()),
     }
     return res, summary
 
@@ -164,8 +184,13 @@ def fit_negbin(pairs: pd.DataFrame, level: float = 0.95) -> dict:
     frame = pairs.assign(arrivals=pairs["arrivals"].astype(int))
     rr = rate_ratios(count_glm(frame, "arrivals ~ growth_pct"), level=level).set_index("term")
     row = rr.loc["growth_pct"]
-    return {"rate_ratio": float(row["rate_ratio"]), "low": float(row["low"]), "high": float(row["high"]),
-            "p": float(row["p_value"]), "n": int(len(frame))}
+    return {
+        "rate_ratio": float(row["rate_ratio"]),
+        "low": float(row["low"]),
+        "high": float(row["high"]),
+        "p": float(row["p_value"]),
+        "n": int(len(frame)),
+    }
 
 
 def fit_band(result, x_min: float, x_max: float, label: str, steps: int = 60, level: float = 0.95) -> pd.DataFrame:
@@ -213,10 +238,14 @@ def twin_shock(pairs: pd.DataFrame, growth_year: int, before: int = CLOSURE_YEAR
     cand["distance"] = (cand["growth_pct"] - shock["growth_pct"]).abs()
     twin = cand.sort_values(["distance", "growth_year"], ascending=[True, False]).iloc[0]
     return {
-        "shock_growth_year": int(shock["growth_year"]), "shock_growth_pct": float(shock["growth_pct"]),
-        "shock_year": int(shock["year"]), "shock_arrivals": int(shock["arrivals"]),
-        "twin_growth_year": int(twin["growth_year"]), "twin_growth_pct": float(twin["growth_pct"]),
-        "twin_year": int(twin["year"]), "twin_arrivals": int(twin["arrivals"]),
+        "shock_growth_year": int(shock["growth_year"]),
+        "shock_growth_pct": float(shock["growth_pct"]),
+        "shock_year": int(shock["year"]),
+        "shock_arrivals": int(shock["arrivals"]),
+        "twin_growth_year": int(twin["growth_year"]),
+        "twin_growth_pct": float(twin["growth_pct"]),
+        "twin_year": int(twin["year"]),
+        "twin_arrivals": int(twin["arrivals"]),
         "ratio": float(twin["arrivals"]) / float(shock["arrivals"]),
     }
 
@@ -258,11 +287,17 @@ def famine_estimates(famine: pd.DataFrame) -> pd.DataFrame:
     f = famine.copy()
     low = f["deaths_low"].astype("Float64").fillna(f["deaths_central"].astype("Float64"))
     high = f["deaths_high"].astype("Float64").fillna(f["deaths_central"].astype("Float64"))
-    out = pd.DataFrame({
-        "author_agency": f["author_agency"], "published_year": f["published_year"],
-        "low": low.astype("int64"), "high": high.astype("int64"),
-        "method": f["method"], "period_covered": f["period_covered"], "kind": f["kind"],
-    })
+    out = pd.DataFrame(
+        {
+            "author_agency": f["author_agency"],
+            "published_year": f["published_year"],
+            "low": low.astype("int64"),
+            "high": high.astype("int64"),
+            "method": f["method"],
+            "period_covered": f["period_covered"],
+            "kind": f["kind"],
+        }
+    )
     out["single"] = out["low"] == out["high"]
     out["method_class"] = [_method_class(m, k) for m, k in zip(f["method"], f["kind"])]
     out["label"] = out["author_agency"].astype(str)
@@ -286,8 +321,7 @@ def pou_by_edition(fao: pd.DataFrame) -> pd.DataFrame:
     f["used"] = f["used"].fillna(False).astype(bool)
     f = f.sort_values(["edition_year", "edition", "mid_year"]).reset_index(drop=True)
     # lines join only consecutive periods of the same edition
-    f["segment"] = f.groupby("edition", sort=False)["period_start"].transform(
-        lambda s: consecutive_segments(s).values)
+    f["segment"] = f.groupby("edition", sort=False)["period_start"].transform(lambda s: consecutive_segments(s).values)
     f["segment"] = f["edition"] + "#" + f["segment"].astype(str)
     return f
 
@@ -308,10 +342,27 @@ def reconcile_food_2019(food: pd.DataFrame, year: int = 2019) -> pd.DataFrame:
     """
     f = food[food["reference_year"] == year].copy()
     f["implied_population_m"] = f["people_millions"] / (f["share_pct"] / 100)
-    cols = ["estimate_id", "agency", "report", "reference_period", "measure", "measure_definition",
-            "people_millions", "people_qualifier", "share_pct", "share_qualifier", "implied_population_m", "source"]
-    order = {"food_insecure_urgent_need": 0, "undernourished_need_assistance": 1, "undernourished_pou": 2,
-             "humanitarian_need": 3, "food_insecure_2100kcal": 4}
+    cols = [
+        "estimate_id",
+        "agency",
+        "report",
+        "reference_period",
+        "measure",
+        "measure_definition",
+        "people_millions",
+        "people_qualifier",
+        "share_pct",
+        "share_qualifier",
+        "implied_population_m",
+        "source",
+    ]
+    order = {
+        "food_insecure_urgent_need": 0,
+        "undernourished_need_assistance": 1,
+        "undernourished_pou": 2,
+        "humanitarian_need": 3,
+        "food_insecure_2100kcal": 4,
+    }
     f["_o"] = f["measure"].map(order).fillna(9)
     return f.sort_values(["_o", "estimate_id"])[cols].reset_index(drop=True)
 
@@ -347,7 +398,8 @@ def trade_by_year(trade: pd.DataFrame) -> pd.DataFrame:
         raise ValueError("china_trade has more than one used row for a year")
     t["year"] = t["year"].astype(int)
     return t.sort_values("year")[["year", "agency", "total_usd_bn", "total_qualifier", "source", "note"]].reset_index(
-        drop=True)
+        drop=True
+    )
 
 
 def relative_to(values: pd.Series, base_year: int, years) -> dict:
@@ -387,23 +439,43 @@ def _group_share(rows: pd.DataFrame, counts_total: float | None) -> dict | None:
     pick = sub if len(sub) else cat
     if pick["share_pct"].notna().any():
         shares = pick["share_pct"].dropna()
-        return {"share": float(shares.sum()), "low": None, "high": None, "basis": (
-            "published subtotal" if len(sub) else "published share" if len(shares) == 1 else
-            "sum of published category shares"),
+        return {
+            "share": float(shares.sum()),
+            "low": None,
+            "high": None,
+            "basis": (
+                "published subtotal"
+                if len(sub)
+                else "published share"
+                if len(shares) == 1
+                else "sum of published category shares"
+            ),
             "approximate": bool(pick["approximate"].fillna(False).any()),
-            "categories": "; ".join(pick.loc[pick["share_pct"].notna(), "category"])}
+            "categories": "; ".join(pick.loc[pick["share_pct"].notna(), "category"]),
+        }
     bounds = pick[pick["share_low_pct"].notna() | pick["share_high_pct"].notna()]
     if len(bounds):
         r = bounds.iloc[0]
         low = None if pd.isna(r["share_low_pct"]) else float(r["share_low_pct"])
         high = None if pd.isna(r["share_high_pct"]) else float(r["share_high_pct"])
-        return {"share": None, "low": low, "high": high, "basis": "published bound only",
-                "approximate": True, "categories": r["category"]}
+        return {
+            "share": None,
+            "low": low,
+            "high": high,
+            "basis": "published bound only",
+            "approximate": True,
+            "categories": r["category"],
+        }
     if counts_total and pick["count"].notna().any():
         c = float(pick["count"].dropna().sum())
-        return {"share": 100 * c / counts_total, "low": None, "high": None,
-                "basis": "computed from published counts", "approximate": bool(pick["approximate"].fillna(False).any()),
-                "categories": "; ".join(pick.loc[pick["count"].notna(), "category"])}
+        return {
+            "share": 100 * c / counts_total,
+            "low": None,
+            "high": None,
+            "basis": "computed from published counts",
+            "approximate": bool(pick["approximate"].fillna(False).any()),
+            "categories": "; ".join(pick.loc[pick["count"].notna(), "category"]),
+        }
     return None
 
 
@@ -426,13 +498,20 @@ def motive_shares(motives: pd.DataFrame, groups=("economic", "political")) -> pd
             if share is None:
                 continue
             n = first["sample_size"]
-            rows.append({
-                "survey_id": sid, "survey_label": first["survey_label"], "publisher": first["publisher"],
-                "population": first["population"], "period_covered": first["period_covered"],
-                "survey_year": None if pd.isna(first["survey_year"]) else int(first["survey_year"]),
-                "sample_size": None if pd.isna(n) else int(n), "order_year": _order_year(first),
-                "group": group, **share,
-            })
+            rows.append(
+                {
+                    "survey_id": sid,
+                    "survey_label": first["survey_label"],
+                    "publisher": first["publisher"],
+                    "population": first["population"],
+                    "period_covered": first["period_covered"],
+                    "survey_year": None if pd.isna(first["survey_year"]) else int(first["survey_year"]),
+                    "sample_size": None if pd.isna(n) else int(n),
+                    "order_year": _order_year(first),
+                    "group": group,
+                    **share,
+                }
+            )
     out = pd.DataFrame(rows)
     return out.sort_values(["order_year", "survey_id", "group"], na_position="first").reset_index(drop=True)
 
@@ -471,8 +550,12 @@ def compute(data_dir=None, *, start_year: int = 1998, end_year: int | None = Non
     r.put("start_year", start_year)
     r.put("end_year", end_year)
     r.put("lag_years", lag_years)
-    r.extra.update(start_year=start_year, end_year=end_year, lag_years=lag_years,
-                   arrivals_by_year=all_years.set_index("year")["total"].astype("Int64"))
+    r.extra.update(
+        start_year=start_year,
+        end_year=end_year,
+        lag_years=lag_years,
+        arrivals_by_year=all_years.set_index("year")["total"].astype("Int64"),
+    )
     r.frames.update(years=years, growth=growth)
     _arduous_march(r, growth)
     _famine(r, load("famine_deaths", data_dir))
@@ -524,7 +607,9 @@ def _few_reached(r, data_dir, growth: pd.DataFrame) -> None:
     buckets = series.buckets(data_dir).set_index("period")
     early = load("arrivals_early", data_dir).set_index("period")
     hidden = load("china_hidden_estimates", data_dir)
-    hiding = hidden[(hidden["measure"] == "hiding") & hidden["low"].notna() & hidden["year"].notna()].sort_values("year")
+    hiding = hidden[(hidden["measure"] == "hiding") & hidden["low"].notna() & hidden["year"].notna()].sort_values(
+        "year"
+    )
     first_hiding = hiding.iloc[0]
     bucket_1998 = int(buckets.loc["≤1998", "total"])
     r.put("arrivals_bucket_1998", bucket_1998)
@@ -568,8 +653,10 @@ def rise_after_contraction(years: pd.DataFrame, growth: pd.DataFrame, lag: int) 
     lead = f"Arrivals rose on the year before in {words.plural(len(rose), 'year')} of the window"
     if not against:
         return lead + f"; in every one of them output had grown {words.plural(lag, 'year')} earlier."
-    return (lead + f"; in {words.year_list(against)} they rose although output had shrunk "
-            f"{words.plural(lag, 'year')} earlier, so a growing economy was not a condition for more arrivals.")
+    return (
+        lead + f"; in {words.year_list(against)} they rose although output had shrunk "
+        f"{words.plural(lag, 'year')} earlier, so a growing economy was not a condition for more arrivals."
+    )
 
 
 def _verdict(low: float, high: float) -> str:
@@ -605,14 +692,25 @@ def _output_and_arrivals(r, years: pd.DataFrame, growth: pd.DataFrame) -> None:
         r.put(f"gdp_rr{suffix}_low", nb["low"], 3)
         r.put(f"gdp_rr{suffix}_high", nb["high"], 3)
     r.put("lag_years_words", words.plural(lag_years, "year"))
-    same = [(f["slope_low"] > 0) == (nb["low"] > 1) and (f["slope_high"] < 0) == (nb["high"] < 1)
-            for f, nb in ((fit_all, nb_all), (fit_open, nb_open))]
-    r.put("gdp_nb_agreement", "gives the same picture" if all(same) else
-          "does not give the same picture in every fit (compare its intervals with 1)")
-    push_found = [name for name, f in (("with every year", fit_all), ("without the closure", fit_open))
-                  if f["slope_high"] < 0]
-    r.put("gdp_push_sentence", "Neither fit finds the push: no interval lies wholly below zero." if not push_found else
-          f"Only the fit {' and '.join(push_found)} lies wholly below zero, the sign a push predicts.")
+    same = [
+        (f["slope_low"] > 0) == (nb["low"] > 1) and (f["slope_high"] < 0) == (nb["high"] < 1)
+        for f, nb in ((fit_all, nb_all), (fit_open, nb_open))
+    ]
+    r.put(
+        "gdp_nb_agreement",
+        "gives the same picture"
+        if all(same)
+        else "does not give the same picture in every fit (compare its intervals with 1)",
+    )
+    push_found = [
+        name for name, f in (("with every year", fit_all), ("without the closure", fit_open)) if f["slope_high"] < 0
+    ]
+    r.put(
+        "gdp_push_sentence",
+        "Neither fit finds the push: no interval lies wholly below zero."
+        if not push_found
+        else f"Only the fit {' and '.join(push_found)} lies wholly below zero, the sign a push predicts.",
+    )
     r.put("arrivals_peak_year", years.loc[years["total"].idxmax(), "year"])
     r.put("gdp_fit_first_year", fit_all["first_year"])
     r.put("gdp_fit_last_year", fit_all["last_year"])
@@ -621,13 +719,14 @@ def _output_and_arrivals(r, years: pd.DataFrame, growth: pd.DataFrame) -> None:
     r.put("gdp_slope_shift_pct", shift, 1)
     n_closed = int(pairs["closure"].sum())
     if n_closed:
-        r.put("gdp_closure_effect_sentence",
-              f"Keeping the {words.plural(n_closed, 'closure year')} makes the fitted change per point of growth "
-              f"{abs(shift):.1f} percentage points {words.compare(fit_all['pct_per_point'], fit_open['pct_per_point'])} "
-              "without them.")
+        r.put(
+            "gdp_closure_effect_sentence",
+            f"Keeping the {words.plural(n_closed, 'closure year')} makes the fitted change per point of growth "
+            f"{abs(shift):.1f} percentage points {words.compare(fit_all['pct_per_point'], fit_open['pct_per_point'])} "
+            "without them.",
+        )
     else:
-        r.put("gdp_closure_effect_sentence",
-              "The window holds no closure year, so the two fits are the same fit.")
+        r.put("gdp_closure_effect_sentence", "The window holds no closure year, so the two fits are the same fit.")
     r.put("gdp_r2_words", explained_words(fit_all["r2"]))
     _lag_grid(r, years, growth)
 
@@ -639,8 +738,7 @@ LAG_GRID = (0, 1, 2, 3)
 ALPHA = 0.05
 
 
-def lag_grid(years: pd.DataFrame, growth: pd.DataFrame, start_year: int, end_year: int,
-             lags=LAG_GRID) -> pd.DataFrame:
+def lag_grid(years: pd.DataFrame, growth: pd.DataFrame, start_year: int, end_year: int, lags=LAG_GRID) -> pd.DataFrame:
     """log arrivals ~ growth + linear trend, per lag and sample, HAC errors (and AR(1) GLS beside them).
 
     A trending level regressed on a trendless rate picks up the trend without the trend term. The
@@ -662,10 +760,20 @@ def lag_grid(years: pd.DataFrame, growth: pd.DataFrame, start_year: int, end_yea
             res = stats.hac_ols(frame, "log_arrivals ~ growth_pct + trend")
             lo, hi = res.conf_int().loc["growth_pct"]
             gls = stats.ar1_gls(frame, "log_arrivals ~ growth_pct + trend")
-            rows.append({"lag": lag, "sample": sample, "n": int(res.nobs), "slope": float(res.params["growth_pct"]),
-                         "low": float(lo), "high": float(hi), "p": float(res.pvalues["growth_pct"]),
-                         "gls_slope": float(gls.params["growth_pct"]), "gls_p": float(gls.pvalues["growth_pct"]),
-                         "resid_ac1": float(res.rho1)})
+            rows.append(
+                {
+                    "lag": lag,
+                    "sample": sample,
+                    "n": int(res.nobs),
+                    "slope": float(res.params["growth_pct"]),
+                    "low": float(lo),
+                    "high": float(hi),
+                    "p": float(res.pvalues["growth_pct"]),
+                    "gls_slope": float(gls.params["growth_pct"]),
+                    "gls_p": float(gls.pvalues["growth_pct"]),
+                    "resid_ac1": float(res.rho1),
+                }
+            )
     grid = pd.DataFrame(rows)
     if len(grid):
         grid["p_holm"] = stats.holm(grid["p"])
@@ -686,17 +794,23 @@ def lag_grid_conclusion(grid: pd.DataFrame, alpha: float = ALPHA) -> str:
         where = "at no lag"
     else:
         where = f"at {'lag' if len(ok) == 1 else 'lags'} {words.join([str(l) for l in ok])} only"
-    text = (f"Across the grid, the reading that arrivals do not move with output (no slope distinguishable from "
-            f"zero after Holm's adjustment at {alpha:g}) holds {where}.")
+    text = (
+        f"Across the grid, the reading that arrivals do not move with output (no slope distinguishable from "
+        f"zero after Holm's adjustment at {alpha:g}) holds {where}."
+    )
     if len(found):
-        parts = [f"lag {int(f.lag)} {f.sample} ({f.slope:+.2f} log points per point of growth, HAC interval "
-                 f"{f.low:+.3f} to {f.high:+.3f}, Holm p = {f.p_holm:.3f}, "
-                 f"{'positive: fewer arrivals after worse years' if f.slope > 0 else 'negative: more arrivals after worse years'})"
-                 for f in found.itertuples()]
+        parts = [
+            f"lag {int(f.lag)} {f.sample} ({f.slope:+.2f} log points per point of growth, HAC interval "
+            f"{f.low:+.3f} to {f.high:+.3f}, Holm p = {f.p_holm:.3f}, "
+            f"{'positive: fewer arrivals after worse years' if f.slope > 0 else 'negative: more arrivals after worse years'})"
+            for f in found.itertuples()
+        ]
         text += " The slope is distinguishable from zero at " + words.join(parts) + "."
         gls_agree = int((found["gls_p"] < alpha).sum())
-        text += (f" AR(1) GLS, which the book's calibration finds better behaved than HAC in series this short, "
-                 f"agrees (p < {alpha:g}) in {gls_agree} of these {len(found)}.")
+        text += (
+            f" AR(1) GLS, which the book's calibration finds better behaved than HAC in series this short, "
+            f"agrees (p < {alpha:g}) in {gls_agree} of these {len(found)}."
+        )
     return text
 
 
@@ -730,8 +844,10 @@ def _closure(r, growth: pd.DataFrame) -> None:
     need = CLOSURE_YEARS[0] + 1
     r.extra["has_closure"] = r.extra["end_year"] >= need and 2020 in growth_by_year.index
     if not r.extra["has_closure"]:
-        note = (f"This part needs the years to {need} at least; the window ends in {r.extra['end_year']}, "
-                "before the border closure, so it is left out.")
+        note = (
+            f"This part needs the years to {need} at least; the window ends in {r.extra['end_year']}, "
+            "before the border closure, so it is left out."
+        )
         r.put("closure_intro_sentence", note)
         r.put("closure_paragraph", "")
         r.put("closure_expectation_paragraph", "")
@@ -761,8 +877,11 @@ def _closure(r, growth: pd.DataFrame) -> None:
         r.put("twin_ratio", twin["ratio"], 1)
         r.put("twin_ratio_low", tlo, 1)
         r.put("twin_ratio_high", thi, 1)
-        r.put("twin_sentence", f"After a similar fall in output, {words.times(twin['ratio'])} as many people reached the "
-              "South with the border open as with it closed (one pair of years: an illustration, not a test).")
+        r.put(
+            "twin_sentence",
+            f"After a similar fall in output, {words.times(twin['ratio'])} as many people reached the "
+            "South with the border open as with it closed (one pair of years: an illustration, not a test).",
+        )
     closed = pairs[pairs["closure"]]
     pred = predict_years(r.extra["res_open"], closed)
     r.frames["closure_pred"] = pred
@@ -772,53 +891,65 @@ def _closure(r, growth: pd.DataFrame) -> None:
     r.put("closure_below_interval_n", int((pred["arrivals"] < pred["pred_low"]).sum()))
     r.put("closure_years_n", len(pred))
     g20 = float(growth_by_year.get(2020))
-    r.put("closure_intro_sentence",
-          f"In 2020 output {words.direction(0, g20, 'grew', 'shrank', 'did not change')} "
-          f"({g20:+.1f}%), and North Korea sealed its border with China in January 2020.")
+    r.put(
+        "closure_intro_sentence",
+        f"In 2020 output {words.direction(0, g20, 'grew', 'shrank', 'did not change')} "
+        f"({g20:+.1f}%), and North Korea sealed its border with China in January 2020.",
+    )
     r.put("closure_paragraph", _closure_paragraph(r, g20, a19, a20, a21, twin))
     r.put("closure_expectation_paragraph", _expectation_paragraph(r, pred))
 
 
 def _closure_paragraph(r, g20, a19, a20, a21, twin) -> str:
     lowest = r.get("growth_2020_lowest_since")
-    worst = (f", the lowest since {lowest}" if lowest is not None else "")
-    text = (f"In 2020 growth was {g20:.1f}%{worst}. Arrivals {words.direction(a19, a20)} from {a19:,} in 2019 to "
-            f"{a20:,} in 2020 and {words.direction(a20, a21)} to {a21:,} in 2021 "
-            f"({100 * (a21 / a19 - 1):+.1f}% on 2019). ")
+    worst = f", the lowest since {lowest}" if lowest is not None else ""
+    text = (
+        f"In 2020 growth was {g20:.1f}%{worst}. Arrivals {words.direction(a19, a20)} from {a19:,} in 2019 to "
+        f"{a20:,} in 2020 and {words.direction(a20, a21)} to {a21:,} in 2021 "
+        f"({100 * (a21 / a19 - 1):+.1f}% on 2019). "
+    )
     if twin:
-        text += (f"The year before the closure whose growth came closest to 2020's was {twin['twin_growth_year']} "
-                 f"({twin['twin_growth_pct']:.1f}%); with the same lag of {words.plural(r['lag_years'], 'year')} it was "
-                 f"followed by {twin['twin_arrivals']:,} arrivals in {twin['twin_year']}, against "
-                 f"{twin['shock_arrivals']:,} in {twin['shock_year']}: a ratio of {r['twin_ratio']:.1f} to one (95% "
-                 f"interval for counting noise only {r['twin_ratio_low']:.1f} to {r['twin_ratio_high']:.1f}). "
-                 + r["twin_sentence"])
+        text += (
+            f"The year before the closure whose growth came closest to 2020's was {twin['twin_growth_year']} "
+            f"({twin['twin_growth_pct']:.1f}%); with the same lag of {words.plural(r['lag_years'], 'year')} it was "
+            f"followed by {twin['twin_arrivals']:,} arrivals in {twin['twin_year']}, against "
+            f"{twin['shock_arrivals']:,} in {twin['shock_year']}: a ratio of {r['twin_ratio']:.1f} to one (95% "
+            f"interval for counting noise only {r['twin_ratio_low']:.1f} to {r['twin_ratio_high']:.1f}). "
+            + r["twin_sentence"]
+        )
     return text
 
 
 def _expectation_paragraph(r, pred) -> str:
     fit = r.extra["fit_open"]
     lo, hi = float(pred["pred_low"].min()), float(pred["pred_high"].max())
-    return (f"The fit without the closure years explains {explained_words(fit['r2'])} of the variation "
-            f"(R² = {fit['r2']:.2f}), so what it 'expects' for the closure years is little more than the average of the "
-            f"open years: about {r['closure_predicted_total']:,.0f} arrivals in the {r['closure_years_n']} closure years "
-            f"together, with 95% prediction intervals from {lo:,.0f} to {hi:,.0f} a year. "
-            f"{r['closure_observed_total']:,} arrived ({r['closure_observed_pct_of_predicted']:.1f}% of that figure); "
-            f"{words.every_year_except({int(y): bool(a < l) for y, a, l in zip(pred['year'], pred['arrivals'], pred['pred_low'])}, 'in every closure year')}"
-            " the count was below the interval. The comparison says only that the closure years lie far from the "
-            "open years' level, not what growth would have produced.")
+    return (
+        f"The fit without the closure years explains {explained_words(fit['r2'])} of the variation "
+        f"(R² = {fit['r2']:.2f}), so what it 'expects' for the closure years is little more than the average of the "
+        f"open years: about {r['closure_predicted_total']:,.0f} arrivals in the {r['closure_years_n']} closure years "
+        f"together, with 95% prediction intervals from {lo:,.0f} to {hi:,.0f} a year. "
+        f"{r['closure_observed_total']:,} arrived ({r['closure_observed_pct_of_predicted']:.1f}% of that figure); "
+        f"{words.every_year_except({int(y): bool(a < l) for y, a, l in zip(pred['year'], pred['arrivals'], pred['pred_low'])}, 'in every closure year')}"
+        " the count was below the interval. The comparison says only that the closure years lie far from the "
+        "open years' level, not what growth would have produced."
+    )
 
 
 def _evidence_closure(r) -> None:
     if r.extra.get("has_closure") and r.extra.get("has_trade_closure"):
-        r.put("evidence_closure_sentence",
-              f"In 2020 output changed by {r['growth_2020']:+.1f}% and arrivals "
-              f"{words.direction(r['arrivals_2019'], r['arrivals_2020'])} from {r['arrivals_2019']:,} to "
-              f"{r['arrivals_2020']:,} and then {r['arrivals_2021']:,}; trade with China collapsed with them but was back "
-              f"to {r['trade_2023_pct_of_2019']:.1f}% of 2019 by 2023 while arrivals reached "
-              f"{r['arrivals_2023_pct_of_2019']:.1f}%.")
+        r.put(
+            "evidence_closure_sentence",
+            f"In 2020 output changed by {r['growth_2020']:+.1f}% and arrivals "
+            f"{words.direction(r['arrivals_2019'], r['arrivals_2020'])} from {r['arrivals_2019']:,} to "
+            f"{r['arrivals_2020']:,} and then {r['arrivals_2021']:,}; trade with China collapsed with them but was back "
+            f"to {r['trade_2023_pct_of_2019']:.1f}% of 2019 by 2023 while arrivals reached "
+            f"{r['arrivals_2023_pct_of_2019']:.1f}%.",
+        )
     else:
-        r.put("evidence_closure_sentence", "The window ends before the border closure, so the closure years are not "
-              "part of this reading.")
+        r.put(
+            "evidence_closure_sentence",
+            "The window ends before the border closure, so the closure years are not part of this reading.",
+        )
 
 
 def _undernourishment(r, fao: pd.DataFrame) -> None:
@@ -877,9 +1008,11 @@ def _grain(r, grain_raw: pd.DataFrame, end_year: int) -> None:
     if 2019 in gi.index and 2020 in gi.index:
         r.put("grain_2019", gi.get(2019), 2)
         r.put("grain_2020", gi.get(2020), 2)
-        r.put("grain_closure_sentence",
-              f"The harvest was {gi[2019]:.2f} million tonnes in 2019 and {gi[2020]:.2f} in 2020, the first closure year "
-              f"({words.compare(gi[2020], gi[2019], 'larger than', 'smaller than')} the year before).")
+        r.put(
+            "grain_closure_sentence",
+            f"The harvest was {gi[2019]:.2f} million tonnes in 2019 and {gi[2020]:.2f} in 2020, the first closure year "
+            f"({words.compare(gi[2020], gi[2019], 'larger than', 'smaller than')} the year before).",
+        )
     else:
         r.put("grain_closure_sentence", f"The window ends in {end_year}, before the closure harvests.")
     r.put("grain_recent_min", recent["value_mt"].min(), 2)
@@ -889,13 +1022,16 @@ def _grain(r, grain_raw: pd.DataFrame, end_year: int) -> None:
     r.put("grain_recent_max_year", recent.loc[recent["value_mt"].idxmax(), "year"])
     r.put("grain_latest", grain["value_mt"].iloc[-1], 2)
     r.put("grain_latest_year", grain["year"].iloc[-1])
-    prod94 = grain_raw[(grain_raw["series"] == GRAIN_SERIES) & (grain_raw["year"] == 1994)
-                       & (grain_raw["measure"] == "production")]["value_mt"]
+    prod94 = grain_raw[
+        (grain_raw["series"] == GRAIN_SERIES) & (grain_raw["year"] == 1994) & (grain_raw["measure"] == "production")
+    ]["value_mt"]
     if len(prod94):
         lowest = float(recent["value_mt"].min())
-        r.put("grain_vs_1994_sentence",
-              f"Even the lowest of them is {words.extent(lowest, float(prod94.iloc[0]))} the 1994 harvest of "
-              f"{float(prod94.iloc[0]):.2f} million tonnes.")
+        r.put(
+            "grain_vs_1994_sentence",
+            f"Even the lowest of them is {words.extent(lowest, float(prod94.iloc[0]))} the 1994 harvest of "
+            f"{float(prod94.iloc[0]):.2f} million tonnes.",
+        )
     else:
         r.put("grain_vs_1994_sentence", "No 1994 estimate of the same series was found to compare them with.")
 
@@ -916,8 +1052,10 @@ def _trade(r, trade_all: pd.DataFrame, years: pd.DataFrame) -> None:
     check_years = [y for y in (2020, 2021, 2022, 2023, 2024) if y <= end_year]
     trade_rel = relative_to(tv, 2019, check_years)
     arr_rel = relative_to(arr, 2019, check_years)
-    r.put("china_share_direction", words.direction(shares["china_share_pct"].iloc[0], shares["china_share_pct"].iloc[-1],
-                                                   "grew", "fell"))
+    r.put(
+        "china_share_direction",
+        words.direction(shares["china_share_pct"].iloc[0], shares["china_share_pct"].iloc[-1], "grew", "fell"),
+    )
     has = all(pd.notna(tv.get(y)) for y in (2019, 2020, 2021, 2023)) and all(y in arr.index for y in (2019, 2021, 2023))
     r.extra["has_trade_closure"] = has
     if has:
@@ -933,14 +1071,19 @@ def _trade(r, trade_all: pd.DataFrame, years: pd.DataFrame) -> None:
     if has:
         t21, a21 = r["trade_2021_pct_of_2019"], r["arrivals_2021_pct_of_2019"]
         t23, a23 = r["trade_2023_pct_of_2019"], r["arrivals_2023_pct_of_2019"]
-        r.put("trade_closure_paragraph",
-              f"Trade {words.direction(tv[2019], tv[2021])} from US$ {tv[2019]:.2f} billion in 2019 to {tv[2021]:.3f} "
-              f"billion in 2021, {t21:.1f}% of its 2019 level; arrivals {words.direction(arr[2019], arr[2021])} to "
-              f"{a21:.1f}% of theirs. By 2023 trade was at {t23:.1f}% of 2019 and arrivals at {a23:.1f}%: trade "
-              f"recovered {words.compare(t23, a23, 'further than', 'less far than', 'as far as')} arrivals.")
+        r.put(
+            "trade_closure_paragraph",
+            f"Trade {words.direction(tv[2019], tv[2021])} from US$ {tv[2019]:.2f} billion in 2019 to {tv[2021]:.3f} "
+            f"billion in 2021, {t21:.1f}% of its 2019 level; arrivals {words.direction(arr[2019], arr[2021])} to "
+            f"{a21:.1f}% of theirs. By 2023 trade was at {t23:.1f}% of 2019 and arrivals at {a23:.1f}%: trade "
+            f"recovered {words.compare(t23, a23, 'further than', 'less far than', 'as far as')} arrivals.",
+        )
     else:
-        r.put("trade_closure_paragraph", "The window does not hold trade totals for 2019, 2020, 2021 and 2023, so the "
-              "closure comparison of trade and arrivals is left out.")
+        r.put(
+            "trade_closure_paragraph",
+            "The window does not hold trade totals for 2019, 2020, 2021 and 2023, so the "
+            "closure comparison of trade and arrivals is left out.",
+        )
     missing = [y for y in range(start_year, end_year + 1) if pd.isna(tv.get(y))]
     r.put("trade_missing_years", ", ".join(str(y) for y in missing) if missing else "none")
     both = pd.concat([tv.rename("trade"), arr.rename("arrivals")], axis=1).dropna()
@@ -952,14 +1095,19 @@ def _trade(r, trade_all: pd.DataFrame, years: pd.DataFrame) -> None:
         r.put("trade_arrivals_r_low", corr["low"], 2)
         r.put("trade_arrivals_r_high", corr["high"], 2)
         r.put("trade_arrivals_n", corr["n"])
-        r.put("trade_corr_sentence",
-              f"Outside the closure, in the {corr['n']} years with both figures, the logarithms of trade and arrivals "
-              f"correlate at r = {r['trade_arrivals_r']:.2f} (95% interval {r['trade_arrivals_r_low']:.2f} to "
-              f"{r['trade_arrivals_r_high']:.2f}, treating the years as independent); the totals mix agencies and both "
-              "series have their own trends, so this is a description, not a mechanism.")
+        r.put(
+            "trade_corr_sentence",
+            f"Outside the closure, in the {corr['n']} years with both figures, the logarithms of trade and arrivals "
+            f"correlate at r = {r['trade_arrivals_r']:.2f} (95% interval {r['trade_arrivals_r_low']:.2f} to "
+            f"{r['trade_arrivals_r_high']:.2f}, treating the years as independent); the totals mix agencies and both "
+            "series have their own trends, so this is a description, not a mechanism.",
+        )
     else:
-        r.put("trade_corr_sentence", f"The window holds only {words.plural(len(both), 'year')} outside the closure "
-              "with both trade and arrivals, too few to correlate them.")
+        r.put(
+            "trade_corr_sentence",
+            f"The window holds only {words.plural(len(both), 'year')} outside the closure "
+            "with both trade and arrivals, too few to correlate them.",
+        )
     r.frames.update(trade=trade, trade_missing=pd.DataFrame({"year": missing, "status": "Total not found"}))
     r.extra.update(trade_values=tv, arrivals_values=arr)
 
@@ -991,19 +1139,26 @@ def _motives(r, motive_raw: pd.DataFrame) -> None:
     r.put("motive_registered_econ", share("mou_registered_c2015", "economic"), 1)
     r.put("motive_n_surveys", motives["survey_id"].nunique())
     base_2023 = int(r.extra["arrivals_by_year"].get(2023))
-    d, dlo, dhi = two_shares_diff_ci(share("mou_2023_arrivals", "political"), share("mou_2023_arrivals", "economic"),
-                                     base_2023)
+    d, dlo, dhi = two_shares_diff_ci(
+        share("mou_2023_arrivals", "political"), share("mou_2023_arrivals", "economic"), base_2023
+    )
     r.put("motive_2023_base_n", base_2023)
     r.put("motive_2023_gap", d, 1)
     r.put("motive_2023_gap_low", dlo, 1)
     r.put("motive_2023_gap_high", dhi, 1)
     first = lambda s: "food shortage" if share(s, "economic") > share(s, "political") else "dislike of the regime"
-    r.put("motive_order_sentence", "the order was the same" if first("mou_2020") == first("mou_2023_arrivals")
-          else "the order reversed")
-    r.put("motive_gap_words", "the two are indistinguishable" if dlo <= 0 <= dhi
-          else "the gap is larger than these figures' sampling noise")
-    r.put("motive_econ_direction", words.direction(share("mou_hanawon_pre2001", "economic"),
-                                                   share("mou_2023_arrivals", "economic")))
+    r.put(
+        "motive_order_sentence",
+        "the order was the same" if first("mou_2020") == first("mou_2023_arrivals") else "the order reversed",
+    )
+    r.put(
+        "motive_gap_words",
+        "the two are indistinguishable" if dlo <= 0 <= dhi else "the gap is larger than these figures' sampling noise",
+    )
+    r.put(
+        "motive_econ_direction",
+        words.direction(share("mou_hanawon_pre2001", "economic"), share("mou_2023_arrivals", "economic")),
+    )
 
 
 # charts and tables (each a function of the results)
@@ -1022,26 +1177,50 @@ def gdp_chart(r):
     g.loc[in_run, "kind"] = run_label
     g["release"] = g["release_year"].astype(int)
     kinds = [run_label, "Contraction", "Growth"]
-    bars = alt.Chart(plot_frame(g)).mark_bar(size=9).encode(
-        x=charts.year_axis(title="Year"),
-        y=alt.Y("growth_pct:Q", title="Real growth on the previous year (%)"),
-        color=alt.Color("kind:N", title=None, scale=alt.Scale(domain=kinds,
-                        range=[charts.HIGHLIGHT, charts.MUTED, charts.PALETTE[0]]), legend=alt.Legend(labelLimit=300)),
-        tooltip=[alt.Tooltip("year:Q", title="Year", format="d"), alt.Tooltip("growth_pct:Q", title="Growth (%)"),
-                 alt.Tooltip("measure:N", title="Measure"), alt.Tooltip("release:Q", title="Released", format="d")],
+    bars = (
+        alt.Chart(plot_frame(g))
+        .mark_bar(size=9)
+        .encode(
+            x=charts.year_axis(title="Year"),
+            y=alt.Y("growth_pct:Q", title="Real growth on the previous year (%)"),
+            color=alt.Color(
+                "kind:N",
+                title=None,
+                scale=alt.Scale(domain=kinds, range=[charts.HIGHLIGHT, charts.MUTED, charts.PALETTE[0]]),
+                legend=alt.Legend(labelLimit=300),
+            ),
+            tooltip=[
+                alt.Tooltip("year:Q", title="Year", format="d"),
+                alt.Tooltip("growth_pct:Q", title="Growth (%)"),
+                alt.Tooltip("measure:N", title="Measure"),
+                alt.Tooltip("release:Q", title="Released", format="d"),
+            ],
+        )
     )
     first, last = int(g["year"].min()), int(g["year"].max())
-    chart = (charts.closure_band() + bars).properties(width=540, title=alt.TitleParams(
-        f"North Korea's real growth, {first}–{last}",
-        subtitle="Bank of Korea estimates as first published; shaded: the border closure"))
-    return charts.show(chart, name="economic_push-gdp-growth",
-                       description=(f"Bar chart of yearly real growth from {first} to {last}. "
-                                    f"Growth was negative in every year from {run['start']} to {run['end']} "
-                                    f"({run['length']} years)"
-                                    + (f"; in 2020 it was {g.set_index('year')['growth_pct'].get(2020)} percent."
-                                       if 2020 in set(g["year"]) else ".")),
-                       source="Bank of Korea, first-published estimates as reported at release (1993: GNP).",
-                       data=g[["year", "growth_pct", "measure", "release_year", "source"]])
+    chart = (charts.closure_band() + bars).properties(
+        width=540,
+        title=alt.TitleParams(
+            f"North Korea's real growth, {first}–{last}",
+            subtitle="Bank of Korea estimates as first published; shaded: the border closure",
+        ),
+    )
+    return charts.show(
+        chart,
+        name="economic_push-gdp-growth",
+        description=(
+            f"Bar chart of yearly real growth from {first} to {last}. "
+            f"Growth was negative in every year from {run['start']} to {run['end']} "
+            f"({run['length']} years)"
+            + (
+                f"; in 2020 it was {g.set_index('year')['growth_pct'].get(2020)} percent."
+                if 2020 in set(g["year"])
+                else "."
+            )
+        ),
+        source="Bank of Korea, first-published estimates as reported at release (1993: GNP).",
+        data=g[["year", "growth_pct", "measure", "release_year", "source"]],
+    )
 
 
 def famine_chart(r):
@@ -1057,30 +1236,56 @@ def famine_chart(r):
     colours = [charts.MUTED if c.startswith("Summary") else charts.PALETTE[i % 6] for i, c in enumerate(classes)]
     base = alt.Chart(plot_frame(famine)).encode(
         y=alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelLimit=250)),
-        color=alt.Color("method_class:N", title="Method", scale=alt.Scale(domain=classes, range=colours),
-                        legend=alt.Legend(orient="bottom", columns=1, labelLimit=400)),
-        tooltip=[alt.Tooltip("author_agency:N", title="Estimate by"), alt.Tooltip("low:Q", title="Low", format=","),
-                 alt.Tooltip("high:Q", title="High", format=","), alt.Tooltip("method:N", title="Method"),
-                 alt.Tooltip("period_covered:N", title="Period"),
-                 alt.Tooltip("published_year:Q", title="Published", format="d")],
+        color=alt.Color(
+            "method_class:N",
+            title="Method",
+            scale=alt.Scale(domain=classes, range=colours),
+            legend=alt.Legend(orient="bottom", columns=1, labelLimit=400),
+        ),
+        tooltip=[
+            alt.Tooltip("author_agency:N", title="Estimate by"),
+            alt.Tooltip("low:Q", title="Low", format=","),
+            alt.Tooltip("high:Q", title="High", format=","),
+            alt.Tooltip("method:N", title="Method"),
+            alt.Tooltip("period_covered:N", title="Period"),
+            alt.Tooltip("published_year:Q", title="Published", format="d"),
+        ],
     )
-    ranges = base.transform_filter("!datum.single").mark_rule(strokeWidth=9).encode(
-        x=alt.X("low:Q", title="Famine deaths (people)", axis=alt.Axis(format="~s"), scale=alt.Scale(nice=True)),
-        x2="high:Q")
-    points = base.transform_filter("datum.single").mark_point(filled=True, size=110, shape="diamond", opacity=1).encode(
-        x=alt.X("low:Q"))
-    chart = (ranges + points).properties(width=300, title=alt.TitleParams(
-        "Published estimates of famine deaths in the 1990s",
-        subtitle="Each bar is one published range, each diamond one published figure; colour: method"))
-    return charts.show(chart, name="economic_push-famine-estimates",
-                       description=(f"Range chart of {len(est)} published estimates of famine deaths, from "
-                                    f"{int(est['low'].min()):,} to {int(est['high'].max()):,}, with a summary range "
-                                    f"at the bottom. The demographic estimates lie between {int(demo['low'].min()):,} "
-                                    f"and {int(demo['high'].max()):,}."),
-                       source=("Haggard and Noland (2007); PIIE; Free Korea (2005); Wikipedia (2022 revision, "
-                               "tertiary), as compiled in the book's famine_deaths dataset."),
-                       data=famine[["author_agency", "published_year", "low", "high", "method", "period_covered",
-                                    "method_class"]])
+    ranges = (
+        base.transform_filter("!datum.single")
+        .mark_rule(strokeWidth=9)
+        .encode(
+            x=alt.X("low:Q", title="Famine deaths (people)", axis=alt.Axis(format="~s"), scale=alt.Scale(nice=True)),
+            x2="high:Q",
+        )
+    )
+    points = (
+        base.transform_filter("datum.single")
+        .mark_point(filled=True, size=110, shape="diamond", opacity=1)
+        .encode(x=alt.X("low:Q"))
+    )
+    chart = (ranges + points).properties(
+        width=300,
+        title=alt.TitleParams(
+            "Published estimates of famine deaths in the 1990s",
+            subtitle="Each bar is one published range, each diamond one published figure; colour: method",
+        ),
+    )
+    return charts.show(
+        chart,
+        name="economic_push-famine-estimates",
+        description=(
+            f"Range chart of {len(est)} published estimates of famine deaths, from "
+            f"{int(est['low'].min()):,} to {int(est['high'].max()):,}, with a summary range "
+            f"at the bottom. The demographic estimates lie between {int(demo['low'].min()):,} "
+            f"and {int(demo['high'].max()):,}."
+        ),
+        source=(
+            "Haggard and Noland (2007); PIIE; Free Korea (2005); Wikipedia (2022 revision, "
+            "tertiary), as compiled in the book's famine_deaths dataset."
+        ),
+        data=famine[["author_agency", "published_year", "low", "high", "method", "period_covered", "method_class"]],
+    )
 
 
 def growth_arrivals_chart(r):
@@ -1092,48 +1297,101 @@ def growth_arrivals_chart(r):
     fit_all, fit_open = r.extra["fit_all"], r.extra["fit_open"]
     x_lo, x_hi = float(pairs["growth_pct"].min()), float(pairs["growth_pct"].max())
     labels = {"all": "Fit, all years", "open": "Fit, closure years left out"}
-    band = pd.concat([fit_band(r.extra["res_all"], x_lo, x_hi, labels["all"]),
-                      fit_band(r.extra["res_open"], x_lo, x_hi, labels["open"])])
+    band = pd.concat(
+        [
+            fit_band(r.extra["res_all"], x_lo, x_hi, labels["all"]),
+            fit_band(r.extra["res_open"], x_lo, x_hi, labels["open"]),
+        ]
+    )
     model_scale = alt.Scale(domain=[labels["all"], labels["open"]], range=[charts.PALETTE[0], charts.PALETTE[2]])
-    area = alt.Chart(band).mark_area(opacity=0.15).encode(
-        x="growth_pct:Q", y="low:Q", y2="high:Q", color=alt.Color("model:N", title=None, scale=model_scale, legend=None))
-    line = alt.Chart(band).mark_line(strokeWidth=2).encode(
-        x="growth_pct:Q", y="fit:Q", color=alt.Color("model:N", title=None, scale=model_scale),
-        tooltip=[alt.Tooltip("model:N", title="Model"), alt.Tooltip("growth_pct:Q", title="Growth (%)", format=".1f"),
-                 alt.Tooltip("fit:Q", title="Fitted arrivals", format=",.0f"),
-                 alt.Tooltip("low:Q", title="95% low", format=",.0f"),
-                 alt.Tooltip("high:Q", title="95% high", format=",.0f")])
+    area = (
+        alt.Chart(band)
+        .mark_area(opacity=0.15)
+        .encode(
+            x="growth_pct:Q",
+            y="low:Q",
+            y2="high:Q",
+            color=alt.Color("model:N", title=None, scale=model_scale, legend=None),
+        )
+    )
+    line = (
+        alt.Chart(band)
+        .mark_line(strokeWidth=2)
+        .encode(
+            x="growth_pct:Q",
+            y="fit:Q",
+            color=alt.Color("model:N", title=None, scale=model_scale),
+            tooltip=[
+                alt.Tooltip("model:N", title="Model"),
+                alt.Tooltip("growth_pct:Q", title="Growth (%)", format=".1f"),
+                alt.Tooltip("fit:Q", title="Fitted arrivals", format=",.0f"),
+                alt.Tooltip("low:Q", title="95% low", format=",.0f"),
+                alt.Tooltip("high:Q", title="95% high", format=",.0f"),
+            ],
+        )
+    )
     closure_label = f"Closure years ({CLOSURE_YEARS[0]}–{CLOSURE_YEARS[1]})"
     pts = pairs.assign(period=pairs["closure"].map({True: closure_label, False: "Other years"}))
     period_scale = dict(domain=["Other years", closure_label])
-    dots = alt.Chart(plot_frame(pts)).mark_point(filled=True, size=70, opacity=0.9).encode(
-        x=alt.X("growth_pct:Q", title=f"Real growth {words.plural(lag, 'year')} before arrival (%)"),
-        y=alt.Y("arrivals:Q", title="Arrivals in South Korea (people per year, log scale)", scale=alt.Scale(type="log")),
-        shape=alt.Shape("period:N", title=None, scale=alt.Scale(**period_scale, range=["square", "circle"]),
-                        legend=alt.Legend(labelLimit=300)),
-        fill=alt.Fill("period:N", title=None, scale=alt.Scale(**period_scale, range=["#333333", charts.HIGHLIGHT]),
-                      legend=alt.Legend(labelLimit=300)),
-        stroke=alt.value(None),
-        tooltip=[alt.Tooltip("year:Q", title="Arrival year", format="d"),
-                 alt.Tooltip("arrivals:Q", title="Arrivals", format=","),
-                 alt.Tooltip("growth_year:Q", title="Growth year", format="d"),
-                 alt.Tooltip("growth_pct:Q", title="Growth (%)")])
-    tags = alt.Chart(plot_frame(pts[pts["closure"]])).mark_text(dx=6, dy=-6, align="left", fontSize=10,
-                                                                color="#333").encode(
-        x="growth_pct:Q", y="arrivals:Q", text=alt.Text("year:Q", format="d"))
-    chart = alt.layer(area, line, dots, tags).resolve_scale(color="independent").properties(
-        width=520, title=alt.TitleParams(
-            f"Arrivals against growth {words.plural(lag, 'year')} earlier, {fit_all['first_year']}–{fit_all['last_year']}",
-            subtitle="Lines: least-squares fits of log arrivals with 95% confidence bands"))
-    return charts.show(chart, name="economic_push-growth-arrivals",
-                       description=(f"Scatter of {fit_all['n']} years of arrivals (log scale) against growth "
-                                    f"{words.plural(lag, 'year')} earlier, with two fitted lines. With every year the fitted change is "
-                                    f"{fit_all['pct_per_point']:.1f} percent per point of growth (95% interval "
-                                    f"{fit_all['pct_per_point_low']:.1f} to {fit_all['pct_per_point_high']:.1f}); "
-                                    f"without the closure years it is {fit_open['pct_per_point']:.1f} "
-                                    f"({fit_open['pct_per_point_low']:.1f} to {fit_open['pct_per_point_high']:.1f})."),
-                       source="Bank of Korea (growth, first published); Ministry of Unification (arrivals); fits by the book.",
-                       data=pairs[["year", "arrivals", "growth_year", "growth_pct", "closure"]])
+    dots = (
+        alt.Chart(plot_frame(pts))
+        .mark_point(filled=True, size=70, opacity=0.9)
+        .encode(
+            x=alt.X("growth_pct:Q", title=f"Real growth {words.plural(lag, 'year')} before arrival (%)"),
+            y=alt.Y(
+                "arrivals:Q", title="Arrivals in South Korea (people per year, log scale)", scale=alt.Scale(type="log")
+            ),
+            shape=alt.Shape(
+                "period:N",
+                title=None,
+                scale=alt.Scale(**period_scale, range=["square", "circle"]),
+                legend=alt.Legend(labelLimit=300),
+            ),
+            fill=alt.Fill(
+                "period:N",
+                title=None,
+                scale=alt.Scale(**period_scale, range=["#333333", charts.HIGHLIGHT]),
+                legend=alt.Legend(labelLimit=300),
+            ),
+            stroke=alt.value(None),
+            tooltip=[
+                alt.Tooltip("year:Q", title="Arrival year", format="d"),
+                alt.Tooltip("arrivals:Q", title="Arrivals", format=","),
+                alt.Tooltip("growth_year:Q", title="Growth year", format="d"),
+                alt.Tooltip("growth_pct:Q", title="Growth (%)"),
+            ],
+        )
+    )
+    tags = (
+        alt.Chart(plot_frame(pts[pts["closure"]]))
+        .mark_text(dx=6, dy=-6, align="left", fontSize=10, color="#333")
+        .encode(x="growth_pct:Q", y="arrivals:Q", text=alt.Text("year:Q", format="d"))
+    )
+    chart = (
+        alt.layer(area, line, dots, tags)
+        .resolve_scale(color="independent")
+        .properties(
+            width=520,
+            title=alt.TitleParams(
+                f"Arrivals against growth {words.plural(lag, 'year')} earlier, {fit_all['first_year']}–{fit_all['last_year']}",
+                subtitle="Lines: least-squares fits of log arrivals with 95% confidence bands",
+            ),
+        )
+    )
+    return charts.show(
+        chart,
+        name="economic_push-growth-arrivals",
+        description=(
+            f"Scatter of {fit_all['n']} years of arrivals (log scale) against growth "
+            f"{words.plural(lag, 'year')} earlier, with two fitted lines. With every year the fitted change is "
+            f"{fit_all['pct_per_point']:.1f} percent per point of growth (95% interval "
+            f"{fit_all['pct_per_point_low']:.1f} to {fit_all['pct_per_point_high']:.1f}); "
+            f"without the closure years it is {fit_open['pct_per_point']:.1f} "
+            f"({fit_open['pct_per_point_low']:.1f} to {fit_open['pct_per_point_high']:.1f})."
+        ),
+        source="Bank of Korea (growth, first published); Ministry of Unification (arrivals); fits by the book.",
+        data=pairs[["year", "arrivals", "growth_year", "growth_pct", "closure"]],
+    )
 
 
 def _not_shown(text: str):
@@ -1148,10 +1406,18 @@ def closure_table(r):
     if not r.extra.get("has_closure"):
         return _not_shown(r["closure_intro_sentence"])
 
-    pred = r.frames["closure_pred"].rename(columns={
-        "year": "Arrival year", "growth_year": "Growth year", "growth_pct": "Growth (%)", "arrivals": "Arrivals",
-        "predicted": "Expected", "pred_low": "95% low", "pred_high": "95% high",
-        "observed_pct": "Arrivals as % of expected"})
+    pred = r.frames["closure_pred"].rename(
+        columns={
+            "year": "Arrival year",
+            "growth_year": "Growth year",
+            "growth_pct": "Growth (%)",
+            "arrivals": "Arrivals",
+            "predicted": "Expected",
+            "pred_low": "95% low",
+            "pred_high": "95% high",
+            "observed_pct": "Arrivals as % of expected",
+        }
+    )
     for col in ["Expected", "95% low", "95% high"]:
         pred[col] = pred[col].round(0).astype(int)
     pred["Arrivals as % of expected"] = pred["Arrivals as % of expected"].round(1)
@@ -1167,33 +1433,68 @@ def paradox_chart(r):
         return _not_shown(r["closure_intro_sentence"])
     growth, years, end_year = r.frames["growth"], r.frames["years"], r.extra["end_year"]
     arrivals = r.extra["arrivals_by_year"]
-    para = pd.concat([
-        growth[(growth["year"] >= 2015) & (growth["year"] <= end_year)][["year", "growth_pct"]].assign(
-            panel="Real growth (%)", value=lambda d: d["growth_pct"]),
-        years[years["year"] >= 2015][["year", "total"]].assign(panel="Arrivals (people)",
-                                                               value=lambda d: d["total"].astype(int)),
-    ])[["year", "panel", "value"]]
-    common = dict(x=alt.X("year:Q", title="Year", axis=alt.Axis(format="d", tickMinStep=1),
-                          scale=alt.Scale(domain=[2014.5, end_year + 0.5], nice=False, zero=False)))
-    top = alt.Chart(para[para["panel"] == "Real growth (%)"]).mark_bar(size=18).encode(
-        **common, y=alt.Y("value:Q", title="Real growth (%)"),
-        color=alt.condition("datum.value < 0", alt.value(charts.HIGHLIGHT), alt.value(charts.PALETTE[0])),
-        tooltip=[alt.Tooltip("year:Q", format="d", title="Year"), alt.Tooltip("value:Q", title="Growth (%)")])
-    bottom = alt.Chart(para[para["panel"] == "Arrivals (people)"]).mark_bar(color=charts.TOTAL, size=18).encode(
-        **common, y=alt.Y("value:Q", title="Arrivals (people per year)"),
-        tooltip=[alt.Tooltip("year:Q", format="d", title="Year"), alt.Tooltip("value:Q", title="Arrivals", format=",")])
-    chart = alt.vconcat((charts.closure_band() + top).properties(height=150, width=520),
-                        (charts.closure_band() + bottom).properties(height=150, width=520)).properties(
-        title=alt.TitleParams(f"Growth and arrivals around the border closure, 2015–{end_year}",
-                              subtitle="Top: real growth; bottom: arrivals in South Korea; shaded: the border closure"))
+    para = pd.concat(
+        [
+            growth[(growth["year"] >= 2015) & (growth["year"] <= end_year)][["year", "growth_pct"]].assign(
+                panel="Real growth (%)", value=lambda d: d["growth_pct"]
+            ),
+            years[years["year"] >= 2015][["year", "total"]].assign(
+                panel="Arrivals (people)", value=lambda d: d["total"].astype(int)
+            ),
+        ]
+    )[["year", "panel", "value"]]
+    common = dict(
+        x=alt.X(
+            "year:Q",
+            title="Year",
+            axis=alt.Axis(format="d", tickMinStep=1),
+            scale=alt.Scale(domain=[2014.5, end_year + 0.5], nice=False, zero=False),
+        )
+    )
+    top = (
+        alt.Chart(para[para["panel"] == "Real growth (%)"])
+        .mark_bar(size=18)
+        .encode(
+            **common,
+            y=alt.Y("value:Q", title="Real growth (%)"),
+            color=alt.condition("datum.value < 0", alt.value(charts.HIGHLIGHT), alt.value(charts.PALETTE[0])),
+            tooltip=[alt.Tooltip("year:Q", format="d", title="Year"), alt.Tooltip("value:Q", title="Growth (%)")],
+        )
+    )
+    bottom = (
+        alt.Chart(para[para["panel"] == "Arrivals (people)"])
+        .mark_bar(color=charts.TOTAL, size=18)
+        .encode(
+            **common,
+            y=alt.Y("value:Q", title="Arrivals (people per year)"),
+            tooltip=[
+                alt.Tooltip("year:Q", format="d", title="Year"),
+                alt.Tooltip("value:Q", title="Arrivals", format=","),
+            ],
+        )
+    )
+    chart = alt.vconcat(
+        (charts.closure_band() + top).properties(height=150, width=520),
+        (charts.closure_band() + bottom).properties(height=150, width=520),
+    ).properties(
+        title=alt.TitleParams(
+            f"Growth and arrivals around the border closure, 2015–{end_year}",
+            subtitle="Top: real growth; bottom: arrivals in South Korea; shaded: the border closure",
+        )
+    )
     a19, a20, a21 = (int(arrivals.get(y)) for y in (2019, 2020, 2021))
-    return charts.show(chart, name="economic_push-closure-paradox",
-                       description=(f"Two stacked bar charts from 2015. Growth was "
-                                    f"{growth.set_index('year')['growth_pct'].get(2020)} percent in 2020 while "
-                                    f"arrivals {words.direction(a19, a20)} from {a19:,} in 2019 to {a20:,} in 2020 and "
-                                    f"{words.direction(a20, a21)} to {a21:,} in 2021."),
-                       source="Bank of Korea (growth, first published); Ministry of Unification (arrivals).",
-                       data=para)
+    return charts.show(
+        chart,
+        name="economic_push-closure-paradox",
+        description=(
+            f"Two stacked bar charts from 2015. Growth was "
+            f"{growth.set_index('year')['growth_pct'].get(2020)} percent in 2020 while "
+            f"arrivals {words.direction(a19, a20)} from {a19:,} in 2019 to {a20:,} in 2020 and "
+            f"{words.direction(a20, a21)} to {a21:,} in 2021."
+        ),
+        source="Bank of Korea (growth, first published); Ministry of Unification (arrivals).",
+        data=para,
+    )
 
 
 def lag_grid_table(r):
@@ -1202,14 +1503,23 @@ def lag_grid_table(r):
     g = r.frames["lag_grid"]
     if g.empty:
         return _not_shown(r["lag_grid_conclusion"])
-    return charts.table(pd.DataFrame({
-        "Lag (years)": g["lag"], "Years": g["sample"], "n": g["n"],
-        "Slope (log points per point of growth)": g["slope"].round(3),
-        "HAC 95% interval": [f"{lo:+.3f} to {hi:+.3f}" for lo, hi in zip(g["low"], g["high"])],
-        "HAC p": g["p"].round(3), "Holm p": g["p_holm"].round(3),
-        "AR(1) GLS slope": g["gls_slope"].round(3), "GLS p": g["gls_p"].round(3),
-        "Residual lag-1 autocorrelation": g["resid_ac1"].round(2),
-    }), caption="log arrivals ~ lagged growth + linear trend; Newey–West (HAC) errors; Holm across the grid")
+    return charts.table(
+        pd.DataFrame(
+            {
+                "Lag (years)": g["lag"],
+                "Years": g["sample"],
+                "n": g["n"],
+                "Slope (log points per point of growth)": g["slope"].round(3),
+                "HAC 95% interval": [f"{lo:+.3f} to {hi:+.3f}" for lo, hi in zip(g["low"], g["high"])],
+                "HAC p": g["p"].round(3),
+                "Holm p": g["p_holm"].round(3),
+                "AR(1) GLS slope": g["gls_slope"].round(3),
+                "GLS p": g["gls_p"].round(3),
+                "Residual lag-1 autocorrelation": g["resid_ac1"].round(2),
+            }
+        ),
+        caption="log arrivals ~ lagged growth + linear trend; Newey–West (HAC) errors; Holm across the grid",
+    )
 
 
 def pou_chart(r):
@@ -1218,34 +1528,71 @@ def pou_chart(r):
     from nkbook.present import charts
 
     pou, used_pou = r.frames["pou"], r.frames["used_pou"]
-    plot = pou.assign(figure=pou["bound"].map({True: "Lower bound ('more than')", False: "Published value"}),
-                      analysis=pou["used"].map({True: "Edition used by the book", False: "Other edition"}))
+    plot = pou.assign(
+        figure=pou["bound"].map({True: "Lower bound ('more than')", False: "Published value"}),
+        analysis=pou["used"].map({True: "Edition used by the book", False: "Other edition"}),
+    )
     ed_order = list(dict.fromkeys(plot["edition_title"]))
-    enc = dict(x=alt.X("mid_year:Q", title="Middle year of the three-year period", axis=alt.Axis(format="d"),
-                       scale=alt.Scale(zero=False)),
-               y=alt.Y("pou_pct:Q", title="Undernourished (% of population)", scale=alt.Scale(domain=[0, 60])),
-               color=alt.Color("edition_title:N", title="Edition", sort=ed_order,
-                               legend=alt.Legend(orient="bottom", columns=1, labelLimit=500)))
-    plot = plot_frame(plot, ["period", "mid_year", "pou_pct", "pou_qualifier", "edition_title", "segment",
-                             "figure", "analysis"])
+    enc = dict(
+        x=alt.X(
+            "mid_year:Q",
+            title="Middle year of the three-year period",
+            axis=alt.Axis(format="d"),
+            scale=alt.Scale(zero=False),
+        ),
+        y=alt.Y("pou_pct:Q", title="Undernourished (% of population)", scale=alt.Scale(domain=[0, 60])),
+        color=alt.Color(
+            "edition_title:N",
+            title="Edition",
+            sort=ed_order,
+            legend=alt.Legend(orient="bottom", columns=1, labelLimit=500),
+        ),
+    )
+    plot = plot_frame(
+        plot, ["period", "mid_year", "pou_pct", "pou_qualifier", "edition_title", "segment", "figure", "analysis"]
+    )
     lines = alt.Chart(plot).mark_line(strokeWidth=1.5).encode(**enc, detail="segment:N")
-    pts = alt.Chart(plot).mark_point(filled=True, size=90).encode(
-        **enc, shape=alt.Shape("figure:N", title=None, scale=alt.Scale(
-            domain=["Published value", "Lower bound ('more than')"], range=["circle", "triangle-up"])),
-        tooltip=[alt.Tooltip("period:N", title="Period"), alt.Tooltip("pou_pct:Q", title="Undernourished (%)"),
-                 alt.Tooltip("pou_qualifier:N", title="As published"), alt.Tooltip("edition_title:N", title="Edition"),
-                 alt.Tooltip("analysis:N", title="Role")])
-    chart = (lines + pts).properties(width=520, title=alt.TitleParams(
-        "Prevalence of undernourishment in North Korea, by FAO edition",
-        subtitle="Editions are never joined; lines link only consecutive periods of one edition"))
-    return charts.show(chart, name="economic_push-undernourishment",
-                       description=(f"Points for {len(pou)} published undernourishment rates from "
-                                    f"{pou['edition'].nunique()} editions. In the {used_pou['edition_title'].iloc[0]} "
-                                    f"the rate {r['pou_direction']} from {used_pou['pou_pct'].iloc[0]} percent in "
-                                    f"{used_pou['period'].iloc[0]} to {used_pou['pou_pct'].iloc[-1]} percent in "
-                                    f"{used_pou['period'].iloc[-1]}."),
-                       source="FAO (SOFI 2018, 2019, 2021, 2022; Statistical Yearbook 2021); FAO/WFP regional overview 2021.",
-                       data=pou[["period", "edition_title", "pou_pct", "pou_qualifier", "undernourished_millions", "used"]])
+    pts = (
+        alt.Chart(plot)
+        .mark_point(filled=True, size=90)
+        .encode(
+            **enc,
+            shape=alt.Shape(
+                "figure:N",
+                title=None,
+                scale=alt.Scale(
+                    domain=["Published value", "Lower bound ('more than')"], range=["circle", "triangle-up"]
+                ),
+            ),
+            tooltip=[
+                alt.Tooltip("period:N", title="Period"),
+                alt.Tooltip("pou_pct:Q", title="Undernourished (%)"),
+                alt.Tooltip("pou_qualifier:N", title="As published"),
+                alt.Tooltip("edition_title:N", title="Edition"),
+                alt.Tooltip("analysis:N", title="Role"),
+            ],
+        )
+    )
+    chart = (lines + pts).properties(
+        width=520,
+        title=alt.TitleParams(
+            "Prevalence of undernourishment in North Korea, by FAO edition",
+            subtitle="Editions are never joined; lines link only consecutive periods of one edition",
+        ),
+    )
+    return charts.show(
+        chart,
+        name="economic_push-undernourishment",
+        description=(
+            f"Points for {len(pou)} published undernourishment rates from "
+            f"{pou['edition'].nunique()} editions. In the {used_pou['edition_title'].iloc[0]} "
+            f"the rate {r['pou_direction']} from {used_pou['pou_pct'].iloc[0]} percent in "
+            f"{used_pou['period'].iloc[0]} to {used_pou['pou_pct'].iloc[-1]} percent in "
+            f"{used_pou['period'].iloc[-1]}."
+        ),
+        source="FAO (SOFI 2018, 2019, 2021, 2022; Statistical Yearbook 2021); FAO/WFP regional overview 2021.",
+        data=pou[["period", "edition_title", "pou_pct", "pou_qualifier", "undernourished_millions", "used"]],
+    )
 
 
 def _with_qualifier(value, qualifier, unit: str = "") -> str:
@@ -1259,12 +1606,22 @@ def food_table(r):
     from nkbook.present import charts
 
     food = r.frames["food"]
-    return charts.table(pd.DataFrame({
-        "Agency": food["agency"], "Refers to": food["reference_period"], "What is counted": food["measure_definition"],
-        "People": [_with_qualifier(v, q, " million") for v, q in zip(food["people_millions"], food["people_qualifier"])],
-        "Share of population": [_with_qualifier(v, q, "%") for v, q in zip(food["share_pct"], food["share_qualifier"])],
-        "Implied population (million)": food["implied_population_m"].round(1),
-    }))
+    return charts.table(
+        pd.DataFrame(
+            {
+                "Agency": food["agency"],
+                "Refers to": food["reference_period"],
+                "What is counted": food["measure_definition"],
+                "People": [
+                    _with_qualifier(v, q, " million") for v, q in zip(food["people_millions"], food["people_qualifier"])
+                ],
+                "Share of population": [
+                    _with_qualifier(v, q, "%") for v, q in zip(food["share_pct"], food["share_qualifier"])
+                ],
+                "Implied population (million)": food["implied_population_m"].round(1),
+            }
+        )
+    )
 
 
 def grain_chart(r):
@@ -1273,26 +1630,48 @@ def grain_chart(r):
     from nkbook.present import charts
 
     grain, recent = r.frames["grain"], r.frames["grain_recent"]
-    gp = grain.assign(dating=grain["year_inferred"].map({True: "Year inferred from an undated report",
-                                                         False: "Year as published"}))
-    enc = dict(x=charts.year_axis(title="Harvest year"),
-               y=alt.Y("value_mt:Q", title="Food-crop production (million tonnes)", scale=alt.Scale(domain=[0, 6])))
+    gp = grain.assign(
+        dating=grain["year_inferred"].map({True: "Year inferred from an undated report", False: "Year as published"})
+    )
+    enc = dict(
+        x=charts.year_axis(title="Harvest year"),
+        y=alt.Y("value_mt:Q", title="Food-crop production (million tonnes)", scale=alt.Scale(domain=[0, 6])),
+    )
     gp = plot_frame(gp, ["year", "value_mt", "value_qualifier", "segment", "dating"])
     lines = alt.Chart(gp).mark_line(color=charts.PALETTE[2]).encode(**enc, detail="segment:N")
-    pts = alt.Chart(gp).mark_point(filled=True, size=60, color=charts.PALETTE[2]).encode(
-        **enc, shape=alt.Shape("dating:N", title=None),
-        tooltip=[alt.Tooltip("year:Q", format="d", title="Year"), alt.Tooltip("value_mt:Q", title="Million tonnes"),
-                 alt.Tooltip("value_qualifier:N", title="As published"), alt.Tooltip("dating:N", title="Dating")])
-    chart = (charts.closure_band() + lines + pts).properties(width=520, title=alt.TitleParams(
-        "Food-crop production, Rural Development Administration estimates",
-        subtitle="One series (food crops incl. potatoes and soybeans); gaps are years not found"))
-    return charts.show(chart, name="economic_push-grain",
-                       description=(f"Line chart of {len(grain)} yearly food-crop estimates between "
-                                    f"{int(grain['year'].min())} and {int(grain['year'].max())}, broken where years are "
-                                    f"missing. Since {int(recent['year'].min())} the lowest harvest was {recent['value_mt'].min()} "
-                                    f"million tonnes in {int(recent.loc[recent['value_mt'].idxmin(), 'year'])}."),
-                       source="ROK Rural Development Administration, annual estimates as reported.",
-                       data=grain[["year", "value_mt", "value_qualifier", "year_inferred", "source"]])
+    pts = (
+        alt.Chart(gp)
+        .mark_point(filled=True, size=60, color=charts.PALETTE[2])
+        .encode(
+            **enc,
+            shape=alt.Shape("dating:N", title=None),
+            tooltip=[
+                alt.Tooltip("year:Q", format="d", title="Year"),
+                alt.Tooltip("value_mt:Q", title="Million tonnes"),
+                alt.Tooltip("value_qualifier:N", title="As published"),
+                alt.Tooltip("dating:N", title="Dating"),
+            ],
+        )
+    )
+    chart = (charts.closure_band() + lines + pts).properties(
+        width=520,
+        title=alt.TitleParams(
+            "Food-crop production, Rural Development Administration estimates",
+            subtitle="One series (food crops incl. potatoes and soybeans); gaps are years not found",
+        ),
+    )
+    return charts.show(
+        chart,
+        name="economic_push-grain",
+        description=(
+            f"Line chart of {len(grain)} yearly food-crop estimates between "
+            f"{int(grain['year'].min())} and {int(grain['year'].max())}, broken where years are "
+            f"missing. Since {int(recent['year'].min())} the lowest harvest was {recent['value_mt'].min()} "
+            f"million tonnes in {int(recent.loc[recent['value_mt'].idxmin(), 'year'])}."
+        ),
+        source="ROK Rural Development Administration, annual estimates as reported.",
+        data=grain[["year", "value_mt", "value_qualifier", "year_inferred", "source"]],
+    )
 
 
 def trade_chart(r):
@@ -1303,37 +1682,75 @@ def trade_chart(r):
     start_year, end_year = r.extra["start_year"], r.extra["end_year"]
     trade, years = r.frames["trade"], r.frames["years"]
     tv, arr = r.extra["trade_values"], r.extra["arrivals_values"]
-    xa = alt.X("year:Q", title="Year", axis=alt.Axis(format="d", tickMinStep=1),
-               scale=alt.Scale(domain=[start_year - 0.5, end_year + 0.5]))
+    xa = alt.X(
+        "year:Q",
+        title="Year",
+        axis=alt.Axis(format="d", tickMinStep=1),
+        scale=alt.Scale(domain=[start_year - 0.5, end_year + 0.5]),
+    )
     band = charts.closure_band()
     tr = plot_frame(trade.assign(status="Published"), ["year", "agency", "total_usd_bn", "total_qualifier", "status"])
-    tbars = alt.Chart(tr.dropna(subset=["total_usd_bn"])).mark_bar(color=charts.PALETTE[0], size=12).encode(
-        x=xa, y=alt.Y("total_usd_bn:Q", title="China–DPRK trade (US$ bn)"),
-        tooltip=[alt.Tooltip("year:Q", format="d", title="Year"), alt.Tooltip("total_usd_bn:Q", title="US$ bn"),
-                 alt.Tooltip("agency:N", title="Agency"), alt.Tooltip("total_qualifier:N", title="As published")])
-    tmiss = alt.Chart(r.frames["trade_missing"]).mark_point(shape="cross", size=40, color=charts.MUTED,
-                                                            filled=True).encode(
-        x=xa, y=alt.datum(0),
-        tooltip=[alt.Tooltip("year:Q", format="d", title="Year"), alt.Tooltip("status:N", title="Total")])
-    abars = alt.Chart(plot_frame(years.assign(total=years["total"].astype(int)), ["year", "total"])).mark_bar(
-        color=charts.TOTAL, size=12).encode(
-        x=xa, y=alt.Y("total:Q", title="Arrivals (people)"),
-        tooltip=[alt.Tooltip("year:Q", format="d", title="Year"), alt.Tooltip("total:Q", title="Arrivals", format=",")])
-    chart = alt.vconcat((band + tbars + tmiss).properties(height=160, width=520),
-                        (band + abars).properties(height=160, width=520)).properties(
-        title=alt.TitleParams(f"Trade with China and arrivals in South Korea, {start_year}–{end_year}",
-                              subtitle=("Top: China–North Korea trade, one agency per year; bottom: arrivals; "
-                                        "shaded: the closure")))
+    tbars = (
+        alt.Chart(tr.dropna(subset=["total_usd_bn"]))
+        .mark_bar(color=charts.PALETTE[0], size=12)
+        .encode(
+            x=xa,
+            y=alt.Y("total_usd_bn:Q", title="China–DPRK trade (US$ bn)"),
+            tooltip=[
+                alt.Tooltip("year:Q", format="d", title="Year"),
+                alt.Tooltip("total_usd_bn:Q", title="US$ bn"),
+                alt.Tooltip("agency:N", title="Agency"),
+                alt.Tooltip("total_qualifier:N", title="As published"),
+            ],
+        )
+    )
+    tmiss = (
+        alt.Chart(r.frames["trade_missing"])
+        .mark_point(shape="cross", size=40, color=charts.MUTED, filled=True)
+        .encode(
+            x=xa,
+            y=alt.datum(0),
+            tooltip=[alt.Tooltip("year:Q", format="d", title="Year"), alt.Tooltip("status:N", title="Total")],
+        )
+    )
+    abars = (
+        alt.Chart(plot_frame(years.assign(total=years["total"].astype(int)), ["year", "total"]))
+        .mark_bar(color=charts.TOTAL, size=12)
+        .encode(
+            x=xa,
+            y=alt.Y("total:Q", title="Arrivals (people)"),
+            tooltip=[
+                alt.Tooltip("year:Q", format="d", title="Year"),
+                alt.Tooltip("total:Q", title="Arrivals", format=","),
+            ],
+        )
+    )
+    chart = alt.vconcat(
+        (band + tbars + tmiss).properties(height=160, width=520), (band + abars).properties(height=160, width=520)
+    ).properties(
+        title=alt.TitleParams(
+            f"Trade with China and arrivals in South Korea, {start_year}–{end_year}",
+            subtitle=("Top: China–North Korea trade, one agency per year; bottom: arrivals; shaded: the closure"),
+        )
+    )
     missing = list(r.frames["trade_missing"]["year"])
-    description = (f"Two stacked bar charts sharing the year axis, {start_year} to {end_year}. "
-                   + (r["trade_closure_paragraph"] + " " if r.extra.get("has_trade_closure") else "")
-                   + (f"No trade total was found for {words.year_list(missing)}." if missing else ""))
-    return charts.show(chart, name="economic_push-trade-arrivals",
-                       description=description,
-                       source=("China General Administration of Customs, KOTRA, KITA, Statistics Korea, ITC (trade); "
-                               "Ministry of Unification (arrivals)."),
-                       data=pd.concat([tv.rename("trade_usd_bn"), trade.set_index("year")["agency"],
-                                       arr.rename("arrivals")], axis=1).reset_index().rename(columns={"index": "year"}))
+    description = (
+        f"Two stacked bar charts sharing the year axis, {start_year} to {end_year}. "
+        + (r["trade_closure_paragraph"] + " " if r.extra.get("has_trade_closure") else "")
+        + (f"No trade total was found for {words.year_list(missing)}." if missing else "")
+    )
+    return charts.show(
+        chart,
+        name="economic_push-trade-arrivals",
+        description=description,
+        source=(
+            "China General Administration of Customs, KOTRA, KITA, Statistics Korea, ITC (trade); "
+            "Ministry of Unification (arrivals)."
+        ),
+        data=pd.concat([tv.rename("trade_usd_bn"), trade.set_index("year")["agency"], arr.rename("arrivals")], axis=1)
+        .reset_index()
+        .rename(columns={"index": "year"}),
+    )
 
 
 def motive_chart(r):
@@ -1345,39 +1762,88 @@ def motive_chart(r):
     mp = motives.copy()
     mp["n_text"] = mp["sample_size"].map(lambda n: f"n = {int(n)}" if pd.notna(n) else "n not stated")
     short = mp["population"].astype(str).str.replace(r"\s*\(.*\)$", "", regex=True).str.slice(0, 38)
-    mp["row"] = (mp["period_covered"].astype(str).str.replace(r"\s*\(.*\)$", "", regex=True).str.slice(0, 24)
-                 + " · " + short)
+    mp["row"] = (
+        mp["period_covered"].astype(str).str.replace(r"\s*\(.*\)$", "", regex=True).str.slice(0, 24) + " · " + short
+    )
     mp["x"] = mp["share"].fillna(mp["low"])
     mp["figure"] = mp["share"].isna().map({True: "Lower bound only", False: "Published or computed share"})
-    mp["share_text"] = [(f"at least {lo:g}%" if pd.isna(s) else f"{s:.1f}%" + (" (approximate)" if ap else ""))
-                        for s, lo, ap in zip(mp["share"], mp["low"], mp["approximate"])]
+    mp["share_text"] = [
+        (f"at least {lo:g}%" if pd.isna(s) else f"{s:.1f}%" + (" (approximate)" if ap else ""))
+        for s, lo, ap in zip(mp["share"], mp["low"], mp["approximate"])
+    ]
     mp["group"] = mp["group"].map({"economic": "Economic reasons", "political": "Political reasons"})
     row_order = list(dict.fromkeys(mp["row"]))
-    mp = plot_frame(mp, ["row", "x", "group", "figure", "survey_label", "population", "period_covered", "n_text",
-                         "share_text", "basis", "categories"])
-    chart = alt.Chart(mp).mark_point(filled=True, size=110).encode(
-        y=alt.Y("row:N", title=None, sort=row_order, axis=alt.Axis(labelLimit=300)),
-        x=alt.X("x:Q", title="Share of respondents citing the reason (%)", scale=alt.Scale(domain=[0, 100])),
-        color=alt.Color("group:N", title=None, scale=alt.Scale(domain=["Economic reasons", "Political reasons"],
-                                                               range=[charts.PALETTE[1], charts.PALETTE[0]]),
-                        legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=300)),
-        shape=alt.Shape("figure:N", title=None, scale=alt.Scale(
-            domain=["Published or computed share", "Lower bound only"], range=["circle", "triangle-right"]),
-            legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=300)),
-        tooltip=[alt.Tooltip("survey_label:N", title="Survey"), alt.Tooltip("population:N", title="Population"),
-                 alt.Tooltip("period_covered:N", title="Period"), alt.Tooltip("n_text:N", title="Sample"),
-                 alt.Tooltip("group:N", title="Reason"), alt.Tooltip("share_text:N", title="Share"),
-                 alt.Tooltip("basis:N", title="Basis"), alt.Tooltip("categories:N", title="Categories")],
-    ).properties(width=260, title=alt.TitleParams("Why defectors say they left, survey by survey",
-                                                 subtitle="Each row is one survey of one population; rows are not a trend line"))
+    mp = plot_frame(
+        mp,
+        [
+            "row",
+            "x",
+            "group",
+            "figure",
+            "survey_label",
+            "population",
+            "period_covered",
+            "n_text",
+            "share_text",
+            "basis",
+            "categories",
+        ],
+    )
+    chart = (
+        alt.Chart(mp)
+        .mark_point(filled=True, size=110)
+        .encode(
+            y=alt.Y("row:N", title=None, sort=row_order, axis=alt.Axis(labelLimit=300)),
+            x=alt.X("x:Q", title="Share of respondents citing the reason (%)", scale=alt.Scale(domain=[0, 100])),
+            color=alt.Color(
+                "group:N",
+                title=None,
+                scale=alt.Scale(
+                    domain=["Economic reasons", "Political reasons"], range=[charts.PALETTE[1], charts.PALETTE[0]]
+                ),
+                legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=300),
+            ),
+            shape=alt.Shape(
+                "figure:N",
+                title=None,
+                scale=alt.Scale(
+                    domain=["Published or computed share", "Lower bound only"], range=["circle", "triangle-right"]
+                ),
+                legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=300),
+            ),
+            tooltip=[
+                alt.Tooltip("survey_label:N", title="Survey"),
+                alt.Tooltip("population:N", title="Population"),
+                alt.Tooltip("period_covered:N", title="Period"),
+                alt.Tooltip("n_text:N", title="Sample"),
+                alt.Tooltip("group:N", title="Reason"),
+                alt.Tooltip("share_text:N", title="Share"),
+                alt.Tooltip("basis:N", title="Basis"),
+                alt.Tooltip("categories:N", title="Categories"),
+            ],
+        )
+        .properties(
+            width=260,
+            title=alt.TitleParams(
+                "Why defectors say they left, survey by survey",
+                subtitle="Each row is one survey of one population; rows are not a trend line",
+            ),
+        )
+    )
     m = motives.set_index(["survey_id", "group"])["share"]
-    return charts.show(chart, name="economic_push-motives",
-                       description=(f"Dot chart of economic and political reasons in {motives['survey_id'].nunique()} "
-                                    f"surveys, ordered by period. Close to {m.get(('mou_hanawon_pre2001', 'economic')):g} "
-                                    f"percent cited hunger and economic difficulty before 2001; among 2023 arrivals "
-                                    f"{m.get(('mou_2023_arrivals', 'economic'))} percent cited food shortage and "
-                                    f"{m.get(('mou_2023_arrivals', 'political'))} percent dislike of the regime."),
-                       source=("Ministry of Unification; Seoul National University IPUS; Peterson Institute "
-                               "(as reported by the cited outlets)."),
-                       data=motives[["survey_label", "population", "period_covered", "sample_size", "group", "share",
-                                     "low", "basis"]])
+    return charts.show(
+        chart,
+        name="economic_push-motives",
+        description=(
+            f"Dot chart of economic and political reasons in {motives['survey_id'].nunique()} "
+            f"surveys, ordered by period. Close to {m.get(('mou_hanawon_pre2001', 'economic')):g} "
+            f"percent cited hunger and economic difficulty before 2001; among 2023 arrivals "
+            f"{m.get(('mou_2023_arrivals', 'economic'))} percent cited food shortage and "
+            f"{m.get(('mou_2023_arrivals', 'political'))} percent dislike of the regime."
+        ),
+        source=(
+            "Ministry of Unification; Seoul National University IPUS; Peterson Institute "
+            "(as reported by the cited outlets)."
+        ),
+        data=motives[["survey_label", "population", "period_covered", "sample_size", "group", "share", "low", "basis"]],
+    )

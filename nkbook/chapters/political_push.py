@@ -13,11 +13,10 @@ import math
 import re
 import warnings
 
+import altair as alt
 import numpy as np
 import pandas as pd
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, HessianInversionWarning
-
-import altair as alt
 
 from nkbook.analysis import series, stats
 from nkbook.analysis.series import CLOSURE_YEARS
@@ -56,7 +55,8 @@ def its_frame(years: pd.DataFrame, break_year: int, closure: tuple[int, int] = C
         raise ValueError(
             f"break_year {b} leaves {before} year(s) before and {after} ordinary year(s) from the break "
             f"on (before the {closure[0]} closure) in {d['year'].min()}–{d['year'].max()}; "
-            f"each side needs at least {MIN_SIDE_YEARS}")
+            f"each side needs at least {MIN_SIDE_YEARS}"
+        )
     return d.reset_index(drop=True)
 
 
@@ -75,8 +75,9 @@ def _linear_ci(result, rows: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     eta = x @ beta
     se = np.sqrt(np.einsum("ij,jk,ik->i", x, cov, x))
     q = stats._z(level)
-    return pd.DataFrame({"fit": np.exp(eta), "low": np.exp(eta - q * se), "high": np.exp(eta + q * se)},
-                        index=rows.index)
+    return pd.DataFrame(
+        {"fit": np.exp(eta), "low": np.exp(eta - q * se), "high": np.exp(eta + q * se)}, index=rows.index
+    )
 
 
 def _combo(result, weights: dict, level: float = 0.95) -> tuple[float, float, float]:
@@ -108,8 +109,10 @@ def fit_its(years: pd.DataFrame, break_year: int, level: float = 0.95) -> dict:
         warnings.simplefilter("ignore", HessianInversionWarning)
         result = stats.count_glm(frame, formula)
     if not result.mle_retvals.get("converged", True) or not np.all(np.isfinite(np.asarray(result.bse))):
-        raise RuntimeError(f"the negative-binomial model did not converge or has no standard errors "
-                           f"(break_year {break_year}, {frame['year'].min()}–{frame['year'].max()})")
+        raise RuntimeError(
+            f"the negative-binomial model did not converge or has no standard errors "
+            f"(break_year {break_year}, {frame['year'].min()}–{frame['year'].max()})"
+        )
     poisson = stats.count_glm(frame, formula, family="poisson")
     table = stats.rate_ratios(result, level)
     rr = table.set_index("term")
@@ -126,13 +129,20 @@ def fit_its(years: pd.DataFrame, break_year: int, level: float = 0.95) -> dict:
     out = pd.concat([frame, fitted], axis=1)
     out["counterfactual"] = counter["fit"]
     return {
-        "result": result, "formula": formula, "frame": out, "table": table,
-        "level": ratio("post"), "trend_change": ratio("t_post"), "pre_trend": ratio("t"),
+        "result": result,
+        "formula": formula,
+        "frame": out,
+        "table": table,
+        "level": ratio("post"),
+        "trend_change": ratio("t_post"),
+        "pre_trend": ratio("t"),
         "post_trend": _combo(result, {"t": 1, "t_post": 1}, level),
-        "closure": ratio("closure"), "reopened": ratio("reopened"),
+        "closure": ratio("closure"),
+        "reopened": ratio("reopened"),
         "alpha": float(result.params["alpha"]),
         "poisson_dispersion": float(poisson.pearson_chi2 / poisson.df_resid),
-        "aic": float(result.aic), "n": int(len(frame)),
+        "aic": float(result.aic),
+        "n": int(len(frame)),
     }
 
 
@@ -150,10 +160,19 @@ def break_scan(years: pd.DataFrame, candidates) -> pd.DataFrame:
         except (ValueError, RuntimeError):
             continue
         lv, tr = fit["level"], fit["trend_change"]
-        rows.append({"break_year": int(b), "aic": fit["aic"],
-                     "level_rr": lv[0], "level_low": lv[1], "level_high": lv[2],
-                     "trend_rr": tr[0], "trend_low": tr[1], "trend_high": tr[2],
-                     "level_excludes_1": bool(lv[2] < 1 or lv[1] > 1)})
+        rows.append(
+            {
+                "break_year": int(b),
+                "aic": fit["aic"],
+                "level_rr": lv[0],
+                "level_low": lv[1],
+                "level_high": lv[2],
+                "trend_rr": tr[0],
+                "trend_low": tr[1],
+                "trend_high": tr[2],
+                "level_excludes_1": bool(lv[2] < 1 or lv[1] > 1),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -230,13 +249,15 @@ def event_year_contrast(changes: pd.DataFrame, event_years, lag: int = 1, seed: 
 
     shift = stats.circular_shift_pvalue(values, is_event, diff)
     return {
-        "circular_p": shift["p"], "circular_min_p": shift["min_p"],
+        "circular_p": shift["p"],
+        "circular_min_p": shift["min_p"],
         "event_mean_pct": 100 * (math.exp(values[is_event].mean()) - 1),
         "other_mean_pct": 100 * (math.exp(values[~is_event].mean()) - 1),
         "difference": diff(values, is_event),
         "p_value": stats.permutation_pvalue(values, is_event, diff, seed=seed),
         "event_years": sorted(int(y) for y in changes.loc[is_event, "year"]),
-        "n_event": int(is_event.sum()), "n_other": int((~is_event).sum()),
+        "n_event": int(is_event.sum()),
+        "n_other": int((~is_event).sum()),
     }
 
 
@@ -244,8 +265,9 @@ def event_year_contrast(changes: pd.DataFrame, event_years, lag: int = 1, seed: 
 # elite defectors
 
 
-def exposure_rate_ratio(count_a: float, months_a: float, count_b: float, months_b: float,
-                        level: float = 0.95) -> tuple[float, float, float]:
+def exposure_rate_ratio(
+    count_a: float, months_a: float, count_b: float, months_b: float, level: float = 0.95
+) -> tuple[float, float, float]:
     """Ratio of two rates (b per month over a per month) with a log-normal Poisson interval.
 
     Counting noise only: people who defect together (families) are not independent events, so the
@@ -271,7 +293,9 @@ def elite_rates(frame: pd.DataFrame) -> pd.DataFrame:
     months = (end.dt.year - start.dt.year) * 12 + (end.dt.month - start.dt.month) + 1
     bad = (months - d["duration_months"].astype(int)).abs() > 1
     if bad.any():
-        raise ValueError(f"elite_defectors: duration_months disagrees with the dates for {list(d.loc[bad, 'period_id'])}")
+        raise ValueError(
+            f"elite_defectors: duration_months disagrees with the dates for {list(d.loc[bad, 'period_id'])}"
+        )
     d["years"] = d["duration_months"].astype(float) / 12.0
     d["per_year"] = d["count"].astype("Float64") / d["years"]
     d["per_year"] = d["per_year"].astype("float64")
@@ -372,17 +396,22 @@ def nth_largest(rank: int | None) -> str:
 LEVEL = 0.95
 
 
-def compute(data_dir=None, *, start_year: int = 1998, end_year: int | None = None,
-            break_year: int = 2012) -> Results:
+def compute(data_dir=None, *, start_year: int = 1998, end_year: int | None = None, break_year: int = 2012) -> Results:
     """Every value the chapter's prose glues, plus the frames its charts and tables need."""
     start_year, end_year = series.resolve_years(start_year, end_year, data_dir)
     r = Results()
     all_years = series.yearly(data_dir)
     all_years["total"] = all_years["total"].astype(int)
     years = series.window(all_years, start_year, end_year)
-    ctx = {"data_dir": data_dir, "start_year": start_year, "end_year": end_year,
-           "break_year": int(break_year), "all_years": all_years, "years": years,
-           "by_year": all_years.set_index("year")["total"]}
+    ctx = {
+        "data_dir": data_dir,
+        "start_year": start_year,
+        "end_year": end_year,
+        "break_year": int(break_year),
+        "all_years": all_years,
+        "years": years,
+        "by_year": all_years.set_index("year")["total"],
+    }
     r.put("start_year", start_year)
     r.put("end_year", end_year)
     r.put("break_year", int(break_year))
@@ -443,9 +472,12 @@ def _its_section(r: Results, ctx: dict) -> None:
         years = ctx["all_years"]
         start_year, end_year = int(years["year"].min()), int(years["year"].max())
         its = fit_its(years, break_year, LEVEL)
-        r.put("its_window_note", f"The chosen years ({ctx['start_year']}–{ctx['end_year']}) cannot carry a break "
-                                 f"at {break_year} ({err}); the models of this section are therefore fitted to "
-                                 f"{start_year}–{end_year}. ")
+        r.put(
+            "its_window_note",
+            f"The chosen years ({ctx['start_year']}–{ctx['end_year']}) cannot carry a break "
+            f"at {break_year} ({err}); the models of this section are therefore fitted to "
+            f"{start_year}–{end_year}. ",
+        )
     ctx["its_years"] = years
     r.extra["its"] = its
     ctx["its_aic"] = its["aic"]
@@ -459,8 +491,12 @@ def _its_section(r: Results, ctx: dict) -> None:
     r.put("post_ordinary_last", ordinary["year"].max())
     r.put("its_poisson_dispersion", its["poisson_dispersion"], 1)
     r.put("its_alpha", its["alpha"], 3)
-    for name, triple in [("its_level_change", its["level"]), ("its_trend_change", its["trend_change"]),
-                         ("its_pre_trend", its["pre_trend"]), ("its_post_trend", its["post_trend"])]:
+    for name, triple in [
+        ("its_level_change", its["level"]),
+        ("its_trend_change", its["trend_change"]),
+        ("its_pre_trend", its["pre_trend"]),
+        ("its_post_trend", its["post_trend"]),
+    ]:
         r.put(f"{name}_pct", pct(triple[0]), 1)
         r.put(f"{name}_low_pct", pct(triple[1]), 1)
         r.put(f"{name}_high_pct", pct(triple[2]), 1)
@@ -472,9 +508,12 @@ def _its_section(r: Results, ctx: dict) -> None:
         r.put("its_closure_change_pct", pct(its["closure"][0]), 1)
         r.put("its_closure_change_low_pct", pct(its["closure"][1]), 1)
         r.put("its_closure_change_high_pct", pct(its["closure"][2]), 1)
-        r.put("its_closure_text", f"The closure years differ from the post-break trend by "
-                                  f"{pct(its['closure'][0]):.1f}% ({pct(its['closure'][1]):.1f}% to "
-                                  f"{pct(its['closure'][2]):.1f}%).")
+        r.put(
+            "its_closure_text",
+            f"The closure years differ from the post-break trend by "
+            f"{pct(its['closure'][0]):.1f}% ({pct(its['closure'][1]):.1f}% to "
+            f"{pct(its['closure'][2]):.1f}%).",
+        )
     else:
         r.put("its_closure_text", "The years modelled include no border-closure year.")
     at_break = fr.set_index("year").loc[break_year]
@@ -483,8 +522,10 @@ def _its_section(r: Results, ctx: dict) -> None:
     r.put("series_max_total", years["total"].max())
     r.put("series_max_year", years.loc[years["total"].idxmax(), "year"])
     post = its["post_trend"]
-    r.put("its_post_trend_verdict", "still fell" if post[2] < 1 else
-          "rose" if post[1] > 1 else "neither rose nor fell clearly")
+    r.put(
+        "its_post_trend_verdict",
+        "still fell" if post[2] < 1 else "rose" if post[1] > 1 else "neither rose nor fell clearly",
+    )
 
     # the ministry's own single-year table starts in 2002; a later start_year is moved on by four years
     alt_start = 2002 if start_year < 2002 else start_year + 4
@@ -529,7 +570,7 @@ def _its_section(r: Results, ctx: dict) -> None:
 def _pearson_nb(result, frame: pd.DataFrame) -> np.ndarray:
     mu = np.asarray(result.predict(frame), float)
     alpha = float(result.params["alpha"])
-    return (frame["total"].to_numpy(float) - mu) / np.sqrt(mu + alpha * mu ** 2)
+    return (frame["total"].to_numpy(float) - mu) / np.sqrt(mu + alpha * mu**2)
 
 
 def _old_its_diagnostics(r: Results, its: dict) -> None:
@@ -554,27 +595,39 @@ def _shape_section(r: Results, ctx: dict) -> None:
     fr = shape["frame"].set_index("year")
     r.put("shape_knot", shape["knot"])
     _placebo_section(r, years, break_year)
-    for key, triple in [("shape_level_change", shape["level"]), ("shape_pre_trend", shape["pre_trend"]),
-                        ("shape_post_trend", shape["post_trend"]), ("shape_trend_change", shape["trend_change"])]:
+    for key, triple in [
+        ("shape_level_change", shape["level"]),
+        ("shape_pre_trend", shape["pre_trend"]),
+        ("shape_post_trend", shape["post_trend"]),
+        ("shape_trend_change", shape["trend_change"]),
+    ]:
         r.put(f"{key}_pct", pct(triple[0]), 1)
         r.put(f"{key}_low_pct", pct(triple[1]), 1)
         r.put(f"{key}_high_pct", pct(triple[2]), 1)
     pre = shape["pre_trend"]
-    r.put("shape_pre_trend_verdict", "fell" if pre[2] < 1 else "rose" if pre[1] > 1 else
-          "neither rose nor fell clearly")
+    r.put(
+        "shape_pre_trend_verdict", "fell" if pre[2] < 1 else "rose" if pre[1] > 1 else "neither rose nor fell clearly"
+    )
     post = shape["post_trend"]
-    r.put("shape_post_trend_verdict", "still fell" if post[2] < 1 else "rose" if post[1] > 1 else
-          "neither rose nor fell clearly")
-    r.put("shape_level_verdict", "a drop whose interval excludes no change" if shape["level"][2] < 1 else
-          "a rise whose interval excludes no change" if shape["level"][1] > 1 else "no clear step")
+    r.put(
+        "shape_post_trend_verdict",
+        "still fell" if post[2] < 1 else "rose" if post[1] > 1 else "neither rose nor fell clearly",
+    )
+    r.put(
+        "shape_level_verdict",
+        "a drop whose interval excludes no change"
+        if shape["level"][2] < 1
+        else "a rise whose interval excludes no change"
+        if shape["level"][1] > 1
+        else "no clear step",
+    )
     last_pre = r["its_last_pre_year"]
     r.put("shape_fit_last_pre", fr.loc[last_pre, "fit"], 0)
     r.put("shape_counterfactual_at_break", fr.loc[break_year, "counterfactual"], 0)
     r.put("shape_rho1", shape["rho1"], 2)
     r.put("shape_hac_lags", shape["hac_lags"])
     r.put("shape_alpha", shape["alpha"], 3)
-    r.put("rho1_words", words.compare(abs(shape["rho1"]), abs(r["its_rho1"]), more="more", less="less",
-                                      same="as much"))
+    r.put("rho1_words", words.compare(abs(shape["rho1"]), abs(r["its_rho1"]), more="more", less="less", same="as much"))
 
     prof = break_profile(years, range(max(start_year + 5, 2004), end_year - 1))
     r.frames["break_profile"] = prof
@@ -609,27 +662,41 @@ def _shape_section(r: Results, ctx: dict) -> None:
     r.put("grid_holm_verdict", survival_words(n_holm, n, "the same after Holm's correction across the grid"))
     at_chosen = grid[grid["break_year"] == break_year] if n else grid
     r.put("grid_chosen_n", len(at_chosen))
-    r.put("grid_chosen_verdict", survival_words(int(at_chosen["holm_below_05"].sum()) if len(at_chosen) else 0,
-                                                len(at_chosen), f"a break at {break_year}, after Holm"))
+    r.put(
+        "grid_chosen_verdict",
+        survival_words(
+            int(at_chosen["holm_below_05"].sum()) if len(at_chosen) else 0,
+            len(at_chosen),
+            f"a break at {break_year}, after Holm",
+        ),
+    )
     r.put("grid_rho1_max", float(grid["rho1"].abs().max()) if n else 0.0, 2)
 
 
 def its_table(r: Results) -> charts.Table:
     table = r.extra["its"]["table"].copy()
-    table["term"] = table["term"].map({
-        "Intercept": "Old trend's level at the break year", "t": "Yearly change before the break",
-        "post": "Change in level at the break", "t_post": "Change in the yearly trend at the break",
-        "closure": "Border-closure years", "reopened": "Years after the closure"})
-    table = table.rename(columns={"term": "Term", "rate_ratio": "Rate ratio", "low": "Low", "high": "High",
-                                  "p_value": "p-value"})
+    table["term"] = table["term"].map(
+        {
+            "Intercept": "Old trend's level at the break year",
+            "t": "Yearly change before the break",
+            "post": "Change in level at the break",
+            "t_post": "Change in the yearly trend at the break",
+            "closure": "Border-closure years",
+            "reopened": "Years after the closure",
+        }
+    )
+    table = table.rename(
+        columns={"term": "Term", "rate_ratio": "Rate ratio", "low": "Low", "high": "High", "p_value": "p-value"}
+    )
     return charts.table(table, digits=3)
 
 
 def its_chart(r: Results) -> charts.Figure:
     its, break_year = r.extra["its"], r["break_year"]
     fr = its["frame"].copy()
-    fr["kind"] = np.where((fr["closure"] == 1) | (fr["reopened"] == 1),
-                          "Closure and after (own indicators)", "Observed")
+    fr["kind"] = np.where(
+        (fr["closure"] == 1) | (fr["reopened"] == 1), "Closure and after (own indicators)", "Observed"
+    )
     fr["segment"] = np.where(fr["post"] == 1, f"From {break_year}", f"Before {break_year}")
     lines = fr[(fr["closure"] == 0) & (fr["reopened"] == 0)].copy()
     counter = fr[(fr["year"] >= break_year) & (fr["year"] <= break_year + 3)].copy()
@@ -637,77 +704,147 @@ def its_chart(r: Results) -> charts.Figure:
         lines[col] = lines[col].round(0)
         counter[col] = counter[col].round(0)
     y_scale = alt.Scale(type="log")
-    tip = [alt.Tooltip("year:Q", format="d", title="Year"), alt.Tooltip("total:Q", format=",", title="Arrivals"),
-           alt.Tooltip("fit:Q", format=",.0f", title="Model"), alt.Tooltip("low:Q", format=",.0f", title="Model, low"),
-           alt.Tooltip("high:Q", format=",.0f", title="Model, high")]
-    band = alt.Chart(lines).mark_area(opacity=0.2, color=charts.PALETTE[0]).encode(
-        x=charts.year_axis(), y=alt.Y("low:Q", scale=y_scale), y2="high:Q", detail="segment:N", tooltip=tip)
-    fit_line = alt.Chart(lines).mark_line(color=charts.PALETTE[0]).encode(
-        x=charts.year_axis(), y=alt.Y("fit:Q", scale=y_scale), detail="segment:N", tooltip=tip)
-    cf_line = alt.Chart(counter).mark_line(strokeDash=[5, 4], color=charts.HIGHLIGHT).encode(
-        x=charts.year_axis(), y=alt.Y("counterfactual:Q", scale=y_scale),
-        tooltip=[alt.Tooltip("year:Q", format="d", title="Year"),
-                 alt.Tooltip("counterfactual:Q", format=",.0f", title="Pre-break trend carried on")])
-    points = alt.Chart(fr).mark_point(filled=True, size=45).encode(
-        x=charts.year_axis(),
-        y=alt.Y("total:Q", title="People arriving per year (log scale)", scale=y_scale),
-        color=alt.Color("kind:N", title=None, legend=alt.Legend(labelLimit=360),
-                        scale=alt.Scale(domain=["Observed", "Closure and after (own indicators)"],
-                                        range=[charts.TOTAL, charts.MUTED])),
-        tooltip=tip)
-    rule = alt.Chart(pd.DataFrame({"year": [break_year - 0.5], "label": [f"Break before {break_year}"]})).mark_rule(
-        color=charts.HIGHLIGHT).encode(x="year:Q", tooltip=[alt.Tooltip("label:N", title="Break")])
+    tip = [
+        alt.Tooltip("year:Q", format="d", title="Year"),
+        alt.Tooltip("total:Q", format=",", title="Arrivals"),
+        alt.Tooltip("fit:Q", format=",.0f", title="Model"),
+        alt.Tooltip("low:Q", format=",.0f", title="Model, low"),
+        alt.Tooltip("high:Q", format=",.0f", title="Model, high"),
+    ]
+    band = (
+        alt.Chart(lines)
+        .mark_area(opacity=0.2, color=charts.PALETTE[0])
+        .encode(x=charts.year_axis(), y=alt.Y("low:Q", scale=y_scale), y2="high:Q", detail="segment:N", tooltip=tip)
+    )
+    fit_line = (
+        alt.Chart(lines)
+        .mark_line(color=charts.PALETTE[0])
+        .encode(x=charts.year_axis(), y=alt.Y("fit:Q", scale=y_scale), detail="segment:N", tooltip=tip)
+    )
+    cf_line = (
+        alt.Chart(counter)
+        .mark_line(strokeDash=[5, 4], color=charts.HIGHLIGHT)
+        .encode(
+            x=charts.year_axis(),
+            y=alt.Y("counterfactual:Q", scale=y_scale),
+            tooltip=[
+                alt.Tooltip("year:Q", format="d", title="Year"),
+                alt.Tooltip("counterfactual:Q", format=",.0f", title="Pre-break trend carried on"),
+            ],
+        )
+    )
+    points = (
+        alt.Chart(fr)
+        .mark_point(filled=True, size=45)
+        .encode(
+            x=charts.year_axis(),
+            y=alt.Y("total:Q", title="People arriving per year (log scale)", scale=y_scale),
+            color=alt.Color(
+                "kind:N",
+                title=None,
+                legend=alt.Legend(labelLimit=360),
+                scale=alt.Scale(
+                    domain=["Observed", "Closure and after (own indicators)"], range=[charts.TOTAL, charts.MUTED]
+                ),
+            ),
+            tooltip=tip,
+        )
+    )
+    rule = (
+        alt.Chart(pd.DataFrame({"year": [break_year - 0.5], "label": [f"Break before {break_year}"]}))
+        .mark_rule(color=charts.HIGHLIGHT)
+        .encode(x="year:Q", tooltip=[alt.Tooltip("label:N", title="Break")])
+    )
     chart = (charts.closure_band() + band + fit_line + cf_line + points + rule).properties(
-        title=alt.TitleParams(f"Arrivals with a break at {break_year}: negative-binomial interrupted time series",
-                              subtitle="Dots: arrivals; blue: model with 95% band; dashed: pre-break trend carried on"))
+        title=alt.TitleParams(
+            f"Arrivals with a break at {break_year}: negative-binomial interrupted time series",
+            subtitle="Dots: arrivals; blue: model with 95% band; dashed: pre-break trend carried on",
+        )
+    )
     at_break = fr.set_index("year").loc[break_year]
-    return charts.show(chart, name="political-push-its",
-                       description=(f"Arrivals per year from {r['start_year']} to {r['end_year']} on a log scale with "
-                                    f"the fitted model. Before {break_year} the model changes by "
-                                    f"{pct(its['pre_trend'][0]):.0f}% a year; in {break_year} arrivals were "
-                                    f"{int(at_break['total']):,} against {at_break['counterfactual']:,.0f} on the old "
-                                    f"trend carried forward; after the break the trend is "
-                                    f"{pct(its['post_trend'][0]):.0f}% a year. The closure years and those after "
-                                    "have their own indicators."),
-                       source="Ministry of Unification (arrivals); model fitted by this book (statsmodels negative binomial).",
-                       data=fr[["year", "total", "fit", "low", "high", "counterfactual", "closure", "reopened"]].round(1))
+    return charts.show(
+        chart,
+        name="political-push-its",
+        description=(
+            f"Arrivals per year from {r['start_year']} to {r['end_year']} on a log scale with "
+            f"the fitted model. Before {break_year} the model changes by "
+            f"{pct(its['pre_trend'][0]):.0f}% a year; in {break_year} arrivals were "
+            f"{int(at_break['total']):,} against {at_break['counterfactual']:,.0f} on the old "
+            f"trend carried forward; after the break the trend is "
+            f"{pct(its['post_trend'][0]):.0f}% a year. The closure years and those after "
+            "have their own indicators."
+        ),
+        source="Ministry of Unification (arrivals); model fitted by this book (statsmodels negative binomial).",
+        data=fr[["year", "total", "fit", "low", "high", "counterfactual", "closure", "reopened"]].round(1),
+    )
 
 
 def break_scan_chart(r: Results) -> charts.Figure:
     both = r.frames["break_scan"]
     best, best_alt, alt_start = r.extra["scan_best"]
-    scan_tip = [alt.Tooltip("start:N", title="Series"), alt.Tooltip("break_year:Q", format="d", title="Break year"),
-                alt.Tooltip("level_rr:Q", format=".2f", title="Level ratio"),
-                alt.Tooltip("level_low:Q", format=".2f", title="Low"),
-                alt.Tooltip("level_high:Q", format=".2f", title="High"),
-                alt.Tooltip("aic:Q", format=".1f", title="AIC"), alt.Tooltip("chosen:N", title="")]
+    scan_tip = [
+        alt.Tooltip("start:N", title="Series"),
+        alt.Tooltip("break_year:Q", format="d", title="Break year"),
+        alt.Tooltip("level_rr:Q", format=".2f", title="Level ratio"),
+        alt.Tooltip("level_low:Q", format=".2f", title="Low"),
+        alt.Tooltip("level_high:Q", format=".2f", title="High"),
+        alt.Tooltip("aic:Q", format=".1f", title="AIC"),
+        alt.Tooltip("chosen:N", title=""),
+    ]
     colour = alt.Color("start:N", title=None, scale=alt.Scale(range=[charts.PALETTE[0], charts.PALETTE[1]]))
-    xq = alt.X("x:Q", title="Break year tried (first year of the new segment)",
-               axis=alt.Axis(format="d", tickMinStep=1),
-               scale=alt.Scale(domain=[int(both["break_year"].min()) - 0.5, int(both["break_year"].max()) + 0.5]))
-    bars = alt.Chart(both).mark_rule(strokeWidth=2).encode(
-        x=xq, y=alt.Y("level_low:Q", title="Level at the break ÷ old trend (log scale)", scale=alt.Scale(type="log")),
-        y2="level_high:Q", color=colour, tooltip=scan_tip)
-    dots = alt.Chart(both).mark_point(filled=True).encode(
-        x=xq, y="level_rr:Q", color=colour, shape=alt.Shape("chosen:N", title=None),
-        size=alt.Size("chosen:N", legend=None,
-                      scale=alt.Scale(domain=["chosen break", "placebo break"], range=[160, 45])),
-        tooltip=scan_tip)
+    xq = alt.X(
+        "x:Q",
+        title="Break year tried (first year of the new segment)",
+        axis=alt.Axis(format="d", tickMinStep=1),
+        scale=alt.Scale(domain=[int(both["break_year"].min()) - 0.5, int(both["break_year"].max()) + 0.5]),
+    )
+    bars = (
+        alt.Chart(both)
+        .mark_rule(strokeWidth=2)
+        .encode(
+            x=xq,
+            y=alt.Y("level_low:Q", title="Level at the break ÷ old trend (log scale)", scale=alt.Scale(type="log")),
+            y2="level_high:Q",
+            color=colour,
+            tooltip=scan_tip,
+        )
+    )
+    dots = (
+        alt.Chart(both)
+        .mark_point(filled=True)
+        .encode(
+            x=xq,
+            y="level_rr:Q",
+            color=colour,
+            shape=alt.Shape("chosen:N", title=None),
+            size=alt.Size(
+                "chosen:N", legend=None, scale=alt.Scale(domain=["chosen break", "placebo break"], range=[160, 45])
+            ),
+            tooltip=scan_tip,
+        )
+    )
     one = alt.Chart(pd.DataFrame({"y": [1.0]})).mark_rule(color=charts.MUTED, strokeDash=[3, 3]).encode(y="y:Q")
     n_drop = int((both["level_high"] < 1).sum())
     chart = (one + bars + dots).properties(
-        title=alt.TitleParams(f"The same model with the break moved: {n_drop} of {len(both)} tried breaks show "
-                              "a drop whose interval excludes no change",
-                              subtitle="Estimated level change at each tried break year, with 95% intervals; "
-                                       "1 = no change"))
-    return charts.show(chart, name="political-push-break-scan",
-                       description=(f"Level ratio at the break for break years {int(both['break_year'].min())} to "
-                                    f"{int(both['break_year'].max())}, for series starting in {r['start_year']} and in "
-                                    f"{alt_start}. {int((both['level_rr'] < 1).sum())} of {len(both)} tried breaks "
-                                    f"show a level below 1; the best-fitting break year is {best} from "
-                                    f"{r['start_year']} and {best_alt} from {alt_start}."),
-                       source="Ministry of Unification (arrivals); models fitted by this book.",
-                       data=both[["start", "break_year", "level_rr", "level_low", "level_high", "trend_rr", "aic"]])
+        title=alt.TitleParams(
+            f"The same model with the break moved: {n_drop} of {len(both)} tried breaks show "
+            "a drop whose interval excludes no change",
+            subtitle="Estimated level change at each tried break year, with 95% intervals; 1 = no change",
+        )
+    )
+    return charts.show(
+        chart,
+        name="political-push-break-scan",
+        description=(
+            f"Level ratio at the break for break years {int(both['break_year'].min())} to "
+            f"{int(both['break_year'].max())}, for series starting in {r['start_year']} and in "
+            f"{alt_start}. {int((both['level_rr'] < 1).sum())} of {len(both)} tried breaks "
+            f"show a level below 1; the best-fitting break year is {best} from "
+            f"{r['start_year']} and {best_alt} from {alt_start}."
+        ),
+        source="Ministry of Unification (arrivals); models fitted by this book.",
+        data=both[["start", "break_year", "level_rr", "level_low", "level_high", "trend_rr", "aic"]],
+    )
 
 
 def _successor_claim(r: Results, ctx: dict) -> None:
@@ -715,8 +852,9 @@ def _successor_claim(r: Results, ctx: dict) -> None:
     claim_years = [y for y in (2010, 2011, 2012) if y in set(changes_all["year"])]
     increases = changes_all[changes_all["change"] > 0]
     claim = changes_all[changes_all["year"].isin(claim_years)].copy()
-    claim["rank among increases"] = [str(rank_of(increases, y)) if c > 0 else "— (a fall)"
-                                     for y, c in zip(claim["year"], claim["change"])]
+    claim["rank among increases"] = [
+        str(rank_of(increases, y)) if c > 0 else "— (a fall)" for y, c in zip(claim["year"], claim["change"])
+    ]
     c = claim.set_index("year")
     r.put("change_2010_pct", c.loc[2010, "change_pct"], 1)
     r.put("fall_2010_pct", -c.loc[2010, "change_pct"], 1)
@@ -741,10 +879,19 @@ def _successor_claim(r: Results, ctx: dict) -> None:
 
 
 def claim_table(r: Results) -> charts.Table:
-    claim = r.frames["claim"].rename(columns={"year": "Year", "total": "Arrivals", "previous": "Previous year",
-                                              "change": "Change", "change_pct": "Change (%)"})
-    return charts.table(claim[["Year", "Arrivals", "Previous year", "Change", "Change (%)",
-                               "rank among increases"]], digits={"Change (%)": 1})
+    claim = r.frames["claim"].rename(
+        columns={
+            "year": "Year",
+            "total": "Arrivals",
+            "previous": "Previous year",
+            "change": "Change",
+            "change_pct": "Change (%)",
+        }
+    )
+    return charts.table(
+        claim[["Year", "Arrivals", "Previous year", "Change", "Change (%)", "rank among increases"]],
+        digits={"Change (%)": 1},
+    )
 
 
 def _provocations(r: Results, ctx: dict) -> None:
@@ -778,8 +925,10 @@ def _provocations(r: Results, ctx: dict) -> None:
         # the window has no missile year on one side of the break: that side uses every covered year
         before_b = before_b if len(before_b) else full[full["year"] < break_year]
         after_b = after_b if len(after_b) else full[(full["year"] >= break_year) & (full["year"] < CLOSURE_YEARS[0])]
-        note = (f" (the chosen years {start_year}–{end_year} leave one side of {break_year} without missile years, "
-                "so that side uses every year the database covers)")
+        note = (
+            f" (the chosen years {start_year}–{end_year} leave one side of {break_year} without missile years, "
+            "so that side uses every year the database covers)"
+        )
     r.put("missiles_window_note", note)
     r.put("missiles_per_year_before_break", before_b["missiles"].mean(), 1)
     r.put("missiles_per_year_after_break", after_b["missiles"].mean(), 1)
@@ -802,12 +951,17 @@ def _provocations(r: Results, ctx: dict) -> None:
     r.put("corr_pre_closure_last_year", pre["year"].max())
     covers_zero = all(c["low"] < 0 < c["high"] for c in (r_all, r_pre, r_diff))
     r.put("corr_missiles_all_include_zero", covers_zero)
-    r.put("corr_verdict", "every one of these intervals includes zero" if covers_zero
-          else "not every interval includes zero")
+    r.put(
+        "corr_verdict",
+        "every one of these intervals includes zero" if covers_zero else "not every interval includes zero",
+    )
 
     changes_all = ctx["changes_all"]
-    ordinary_changes = changes_all[(changes_all["year"] >= start_year) & (changes_all["year"] <= end_year)
-                                   & (changes_all["year"] < CLOSURE_YEARS[0])]
+    ordinary_changes = changes_all[
+        (changes_all["year"] >= start_year)
+        & (changes_all["year"] <= end_year)
+        & (changes_all["year"] < CLOSURE_YEARS[0])
+    ]
     contrast = event_year_contrast(ordinary_changes, nuclear["year"], lag=1)
     r.put("nuclear_next_year_mean_pct", contrast["event_mean_pct"], 1)
     r.put("other_year_mean_pct", contrast["other_mean_pct"], 1)
@@ -822,17 +976,27 @@ def _provocations(r: Results, ctx: dict) -> None:
     after = [y for y in contrast["event_years"]]
     before_peak = [y for y in after if y <= peak_year]
     r.put("nuclear_following_years", words.join([str(y) for y in after]))
-    r.put("nuclear_following_before_peak_text",
-          (f"{len(before_peak)} of the {len(after)} ({words.join([str(y) for y in before_peak])}) "
-           f"{'comes' if len(before_peak) == 1 else 'come'} before the peak or in it, so they do not all fall "
-           "in the years of decline") if before_peak
-          else f"all {len(after)} come after the peak, in the years of decline")
+    r.put(
+        "nuclear_following_before_peak_text",
+        (
+            f"{len(before_peak)} of the {len(after)} ({words.join([str(y) for y in before_peak])}) "
+            f"{'comes' if len(before_peak) == 1 else 'come'} before the peak or in it, so they do not all fall "
+            "in the years of decline"
+        )
+        if before_peak
+        else f"all {len(after)} come after the peak, in the years of decline",
+    )
     r.put("arrivals_peak_year", peak_year)
-    r.put("missiles_direction", words.direction(r["missiles_per_year_before_break"],
-                                                r["missiles_per_year_after_break"]))
+    r.put(
+        "missiles_direction", words.direction(r["missiles_per_year_before_break"], r["missiles_per_year_after_break"])
+    )
     peak_in_closure = CLOSURE_YEARS[0] <= r["missiles_peak_year"] <= CLOSURE_YEARS[1]
-    r.put("missiles_peak_closure_text", "fell inside the closure, when almost nobody could leave for reasons "
-          "that had nothing to do with missiles" if peak_in_closure else "fell outside the closure years")
+    r.put(
+        "missiles_peak_closure_text",
+        "fell inside the closure, when almost nobody could leave for reasons that had nothing to do with missiles"
+        if peak_in_closure
+        else "fell outside the closure years",
+    )
     r.frames["joined"] = joined
     r.frames["missiles"] = missiles[(missiles["year"] >= start_year) & (missiles["year"] <= end_year)].copy()
     r.frames["nuclear"] = nuclear[(nuclear["year"] >= start_year) & (nuclear["year"] <= end_year)].copy()
@@ -844,40 +1008,77 @@ def provocations_chart(r: Results) -> charts.Figure:
     years = r.extra["ctx"]["years"]
     x_dom = alt.Scale(domain=[start_year - 0.5, end_year + 0.5])
     xa = alt.X("year:Q", title="Year", axis=alt.Axis(format="d", tickMinStep=1), scale=x_dom)
-    arr = alt.Chart(years[["year", "total"]]).mark_bar(color=charts.PALETTE[0]).encode(
-        x=xa, y=alt.Y("total:Q", title="Arrivals per year"),
-        tooltip=[alt.Tooltip("year:Q", format="d", title="Year"), alt.Tooltip("total:Q", format=",", title="Arrivals")])
+    arr = (
+        alt.Chart(years[["year", "total"]])
+        .mark_bar(color=charts.PALETTE[0])
+        .encode(
+            x=xa,
+            y=alt.Y("total:Q", title="Arrivals per year"),
+            tooltip=[
+                alt.Tooltip("year:Q", format="d", title="Year"),
+                alt.Tooltip("total:Q", format=",", title="Arrivals"),
+            ],
+        )
+    )
     mw = r.frames["missiles"].copy()
     mw["coverage"] = np.where(mw["partial_year"], "Part of the year only", "Full year")
-    mis = alt.Chart(mw).mark_bar().encode(
-        x=xa, y=alt.Y("missiles:Q", title="Missiles tested per year (CNS)"),
-        color=alt.Color("coverage:N", title=None, scale=alt.Scale(domain=["Full year", "Part of the year only"],
-                                                                  range=[charts.PALETTE[5], charts.MUTED])),
-        tooltip=[alt.Tooltip("year:Q", format="d", title="Year"), alt.Tooltip("missiles:Q", title="Missiles"),
-                 alt.Tooltip("coverage:N", title="Coverage")])
+    mis = (
+        alt.Chart(mw)
+        .mark_bar()
+        .encode(
+            x=xa,
+            y=alt.Y("missiles:Q", title="Missiles tested per year (CNS)"),
+            color=alt.Color(
+                "coverage:N",
+                title=None,
+                scale=alt.Scale(domain=["Full year", "Part of the year only"], range=[charts.PALETTE[5], charts.MUTED]),
+            ),
+            tooltip=[
+                alt.Tooltip("year:Q", format="d", title="Year"),
+                alt.Tooltip("missiles:Q", title="Missiles"),
+                alt.Tooltip("coverage:N", title="Coverage"),
+            ],
+        )
+    )
     nuc = r.frames["nuclear"].copy()
     nuc["when"] = nuc["date"].map(long_date)
     nuc["x"] = pd.to_datetime(nuc["date"]).dt.day_of_year / 366 + nuc["year"] - 0.5
-    nrule = alt.Chart(for_chart(nuc, ["x", "when", "magnitude", "yield_text"])).mark_rule(
-        color=charts.TOTAL, strokeDash=[4, 3]).encode(
-        x=alt.X("x:Q", scale=x_dom), tooltip=[alt.Tooltip("when:N", title="Nuclear test"),
-                                              alt.Tooltip("magnitude:Q", title="Magnitude"),
-                                              alt.Tooltip("yield_text:N", title="Estimated yield")])
+    nrule = (
+        alt.Chart(for_chart(nuc, ["x", "when", "magnitude", "yield_text"]))
+        .mark_rule(color=charts.TOTAL, strokeDash=[4, 3])
+        .encode(
+            x=alt.X("x:Q", scale=x_dom),
+            tooltip=[
+                alt.Tooltip("when:N", title="Nuclear test"),
+                alt.Tooltip("magnitude:Q", title="Magnitude"),
+                alt.Tooltip("yield_text:N", title="Estimated yield"),
+            ],
+        )
+    )
     chart = alt.vconcat(
         (charts.closure_band() + arr + nrule).properties(height=200, title="Arrivals in South Korea"),
         (mis + nrule).properties(height=160, title="Missiles tested (CNS database; dashed lines: nuclear tests)"),
-    ).properties(title=alt.TitleParams("Arrivals and North Korean weapons tests by year",
-                                       subtitle="Missile years outside the database's coverage are left blank, not zero"))
+    ).properties(
+        title=alt.TitleParams(
+            "Arrivals and North Korean weapons tests by year",
+            subtitle="Missile years outside the database's coverage are left blank, not zero",
+        )
+    )
     r_all = r.extra["corr_all"]
-    return charts.show(chart, name="political-push-provocations",
-                       description=(f"Two stacked bar charts, {start_year} to {end_year}: arrivals per year and "
-                                    f"missiles tested per year in the CNS database, with the {len(nuc)} nuclear tests "
-                                    f"in the range as dashed lines. Testing peaks at {r['missiles_peak']} missiles in "
-                                    f"{r['missiles_peak_year']}; the correlation with arrivals over {r_all['n']} full "
-                                    f"years is {r_all['r']:.2f}."),
-                       source="Ministry of Unification (arrivals); CNS North Korea Missile Test Database (copy to "
-                              "12 Apr 2023); nuclear test dates from Business Standard and Euronews.",
-                       data=r.frames["joined"][["year", "total", "missiles"]])
+    return charts.show(
+        chart,
+        name="political-push-provocations",
+        description=(
+            f"Two stacked bar charts, {start_year} to {end_year}: arrivals per year and "
+            f"missiles tested per year in the CNS database, with the {len(nuc)} nuclear tests "
+            f"in the range as dashed lines. Testing peaks at {r['missiles_peak']} missiles in "
+            f"{r['missiles_peak_year']}; the correlation with arrivals over {r_all['n']} full "
+            f"years is {r_all['r']:.2f}."
+        ),
+        source="Ministry of Unification (arrivals); CNS North Korea Missile Test Database (copy to "
+        "12 Apr 2023); nuclear test dates from Business Standard and Euronews.",
+        data=r.frames["joined"][["year", "total", "missiles"]],
+    )
 
 
 def _elites(r: Results, ctx: dict) -> None:
@@ -892,8 +1093,9 @@ def _elites(r: Results, ctx: dict) -> None:
         r.put(f"{key}_label", f"{pd.Timestamp(row['period_start']):%B %Y} to {pd.Timestamp(row['period_end']):%B %Y}")
     r.put("elite_total", tot_e["count"])
     r.put("elite_total_matches_sum", int(tot_e["count"]) == int(pre_e["count"]) + int(post_e["count"]))
-    er = exposure_rate_ratio(pre_e["count"], pre_e["duration_months"], post_e["count"],
-                             post_e["duration_months"], LEVEL)
+    er = exposure_rate_ratio(
+        pre_e["count"], pre_e["duration_months"], post_e["count"], post_e["duration_months"], LEVEL
+    )
     r.put("elite_rate_ratio", er[0], 2)
     r.put("elite_rate_ratio_low", er[1], 2)
     r.put("elite_rate_ratio_high", er[2], 2)
@@ -901,12 +1103,23 @@ def _elites(r: Results, ctx: dict) -> None:
     r.put("elite_2023", e23["count"])
     r.put("elite_2023_approximate", bool(e23["approximate"]))
     r.put("elite_2023_vs_post_rate_pct", 100 * (e23["count"] / post_e["per_year"] - 1), 1)
-    r.put("elite_2023_vs_post_words", words.extent(e23["count"], post_e["per_year"], close="close to the",
-                                                  above="above the", below="below the", far_above="far above the",
-                                                  far_below="far below the"))
+    r.put(
+        "elite_2023_vs_post_words",
+        words.extent(
+            e23["count"],
+            post_e["per_year"],
+            close="close to the",
+            above="above the",
+            below="below the",
+            far_above="far above the",
+            far_below="far below the",
+        ),
+    )
     r.put("elite_2023_vs_post_rate_abs_pct", abs(100 * (e23["count"] / post_e["per_year"] - 1)), 1)
-    r.put("elite_2023_vs_post_side", words.compare(e23["count"], post_e["per_year"], more="above", less="below",
-                                                   same="equal to"))
+    r.put(
+        "elite_2023_vs_post_side",
+        words.compare(e23["count"], post_e["per_year"], more="above", less="below", same="equal to"),
+    )
     e24 = elite.loc["2024"]
     r.put("elite_2024_text", "single digits" if pd.isna(e24["count"]) else str(int(e24["count"])))
     # 'The most since 2017' means each of 2018-2022 had fewer than 2023, and 2024 was in single digits
@@ -923,22 +1136,42 @@ def _elites(r: Results, ctx: dict) -> None:
     r.put("elite_around_high", max(holds))
     yes = [c for c, v in holds.items() if v]
     no = [c for c, v in holds.items() if not v]
-    r.put("elite_early_more_verdict",
-          "holds whichever of these it means" if not no else
-          "holds for none of these readings" if not yes else
-          f"holds if it means {words.join([str(c) for c in yes], 'or')} but not if it means "
-          f"{words.join([str(c) for c in no], 'or')}, so it depends on a rounding the ministry did not state")
+    r.put(
+        "elite_early_more_verdict",
+        "holds whichever of these it means"
+        if not no
+        else "holds for none of these readings"
+        if not yes
+        else f"holds if it means {words.join([str(c) for c in yes], 'or')} but not if it means "
+        f"{words.join([str(c) for c in no], 'or')}, so it depends on a rounding the ministry did not state",
+    )
     r.put("elite_early_more_robust", not no)
     rate_rows = []
     for pid, label in [("1997h2_2011", "Jul 1997 – Dec 2011"), ("2012_2024h1", "Jan 2012 – Jun 2024")]:
         row = elite.loc[pid]
         lo, hi = poisson_ci(int(row["count"]), LEVEL)
-        rate_rows.append({"period": label, "people": int(row["count"]), "months": int(row["duration_months"]),
-                          "per_year": round(row["per_year"], 1), "low": round(lo / row["years"], 1),
-                          "high": round(hi / row["years"], 1), "definition": "NIS sole protection, incl. family"})
-    rate_rows.append({"period": "2023 (about)", "people": int(e23["count"]), "months": 12,
-                      "per_year": float(e23["count"]), "low": None, "high": None,
-                      "definition": "MOU briefing, 'elite class' (approximate)"})
+        rate_rows.append(
+            {
+                "period": label,
+                "people": int(row["count"]),
+                "months": int(row["duration_months"]),
+                "per_year": round(row["per_year"], 1),
+                "low": round(lo / row["years"], 1),
+                "high": round(hi / row["years"], 1),
+                "definition": "NIS sole protection, incl. family",
+            }
+        )
+    rate_rows.append(
+        {
+            "period": "2023 (about)",
+            "people": int(e23["count"]),
+            "months": 12,
+            "per_year": float(e23["count"]),
+            "low": None,
+            "high": None,
+            "definition": "MOU briefing, 'elite class' (approximate)",
+        }
+    )
     r.frames["elite_rates"] = pd.DataFrame(rate_rows)
     ctx["elite"] = elite
     dip = load("diplomat_defections", data_dir).sort_values(["year", "month"])
@@ -963,35 +1196,64 @@ def elite_2012_2017_floor(post_count: int, count_2023: int) -> int:
 def elite_chart(r: Results) -> charts.Figure:
     rates = r.frames["elite_rates"]
     order = list(rates["period"])
-    e_tip = [alt.Tooltip("period:N", title="Period"), alt.Tooltip("people:Q", title="People"),
-             alt.Tooltip("months:Q", title="Months"), alt.Tooltip("per_year:Q", format=".1f", title="Per year"),
-             alt.Tooltip("low:Q", format=".1f", title="Low"), alt.Tooltip("high:Q", format=".1f", title="High"),
-             alt.Tooltip("definition:N", title="Definition")]
-    ebar = alt.Chart(for_chart(rates)).mark_bar(size=70).encode(
-        x=alt.X("period:N", title="Period", sort=order, axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("per_year:Q", title="Elite defectors per year"),
-        color=alt.Color("definition:N", title=None, legend=alt.Legend(labelLimit=360),
-                        scale=alt.Scale(domain=list(dict.fromkeys(rates["definition"])),
-                                        range=[charts.PALETTE[0], charts.MUTED])),
-        tooltip=e_tip)
-    eerr = alt.Chart(rates.dropna(subset=["low"])).mark_rule(strokeWidth=2, color=charts.TOTAL).encode(
-        x=alt.X("period:N", sort=order), y="low:Q", y2="high:Q", tooltip=e_tip)
-    return charts.show((ebar + eerr).properties(
-        width=460, title=alt.TitleParams("Elite defectors per year, by period",
-                                         subtitle="Counts include family members; 95% intervals cover counting noise only")),
+    e_tip = [
+        alt.Tooltip("period:N", title="Period"),
+        alt.Tooltip("people:Q", title="People"),
+        alt.Tooltip("months:Q", title="Months"),
+        alt.Tooltip("per_year:Q", format=".1f", title="Per year"),
+        alt.Tooltip("low:Q", format=".1f", title="Low"),
+        alt.Tooltip("high:Q", format=".1f", title="High"),
+        alt.Tooltip("definition:N", title="Definition"),
+    ]
+    ebar = (
+        alt.Chart(for_chart(rates))
+        .mark_bar(size=70)
+        .encode(
+            x=alt.X("period:N", title="Period", sort=order, axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("per_year:Q", title="Elite defectors per year"),
+            color=alt.Color(
+                "definition:N",
+                title=None,
+                legend=alt.Legend(labelLimit=360),
+                scale=alt.Scale(
+                    domain=list(dict.fromkeys(rates["definition"])), range=[charts.PALETTE[0], charts.MUTED]
+                ),
+            ),
+            tooltip=e_tip,
+        )
+    )
+    eerr = (
+        alt.Chart(rates.dropna(subset=["low"]))
+        .mark_rule(strokeWidth=2, color=charts.TOTAL)
+        .encode(x=alt.X("period:N", sort=order), y="low:Q", y2="high:Q", tooltip=e_tip)
+    )
+    return charts.show(
+        (ebar + eerr).properties(
+            width=460,
+            title=alt.TitleParams(
+                "Elite defectors per year, by period",
+                subtitle="Counts include family members; 95% intervals cover counting noise only",
+            ),
+        ),
         name="political-push-elite-rates",
-        description=(f"Bar chart of elite defectors per year: {r['elite_pre_per_year']:.1f} from "
-                     f"{r['elite_pre_label']} and {r['elite_post_per_year']:.1f} from {r['elite_post_label']}, "
-                     f"with about {r['elite_2023']} in 2023 under the ministry's briefing definition."),
+        description=(
+            f"Bar chart of elite defectors per year: {r['elite_pre_per_year']:.1f} from "
+            f"{r['elite_pre_label']} and {r['elite_post_per_year']:.1f} from {r['elite_post_label']}, "
+            f"with about {r['elite_2023']} in 2023 under the ministry's briefing definition."
+        ),
         source="Ministry of Unification (NIS figures, August 2024; 2023 briefing of 18 January 2024).",
-        data=rates)
+        data=rates,
+    )
 
 
 def diplomat_table(r: Results) -> charts.Table:
     dip = r.frames["diplomats"]
     shown = dip.assign(when=dip["year"].astype(str) + "-" + dip["month"].astype(int).map("{:02d}".format))
-    return charts.table(shown[["when", "post", "mission_country"]].rename(
-        columns={"when": "Year-month", "post": "Post", "mission_country": "Mission in"}))
+    return charts.table(
+        shown[["when", "post", "mission_country"]].rename(
+            columns={"when": "Year-month", "post": "Post", "mission_country": "Mission in"}
+        )
+    )
 
 
 def _share(motives: pd.DataFrame, survey_id: str, category: str) -> pd.Series:
@@ -1051,15 +1313,31 @@ def _motives(r: Results, ctx: dict) -> None:
     r.put("piie_n", piie["sample_size"].iloc[0])
     r.put("piie_economic_pct", piie.loc["Poor condition of the economy", "share_pct"], 1)
     r.put("piie_political_pct", piie.loc["Political oppression", "share_pct"], 1)
-    r.put("piie_lead_words", words.compare(piie.loc["Political oppression", "share_pct"],
-                                           piie.loc["Poor condition of the economy", "share_pct"],
-                                           more="ahead of", less="behind", same="level with"))
-    r.put("hanawon_pre2001_economic_pct",
-          _share(motives, "mou_hanawon_pre2001", "Hunger and economic difficulty")["share_pct"], 0)
-    r.put("hanawon_2014_2016_economic_min_pct",
-          _share(motives, "mou_hanawon_2014_2016", "Hunger and economic difficulty")["share_low_pct"], 0)
-    r.put("hanawon_2016_hardship_pct",
-          _share(motives, "mou_hanawon_2016", "Hardship (livelihood difficulties)")["share_pct"], 0)
+    r.put(
+        "piie_lead_words",
+        words.compare(
+            piie.loc["Political oppression", "share_pct"],
+            piie.loc["Poor condition of the economy", "share_pct"],
+            more="ahead of",
+            less="behind",
+            same="level with",
+        ),
+    )
+    r.put(
+        "hanawon_pre2001_economic_pct",
+        _share(motives, "mou_hanawon_pre2001", "Hunger and economic difficulty")["share_pct"],
+        0,
+    )
+    r.put(
+        "hanawon_2014_2016_economic_min_pct",
+        _share(motives, "mou_hanawon_2014_2016", "Hunger and economic difficulty")["share_low_pct"],
+        0,
+    )
+    r.put(
+        "hanawon_2016_hardship_pct",
+        _share(motives, "mou_hanawon_2016", "Hardship (livelihood difficulties)")["share_pct"],
+        0,
+    )
     for sid, key in [("mou_choi_2012", "choi2012"), ("mou_choi_2017h1", "choi2017h1")]:
         r.put(f"{key}_hardship_pct", _share(motives, sid, "Hardship (livelihood difficulties)")["share_pct"], 1)
         r.put(f"{key}_system_pct", _share(motives, sid, "Dissatisfaction with the system")["share_pct"], 1)
@@ -1089,28 +1367,50 @@ def _motives(r: Results, ctx: dict) -> None:
 def motives_chart(r: Results) -> charts.Figure:
     pts = r.frames["survey_points"]
     order_rows = list(dict.fromkeys(pts["row"]))
-    m_tip = [alt.Tooltip("survey_label:N", title="Survey"), alt.Tooltip("population:N", title="Population"),
-             alt.Tooltip("period_covered:N", title="Period"), alt.Tooltip("n:N", title="Sample size"),
-             alt.Tooltip("category:N", title="Reason"), alt.Tooltip("value:Q", format=".1f", title="Share (%)"),
-             alt.Tooltip("qualifier:N", title="Published as")]
-    chart = alt.Chart(for_chart(pts)).mark_point(filled=True, size=90, opacity=0.85).encode(
-        y=alt.Y("row:N", title=None, sort=order_rows, axis=alt.Axis(labelLimit=330)),
-        x=alt.X("value:Q", title="Share of respondents giving the reason (%)", scale=alt.Scale(domain=[0, 100])),
-        color=alt.Color("group:N", title="Reason group", scale=alt.Scale(
-            domain=["Political", "Economic"], range=[charts.PALETTE[3], charts.PALETTE[1]])),
-        shape=alt.Shape("qualifier:N", title="Published as"),
-        tooltip=m_tip,
-    ).properties(height=30 * len(order_rows), width=300,
-                 title=alt.TitleParams("Reasons for leaving, survey by survey",
-                                       subtitle="Each row is a different population; compare shares only within a row"))
-    return charts.show(chart, name="political-push-motives",
-                       description=(f"Dot chart of the share of respondents citing political and economic reasons in "
-                                    f"{len(order_rows)} surveys, one row per survey and population, with no lines "
-                                    "between surveys: shares are comparable only within a row."),
-                       source="Ministry of Unification (briefings, Hanawon surveys, data for members of the National "
-                              "Assembly); Seoul National University IPUS (2018); Peterson Institute (2009).",
-                       data=pts[["survey_label", "population", "period_covered", "sample_size", "category", "value",
-                                 "qualifier"]])
+    m_tip = [
+        alt.Tooltip("survey_label:N", title="Survey"),
+        alt.Tooltip("population:N", title="Population"),
+        alt.Tooltip("period_covered:N", title="Period"),
+        alt.Tooltip("n:N", title="Sample size"),
+        alt.Tooltip("category:N", title="Reason"),
+        alt.Tooltip("value:Q", format=".1f", title="Share (%)"),
+        alt.Tooltip("qualifier:N", title="Published as"),
+    ]
+    chart = (
+        alt.Chart(for_chart(pts))
+        .mark_point(filled=True, size=90, opacity=0.85)
+        .encode(
+            y=alt.Y("row:N", title=None, sort=order_rows, axis=alt.Axis(labelLimit=330)),
+            x=alt.X("value:Q", title="Share of respondents giving the reason (%)", scale=alt.Scale(domain=[0, 100])),
+            color=alt.Color(
+                "group:N",
+                title="Reason group",
+                scale=alt.Scale(domain=["Political", "Economic"], range=[charts.PALETTE[3], charts.PALETTE[1]]),
+            ),
+            shape=alt.Shape("qualifier:N", title="Published as"),
+            tooltip=m_tip,
+        )
+        .properties(
+            height=30 * len(order_rows),
+            width=300,
+            title=alt.TitleParams(
+                "Reasons for leaving, survey by survey",
+                subtitle="Each row is a different population; compare shares only within a row",
+            ),
+        )
+    )
+    return charts.show(
+        chart,
+        name="political-push-motives",
+        description=(
+            f"Dot chart of the share of respondents citing political and economic reasons in "
+            f"{len(order_rows)} surveys, one row per survey and population, with no lines "
+            "between surveys: shares are comparable only within a row."
+        ),
+        source="Ministry of Unification (briefings, Hanawon surveys, data for members of the National "
+        "Assembly); Seoul National University IPUS (2018); Peterson Institute (2009).",
+        data=pts[["survey_label", "population", "period_covered", "sample_size", "category", "value", "qualifier"]],
+    )
 
 
 def _perception(r: Results, ctx: dict) -> None:
@@ -1130,43 +1430,68 @@ def _perception(r: Results, ctx: dict) -> None:
     r.put("paektu_opposed_pre2000_pct", pk[("paektu_line_opposed", "before 2000")], 1)
     r.put("paektu_opposed_2016_2020_pct", pk[("paektu_line_opposed", "2016-2020")], 1)
     r.put("paektu_n", perc[perc["finding_id"] == "paektu_line_should_continue"]["sample_size"].iloc[0])
-    shown = perc[perc["finding_id"].isin(["kju_succession_illegitimate", "paektu_line_should_continue",
-                                          "paektu_line_opposed"]) & (perc["group_left_nk"] != "2012 or later")].copy()
+    shown = perc[
+        perc["finding_id"].isin(["kju_succession_illegitimate", "paektu_line_should_continue", "paektu_line_opposed"])
+        & (perc["group_left_nk"] != "2012 or later")
+    ].copy()
     shown["question"] = shown["finding_id"].map(SHORT_FINDING)
     shown["left"] = "Left " + shown["group_left_nk"].str.replace("-", "–")
     r.frames["perception"] = shown
 
 
-SHORT_FINDING = {"kju_succession_illegitimate": "Succession illegitimate",
-                 "paektu_line_should_continue": "Bloodline should go on",
-                 "paektu_line_opposed": "Opposed the bloodline"}
+SHORT_FINDING = {
+    "kju_succession_illegitimate": "Succession illegitimate",
+    "paektu_line_should_continue": "Bloodline should go on",
+    "paektu_line_opposed": "Opposed the bloodline",
+}
 
 
 def perception_chart(r: Results) -> charts.Figure:
     shown = r.frames["perception"]
     left_order = ["Left before 2000", "Left 2011–2015", "Left 2016–2020"]
-    chart = alt.Chart(for_chart(shown)).mark_bar().encode(
-        x=alt.X("question:N", title=None, sort=list(SHORT_FINDING.values()),
-                axis=alt.Axis(labelAngle=0, labelLimit=220)),
-        xOffset=alt.XOffset("left:N", sort=left_order),
-        y=alt.Y("share_pct:Q", title="Share of respondents (%)", scale=alt.Scale(domain=[0, 100])),
-        color=alt.Color("left:N", title="When they left", sort=left_order,
-                        scale=alt.Scale(domain=left_order,
-                                        range=[charts.PALETTE[4], charts.PALETTE[0], charts.PALETTE[5]])),
-        tooltip=[alt.Tooltip("finding:N", title="Finding"), alt.Tooltip("group_left_nk:N", title="Left North Korea"),
-                 alt.Tooltip("share_pct:Q", format=".1f", title="Share (%)"), alt.Tooltip("note:N", title="Note")],
-    ).properties(width=560, title=alt.TitleParams("Views of the leadership, by when people left",
-                                                  subtitle="Ministry of Unification interviews, 2013–2022"))
-    return charts.show(chart, name="political-push-succession-views",
-                       description=(f"Grouped bars: {r['kju_illegitimate_2011_2015_pct']:.1f}% of those who left in "
-                                    f"2011–2015 and {r['kju_illegitimate_2016_2020_pct']:.1f}% of those who left in "
-                                    "2016–2020 saw Kim Jong-un's succession as illegitimate; support for continuing "
-                                    f"the Paektu bloodline is {r['paektu_continue_pre2000_pct']:.1f}% among those who "
-                                    f"left before 2000 and {r['paektu_continue_2016_2020_pct']:.1f}% among those who "
-                                    "left in 2016–2020."),
-                       source="Ministry of Unification, report on North Korea's economy and society as perceived by "
-                              "defectors (2024).",
-                       data=shown[["finding", "group_left_nk", "share_pct", "sample_size", "note"]])
+    chart = (
+        alt.Chart(for_chart(shown))
+        .mark_bar()
+        .encode(
+            x=alt.X(
+                "question:N", title=None, sort=list(SHORT_FINDING.values()), axis=alt.Axis(labelAngle=0, labelLimit=220)
+            ),
+            xOffset=alt.XOffset("left:N", sort=left_order),
+            y=alt.Y("share_pct:Q", title="Share of respondents (%)", scale=alt.Scale(domain=[0, 100])),
+            color=alt.Color(
+                "left:N",
+                title="When they left",
+                sort=left_order,
+                scale=alt.Scale(domain=left_order, range=[charts.PALETTE[4], charts.PALETTE[0], charts.PALETTE[5]]),
+            ),
+            tooltip=[
+                alt.Tooltip("finding:N", title="Finding"),
+                alt.Tooltip("group_left_nk:N", title="Left North Korea"),
+                alt.Tooltip("share_pct:Q", format=".1f", title="Share (%)"),
+                alt.Tooltip("note:N", title="Note"),
+            ],
+        )
+        .properties(
+            width=560,
+            title=alt.TitleParams(
+                "Views of the leadership, by when people left", subtitle="Ministry of Unification interviews, 2013–2022"
+            ),
+        )
+    )
+    return charts.show(
+        chart,
+        name="political-push-succession-views",
+        description=(
+            f"Grouped bars: {r['kju_illegitimate_2011_2015_pct']:.1f}% of those who left in "
+            f"2011–2015 and {r['kju_illegitimate_2016_2020_pct']:.1f}% of those who left in "
+            "2016–2020 saw Kim Jong-un's succession as illegitimate; support for continuing "
+            f"the Paektu bloodline is {r['paektu_continue_pre2000_pct']:.1f}% among those who "
+            f"left before 2000 and {r['paektu_continue_2016_2020_pct']:.1f}% among those who "
+            "left in 2016–2020."
+        ),
+        source="Ministry of Unification, report on North Korea's economy and society as perceived by defectors (2024).",
+        data=shown[["finding", "group_left_nk", "share_pct", "sample_size", "note"]],
+    )
 
 
 def _songbun(r: Results, ctx: dict) -> None:
@@ -1179,32 +1504,59 @@ def _songbun(r: Results, ctx: dict) -> None:
     r.put("songbun_refugee_unsure", round(sb[("refugee_self_report", "unsure")]))
     r.put("songbun_refugee_sum", round(songbun[songbun["snapshot"] == "refugee_self_report"]["share_pct"].sum()))
     sbd = songbun.copy()
-    sbd["snapshot_label"] = sbd["snapshot"].map({"allocation_1958": "1958 allocation (Kim Il-sung)",
-                                                 "refugee_self_report": "Refugees' own report (Haggard–Noland)"})
+    sbd["snapshot_label"] = sbd["snapshot"].map(
+        {
+            "allocation_1958": "1958 allocation (Kim Il-sung)",
+            "refugee_self_report": "Refugees' own report (Haggard–Noland)",
+        }
+    )
     r.frames["songbun"] = sbd
 
 
 def songbun_chart(r: Results) -> charts.Figure:
     sbd = r.frames["songbun"]
     class_order = ["core", "wavering", "hostile", "unsure"]
-    chart = alt.Chart(for_chart(sbd)).mark_bar().encode(
-        x=alt.X("class:N", title="Songbun class", sort=class_order, axis=alt.Axis(labelAngle=0)),
-        xOffset=alt.XOffset("snapshot_label:N"),
-        y=alt.Y("share_pct:Q", title="Share (%)"),
-        color=alt.Color("snapshot_label:N", title=None, legend=alt.Legend(labelLimit=360),
-                        scale=alt.Scale(range=[charts.MUTED, charts.PALETTE[2]])),
-        tooltip=[alt.Tooltip("snapshot_label:N", title="Snapshot"), alt.Tooltip("class:N", title="Class"),
-                 alt.Tooltip("share_pct:Q", format=".0f", title="Share (%)"), alt.Tooltip("note:N", title="Note")],
-    ).properties(width=480, title=alt.TitleParams("Songbun classes: the 1958 allocation and refugees' own reports",
-                                                  subtitle="Two snapshots decades apart; context, not a trend"))
-    return charts.show(chart, name="political-push-songbun",
-                       description=(f"Grouped bars of songbun class shares. The 1958 allocation: core "
-                                    f"{r['songbun_1958_core']}%, wavering {r['songbun_1958_wavering']}%, hostile "
-                                    f"{r['songbun_1958_hostile']}%. Refugees' self-reports: core "
-                                    f"{r['songbun_refugee_core']}%, wavering {r['songbun_refugee_wavering']}%, "
-                                    f"hostile {r['songbun_refugee_hostile']}%, unsure {r['songbun_refugee_unsure']}%."),
-                       source="Collins (2012), HRNK; Chang (World Affairs); Noland (2012), Peterson Institute.",
-                       data=sbd[["snapshot", "class", "share_pct", "note"]])
+    chart = (
+        alt.Chart(for_chart(sbd))
+        .mark_bar()
+        .encode(
+            x=alt.X("class:N", title="Songbun class", sort=class_order, axis=alt.Axis(labelAngle=0)),
+            xOffset=alt.XOffset("snapshot_label:N"),
+            y=alt.Y("share_pct:Q", title="Share (%)"),
+            color=alt.Color(
+                "snapshot_label:N",
+                title=None,
+                legend=alt.Legend(labelLimit=360),
+                scale=alt.Scale(range=[charts.MUTED, charts.PALETTE[2]]),
+            ),
+            tooltip=[
+                alt.Tooltip("snapshot_label:N", title="Snapshot"),
+                alt.Tooltip("class:N", title="Class"),
+                alt.Tooltip("share_pct:Q", format=".0f", title="Share (%)"),
+                alt.Tooltip("note:N", title="Note"),
+            ],
+        )
+        .properties(
+            width=480,
+            title=alt.TitleParams(
+                "Songbun classes: the 1958 allocation and refugees' own reports",
+                subtitle="Two snapshots decades apart; context, not a trend",
+            ),
+        )
+    )
+    return charts.show(
+        chart,
+        name="political-push-songbun",
+        description=(
+            f"Grouped bars of songbun class shares. The 1958 allocation: core "
+            f"{r['songbun_1958_core']}%, wavering {r['songbun_1958_wavering']}%, hostile "
+            f"{r['songbun_1958_hostile']}%. Refugees' self-reports: core "
+            f"{r['songbun_refugee_core']}%, wavering {r['songbun_refugee_wavering']}%, "
+            f"hostile {r['songbun_refugee_hostile']}%, unsure {r['songbun_refugee_unsure']}%."
+        ),
+        source="Collins (2012), HRNK; Chang (World Affairs); Noland (2012), Peterson Institute.",
+        data=sbd[["snapshot", "class", "share_pct", "note"]],
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -1212,12 +1564,13 @@ def songbun_chart(r: Results) -> charts.Figure:
 # trend at the break, 2020 as a part-closure year, HAC errors, the break year estimated
 
 GRID_BREAKS = tuple(range(2009, 2015))  # break years examined (#15: 2009–2014)
-GRID_STARTS = (1998, 2002, 2005)        # start years examined
-PROFILE_CUTOFF = 3.84                   # χ²(1) 95% point: profile-likelihood set for the break year
+GRID_STARTS = (1998, 2002, 2005)  # start years examined
+PROFILE_CUTOFF = 3.84  # χ²(1) 95% point: profile-likelihood set for the break year
 
 
-def shape_frame(years: pd.DataFrame, break_year: int, knot: int | None,
-                closure: tuple[int, int] = CLOSURE_YEARS) -> pd.DataFrame:
+def shape_frame(
+    years: pd.DataFrame, break_year: int, knot: int | None, closure: tuple[int, int] = CLOSURE_YEARS
+) -> pd.DataFrame:
     """:func:`its_frame` plus ``bend`` (years since ``knot``, 0 before it; a continuous change of
     trend before the break) and the closure split into its first, partial year (``closure_first``:
     the border shut in late January 2020, so that year mixes open and closed months) and the
@@ -1265,15 +1618,27 @@ def fit_shape(years: pd.DataFrame, break_year: int, knot: int | None, level: flo
 
     pre = {"t": 1, "bend": 1} if knot is not None else {"t": 1}
     counter_rows = frame.assign(post=0, t_post=0, closure_first=0, closure=0, reopened=0)
-    x = np.column_stack([np.ones(len(frame)) if n == "Intercept" else counter_rows[n].to_numpy(float)
-                         for n in res.params.index])
+    x = np.column_stack(
+        [np.ones(len(frame)) if n == "Intercept" else counter_rows[n].to_numpy(float) for n in res.params.index]
+    )
     out = frame.copy()
     out["fit"] = np.asarray(res.fittedvalues)
     out["counterfactual"] = np.exp(x @ res.params.to_numpy())
-    return {"level": comb({"post": 1}), "trend_change": comb({"t_post": 1}), "pre_trend": comb(pre),
-            "post_trend": comb({**pre, "t_post": 1}), "aic": float(res.ml.aic), "rho1": float(res.rho1),
-            "hac_lags": int(res.hac_lags), "frame": out, "p_level": float(res.pvalues["post"]),
-            "knot": knot, "break_year": int(break_year), "formula": formula, "alpha": float(res.alpha)}
+    return {
+        "level": comb({"post": 1}),
+        "trend_change": comb({"t_post": 1}),
+        "pre_trend": comb(pre),
+        "post_trend": comb({**pre, "t_post": 1}),
+        "aic": float(res.ml.aic),
+        "rho1": float(res.rho1),
+        "hac_lags": int(res.hac_lags),
+        "frame": out,
+        "p_level": float(res.pvalues["post"]),
+        "knot": knot,
+        "break_year": int(break_year),
+        "formula": formula,
+        "alpha": float(res.alpha),
+    }
 
 
 def _shape_aic(years: pd.DataFrame, break_year: int, knot: int) -> float | None:
@@ -1340,8 +1705,16 @@ def break_profile(years: pd.DataFrame, candidates) -> pd.DataFrame:
         fit = best_knot(years, int(b)) if years["year"].min() + 5 <= b <= years["year"].max() - 2 else None
         if fit is None:
             continue
-        rows.append({"break_year": int(b), "knot": fit["knot"], "aic": fit["aic"], "level_rr": fit["level"][0],
-                     "level_low": fit["level"][1], "level_high": fit["level"][2]})
+        rows.append(
+            {
+                "break_year": int(b),
+                "knot": fit["knot"],
+                "aic": fit["aic"],
+                "level_rr": fit["level"][0],
+                "level_low": fit["level"][1],
+                "level_high": fit["level"][2],
+            }
+        )
     d = pd.DataFrame(rows)
     if len(d):
         d["delta_aic"] = d["aic"] - d["aic"].min()
@@ -1365,9 +1738,19 @@ def shape_grid(all_years: pd.DataFrame, end_year: int, breaks=GRID_BREAKS, start
             if fit is None:
                 continue
             lv = fit["level"]
-            rows.append({"start": int(s), "break_year": int(b), "knot": fit["knot"], "level_rr": lv[0],
-                         "level_low": lv[1], "level_high": lv[2], "p_level": fit["p_level"],
-                         "rho1": fit["rho1"], "aic": fit["aic"]})
+            rows.append(
+                {
+                    "start": int(s),
+                    "break_year": int(b),
+                    "knot": fit["knot"],
+                    "level_rr": lv[0],
+                    "level_low": lv[1],
+                    "level_high": lv[2],
+                    "p_level": fit["p_level"],
+                    "rho1": fit["rho1"],
+                    "aic": fit["aic"],
+                }
+            )
     d = pd.DataFrame(rows)
     if len(d):
         d["p_holm"] = stats.holm(d["p_level"])
@@ -1387,31 +1770,39 @@ def _placebo_section(r: Results, years: pd.DataFrame, break_year: int) -> None:
     yrs = years[~years["year"].between(CLOSURE_YEARS[0], CLOSURE_YEARS[1] + 1)].reset_index(drop=True)
     pos = yrs.index[yrs["year"] == break_year]
     if len(pos) == 0 or not (PLACEBO_WINDOW <= int(pos[0]) <= len(yrs) - PLACEBO_WINDOW):
-        r.put("placebo_sentence", f"The window has too few open years around {break_year} for the placebo test "
-                                  f"({PLACEBO_WINDOW} are needed on each side).")
+        r.put(
+            "placebo_sentence",
+            f"The window has too few open years around {break_year} for the placebo test "
+            f"({PLACEBO_WINDOW} are needed on each side).",
+        )
         return
-    test = stats.placebo_break_test(np.log(yrs["total"].astype(float).to_numpy()), int(pos[0]),
-                                    window=PLACEBO_WINDOW, alternative="less")
+    test = stats.placebo_break_test(
+        np.log(yrs["total"].astype(float).to_numpy()), int(pos[0]), window=PLACEBO_WINDOW, alternative="less"
+    )
     r.put("placebo_p", test["p"], 3)
     r.put("placebo_rank", test["rank"])
     r.put("placebo_candidates", test["candidates"])
     r.put("placebo_change_pct", 100 * (math.exp(test["statistic"]) - 1), 1)
     if test["min_p"] > 0.05:
-        verdict = (f"and with {test['candidates']} candidate years no fall could reach the 5% level, so the "
-                   f"test can rank the fall but not certify it")
+        verdict = (
+            f"and with {test['candidates']} candidate years no fall could reach the 5% level, so the "
+            f"test can rank the fall but not certify it"
+        )
     elif test["p"] <= 0.05:
         verdict = "so the fall is unusual at the 5% level"
     else:
         verdict = "so the fall is not unusual at the 5% level"
     r.put("placebo_unusual", bool(test["p"] <= 0.05))
-    r.put("placebo_sentence",
-          f"Measured against every other year as a placebo break (the closure and reopening years left out), "
-          f"the change in mean log arrivals from the {PLACEBO_WINDOW} years before {break_year} to the "
-          f"{PLACEBO_WINDOW} from it ({100 * (math.exp(test['statistic']) - 1):+.1f}% in geometric mean) ranks "
-          f"{words.ordinal(test['rank'])} of {test['candidates']} as a fall (p = {test['p']:.3f}, the smallest "
-          f"possible being {test['min_p']:.3f}), {verdict}. This test keeps its stated false-positive rate on "
-          f"simulated autocorrelated series; the model's step term does not, so its intervals describe the "
-          f"size of the step rather than prove it.")
+    r.put(
+        "placebo_sentence",
+        f"Measured against every other year as a placebo break (the closure and reopening years left out), "
+        f"the change in mean log arrivals from the {PLACEBO_WINDOW} years before {break_year} to the "
+        f"{PLACEBO_WINDOW} from it ({100 * (math.exp(test['statistic']) - 1):+.1f}% in geometric mean) ranks "
+        f"{words.ordinal(test['rank'])} of {test['candidates']} as a fall (p = {test['p']:.3f}, the smallest "
+        f"possible being {test['min_p']:.3f}), {verdict}. This test keeps its stated false-positive rate on "
+        f"simulated autocorrelated series; the model's step term does not, so its intervals describe the "
+        f"size of the step rather than prove it.",
+    )
 
 
 def survival_words(n_hold: int, n_total: int, what: str) -> str:
@@ -1442,28 +1833,62 @@ def multinomial_difference_ci(p1_pct: float, p2_pct: float, n: int, level: float
 def break_profile_chart(r: Results) -> charts.Figure:
     prof = r.frames["break_profile"].copy()
     prof["set"] = np.where(prof["in_set"], "Within the 95% set", "Outside it")
-    tip = [alt.Tooltip("break_year:Q", format="d", title="Break year"), alt.Tooltip("knot:Q", format="d", title="Knot"),
-           alt.Tooltip("delta_aic:Q", format=".1f", title="ΔAIC"),
-           alt.Tooltip("level_rr:Q", format=".2f", title="Level ratio")]
-    x = alt.X("break_year:Q", title="Break year tried", axis=alt.Axis(format="d", tickMinStep=1),
-              scale=alt.Scale(zero=False, nice=False, padding=8))
-    line = alt.Chart(prof).mark_line(color=charts.MUTED).encode(x=x, y=alt.Y("delta_aic:Q", title="AIC above the best break"))
-    dots = alt.Chart(prof).mark_point(filled=True, size=60).encode(
-        x=x, y="delta_aic:Q", tooltip=tip,
-        color=alt.Color("set:N", title=None, scale=alt.Scale(domain=["Within the 95% set", "Outside it"],
-                                                             range=[charts.HIGHLIGHT, charts.PALETTE[0]])))
-    cut = alt.Chart(pd.DataFrame({"y": [PROFILE_CUTOFF]})).mark_rule(strokeDash=[4, 3], color=charts.MUTED).encode(y="y:Q")
-    chart = (line + dots + cut).properties(title=alt.TitleParams(
-        f"The break year that fits best is {r['profile_best_year']}",
-        subtitle="Shape-following model refitted with the break in each year; dashed: the 95% profile cutoff"))
-    return charts.show(chart, name="political-push-break-profile",
-                       description=(f"AIC of the shape-following model above its minimum, for break years "
-                                    f"{r['profile_first']} to {r['profile_last']}. The best is {r['profile_best_year']}; "
-                                    f"the approximate 95% set is {r['profile_set_text']}; the runner-up, "
-                                    f"{r['profile_runner_up_year']}, is {r['profile_runner_up_gap']:.1f} points behind."),
-                       source="Ministry of Unification (arrivals); models fitted by this book.",
-                       data=prof[["break_year", "knot", "aic", "delta_aic", "level_rr", "level_low", "level_high",
-                                  "in_set"]].round(3))
+    tip = [
+        alt.Tooltip("break_year:Q", format="d", title="Break year"),
+        alt.Tooltip("knot:Q", format="d", title="Knot"),
+        alt.Tooltip("delta_aic:Q", format=".1f", title="ΔAIC"),
+        alt.Tooltip("level_rr:Q", format=".2f", title="Level ratio"),
+    ]
+    x = alt.X(
+        "break_year:Q",
+        title="Break year tried",
+        axis=alt.Axis(format="d", tickMinStep=1),
+        scale=alt.Scale(zero=False, nice=False, padding=8),
+    )
+    line = (
+        alt.Chart(prof)
+        .mark_line(color=charts.MUTED)
+        .encode(x=x, y=alt.Y("delta_aic:Q", title="AIC above the best break"))
+    )
+    dots = (
+        alt.Chart(prof)
+        .mark_point(filled=True, size=60)
+        .encode(
+            x=x,
+            y="delta_aic:Q",
+            tooltip=tip,
+            color=alt.Color(
+                "set:N",
+                title=None,
+                scale=alt.Scale(
+                    domain=["Within the 95% set", "Outside it"], range=[charts.HIGHLIGHT, charts.PALETTE[0]]
+                ),
+            ),
+        )
+    )
+    cut = (
+        alt.Chart(pd.DataFrame({"y": [PROFILE_CUTOFF]}))
+        .mark_rule(strokeDash=[4, 3], color=charts.MUTED)
+        .encode(y="y:Q")
+    )
+    chart = (line + dots + cut).properties(
+        title=alt.TitleParams(
+            f"The break year that fits best is {r['profile_best_year']}",
+            subtitle="Shape-following model refitted with the break in each year; dashed: the 95% profile cutoff",
+        )
+    )
+    return charts.show(
+        chart,
+        name="political-push-break-profile",
+        description=(
+            f"AIC of the shape-following model above its minimum, for break years "
+            f"{r['profile_first']} to {r['profile_last']}. The best is {r['profile_best_year']}; "
+            f"the approximate 95% set is {r['profile_set_text']}; the runner-up, "
+            f"{r['profile_runner_up_year']}, is {r['profile_runner_up_gap']:.1f} points behind."
+        ),
+        source="Ministry of Unification (arrivals); models fitted by this book.",
+        data=prof[["break_year", "knot", "aic", "delta_aic", "level_rr", "level_low", "level_high", "in_set"]].round(3),
+    )
 
 
 def grid_table(r: Results) -> charts.Table:
@@ -1472,9 +1897,25 @@ def grid_table(r: Results) -> charts.Table:
     g["low_pct"] = 100 * (g["level_low"] - 1)
     g["high_pct"] = 100 * (g["level_high"] - 1)
     shown = g[["start", "break_year", "knot", "level_change_pct", "low_pct", "high_pct", "p_holm", "rho1"]].rename(
-        columns={"start": "Start year", "break_year": "Break year", "knot": "Knot year",
-                 "level_change_pct": "Level change (%)", "low_pct": "HAC low (%)", "high_pct": "HAC high (%)",
-                 "p_holm": "Holm p", "rho1": "Residual lag-1 autocorrelation"})
-    return charts.table(shown, caption="The step at the break across the grid (shape-following model, HAC errors)",
-                        digits={"Level change (%)": 1, "HAC low (%)": 1, "HAC high (%)": 1, "Holm p": 3,
-                                "Residual lag-1 autocorrelation": 2})
+        columns={
+            "start": "Start year",
+            "break_year": "Break year",
+            "knot": "Knot year",
+            "level_change_pct": "Level change (%)",
+            "low_pct": "HAC low (%)",
+            "high_pct": "HAC high (%)",
+            "p_holm": "Holm p",
+            "rho1": "Residual lag-1 autocorrelation",
+        }
+    )
+    return charts.table(
+        shown,
+        caption="The step at the break across the grid (shape-following model, HAC errors)",
+        digits={
+            "Level change (%)": 1,
+            "HAC low (%)": 1,
+            "HAC high (%)": 1,
+            "Holm p": 3,
+            "Residual lag-1 autocorrelation": 2,
+        },
+    )

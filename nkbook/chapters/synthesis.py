@@ -14,20 +14,36 @@ from nkbook.analysis import series
 from nkbook.analysis.stats import count_glm, rate_ratios
 from nkbook.data import load, used
 
-CLOSURE = (2020, 2022)      # North Korea's border closure (January 2020 to the 2023 partial reopening)
-REOPENING_FROM = 2023       # partial reopening (August 2023); restrictions persist
-REGIME_FROM = 2012          # first full year after the December 2011 succession
+CLOSURE = (2020, 2022)  # North Korea's border closure (January 2020 to the 2023 partial reopening)
+REOPENING_FROM = 2023  # partial reopening (August 2023); restrictions persist
+REGIME_FROM = 2012  # first full year after the December 2011 succession
 
 # Every upstream result this chapter reads (nkbook.present.results.read), by chapter: the one place
 # their names live.
 UPSTREAM = {
     "mobility": ["female_share_cumulative", "border_low_cumulative_min", "pre_closure_share", "share_closure"],
     "diplomacy": ["closure_ratio", "closure_low", "closure_high", "closure_year", "window_perm_p", "event_window"],
-    "economic_push": ["gdp_slope_pct", "gdp_slope_pct_low", "gdp_slope_pct_high", "twin_ratio", "twin_ratio_low",
-                      "twin_ratio_high", "twin_growth_year", "lag_years"],
-    "political_push": ["its_level_change_pct", "its_level_change_low_pct", "its_level_change_high_pct",
-                       "scan_n_drop", "scan_n_placebo", "break_year", "corr_missiles_r", "corr_missiles_low",
-                       "corr_missiles_high"],
+    "economic_push": [
+        "gdp_slope_pct",
+        "gdp_slope_pct_low",
+        "gdp_slope_pct_high",
+        "twin_ratio",
+        "twin_ratio_low",
+        "twin_ratio_high",
+        "twin_growth_year",
+        "lag_years",
+    ],
+    "political_push": [
+        "its_level_change_pct",
+        "its_level_change_low_pct",
+        "its_level_change_high_pct",
+        "scan_n_drop",
+        "scan_n_placebo",
+        "break_year",
+        "corr_missiles_r",
+        "corr_missiles_low",
+        "corr_missiles_high",
+    ],
     "claims": ["n_hold", "n_checkable"],
 }
 SCORECARD_KEYS = {chapter: keys for chapter, keys in UPSTREAM.items() if chapter != "claims"}
@@ -103,8 +119,15 @@ def drop_one(df: pd.DataFrame, terms: list[str]) -> pd.DataFrame:
         lr = 2 * (full.llf - reduced.llf)
         from scipy.stats import chi2
 
-        rows.append({"term": t, "label": TERMS.get(t, t), "lr_statistic": float(lr),
-                     "p_value": float(chi2.sf(max(lr, 0.0), 1)), "aic_change_if_dropped": float(reduced.aic - full.aic)})
+        rows.append(
+            {
+                "term": t,
+                "label": TERMS.get(t, t),
+                "lr_statistic": float(lr),
+                "p_value": float(chi2.sf(max(lr, 0.0), 1)),
+                "aic_change_if_dropped": float(reduced.aic - full.aic),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -120,8 +143,18 @@ def leave_one_out(df: pd.DataFrame, terms: list[str]) -> pd.DataFrame:
         rr = np.exp(res.params)
         estimates.append({"year": int(year), **{t: float(rr[t]) for t in terms}})
     est = pd.DataFrame(estimates)
-    return pd.DataFrame([{"term": t, "label": TERMS.get(t, t), "min_rate_ratio": est[t].min(),
-                          "max_rate_ratio": est[t].max(), "fits": len(est)} for t in terms])
+    return pd.DataFrame(
+        [
+            {
+                "term": t,
+                "label": TERMS.get(t, t),
+                "min_rate_ratio": est[t].min(),
+                "max_rate_ratio": est[t].max(),
+                "fits": len(est),
+            }
+            for t in terms
+        ]
+    )
 
 
 def counterfactual(result, data: pd.DataFrame, years: list[int]) -> pd.DataFrame:
@@ -138,15 +171,20 @@ def counterfactual(result, data: pd.DataFrame, years: list[int]) -> pd.DataFrame
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="using default log-link")
         pred = result.get_prediction(cf).summary_frame(alpha=0.05)
-    out = pd.DataFrame({"year": rows["year"].to_numpy(), "observed": rows["total"].to_numpy(),
-                        "predicted": pred["predicted"].to_numpy(), "low": pred["ci_lower"].to_numpy(),
-                        "high": pred["ci_upper"].to_numpy()})
+    out = pd.DataFrame(
+        {
+            "year": rows["year"].to_numpy(),
+            "observed": rows["total"].to_numpy(),
+            "predicted": pred["predicted"].to_numpy(),
+            "low": pred["ci_lower"].to_numpy(),
+            "high": pred["ci_upper"].to_numpy(),
+        }
+    )
     return out
 
 
 # --------------------------------------------------------------------------------------------
 # the scorecard: each factor chapter's strongest evidence, read from that chapter's results
-
 
 
 def strength(interval_excludes_null: bool, robust: bool = True) -> str:
@@ -164,39 +202,63 @@ def scorecard(res: dict[str, dict]) -> list[dict]:
     m, d, e, p = (res["mobility"], res["diplomacy"], res["economic_push"], res["political_push"])
     placebo_share = p["scan_n_drop"] / p["scan_n_placebo"] if p["scan_n_placebo"] else 1.0
     rows = [
-        {"factor": "Mobility and the borders", "chapter": "mobility",
-         "evidence": (f"{m['female_share_cumulative']:.1f}% of everyone who arrived are women; at least "
-                      f"{m['border_low_cumulative_min']:.1f}% of all arrivals (in every snapshot that lists "
-                      f"provinces) come from provinces on the Chinese border. Women were {m['pre_closure_share']:.1f}% "
-                      f"of arrivals just before the closure and {m['share_closure']:.1f}% during it."),
-         "suggests": "Those who can move inside North Korea and reach the border are the ones who arrive.",
-         "strength": "strong as a description (census counts); no comparison group, so no causal test"},
-        {"factor": "Diplomacy and border politics", "chapter": "diplomacy",
-         "evidence": (f"In {d['closure_year']} arrivals were {100 * d['closure_ratio']:.1f}% of the level of the "
-                      f"{d['event_window']} years before (95% interval {100 * d['closure_low']:.1f}–"
-                      f"{100 * d['closure_high']:.1f}%); other border events as a group are not distinguishable from "
-                      f"random years (permutation p = {d['window_perm_p']:.2f})."),
-         "suggests": "Closing the border stops arrivals; smaller policy shifts leave no clear mark in yearly counts.",
-         "strength": strength(d["closure_high"] < 1, True) + " for the closure; " +
-                     strength(d["window_perm_p"] < 0.05) + " for other events"},
-        {"factor": "The economic push", "chapter": "economic_push",
-         "evidence": (f"A point of GDP growth {e['lag_years']} year(s) earlier goes with {e['gdp_slope_pct']:+.1f}% "
-                      f"arrivals (95% interval {e['gdp_slope_pct_low']:+.1f} to {e['gdp_slope_pct_high']:+.1f}%). "
-                      f"A contraction like {e['twin_growth_year']}'s was followed by {e['twin_ratio']:.1f} times "
-                      f"more arrivals when the border was open than in 2021 ({e['twin_ratio_low']:.1f}–"
-                      f"{e['twin_ratio_high']:.1f})."),
-         "suggests": "Hardship does not move yearly arrivals by itself; whether the way out is open does.",
-         "strength": strength(not (e["gdp_slope_pct_low"] <= 0 <= e["gdp_slope_pct_high"])) +
-                     " for output; strong for the closure paradox"},
-        {"factor": "The political push", "chapter": "political_push",
-         "evidence": (f"A break at {p['break_year']}: level change {p['its_level_change_pct']:+.1f}% "
-                      f"(95% interval {p['its_level_change_low_pct']:+.1f} to {p['its_level_change_high_pct']:+.1f}%), "
-                      f"but {p['scan_n_drop']} of {p['scan_n_placebo']} placebo break years also show a drop. "
-                      f"Missile tests and arrivals: r = {p['corr_missiles_r']:.2f} "
-                      f"({p['corr_missiles_low']:.2f} to {p['corr_missiles_high']:.2f})."),
-         "suggests": "Arrivals fell after the 2011 succession, but the series cannot pin the fall on it.",
-         "strength": strength(p["its_level_change_high_pct"] < 0, placebo_share < 0.25) + " for the succession; " +
-                     strength(not (p["corr_missiles_low"] <= 0 <= p["corr_missiles_high"])) + " for provocations"},
+        {
+            "factor": "Mobility and the borders",
+            "chapter": "mobility",
+            "evidence": (
+                f"{m['female_share_cumulative']:.1f}% of everyone who arrived are women; at least "
+                f"{m['border_low_cumulative_min']:.1f}% of all arrivals (in every snapshot that lists "
+                f"provinces) come from provinces on the Chinese border. Women were {m['pre_closure_share']:.1f}% "
+                f"of arrivals just before the closure and {m['share_closure']:.1f}% during it."
+            ),
+            "suggests": "Those who can move inside North Korea and reach the border are the ones who arrive.",
+            "strength": "strong as a description (census counts); no comparison group, so no causal test",
+        },
+        {
+            "factor": "Diplomacy and border politics",
+            "chapter": "diplomacy",
+            "evidence": (
+                f"In {d['closure_year']} arrivals were {100 * d['closure_ratio']:.1f}% of the level of the "
+                f"{d['event_window']} years before (95% interval {100 * d['closure_low']:.1f}–"
+                f"{100 * d['closure_high']:.1f}%); other border events as a group are not distinguishable from "
+                f"random years (permutation p = {d['window_perm_p']:.2f})."
+            ),
+            "suggests": "Closing the border stops arrivals; smaller policy shifts leave no clear mark in yearly counts.",
+            "strength": strength(d["closure_high"] < 1, True)
+            + " for the closure; "
+            + strength(d["window_perm_p"] < 0.05)
+            + " for other events",
+        },
+        {
+            "factor": "The economic push",
+            "chapter": "economic_push",
+            "evidence": (
+                f"A point of GDP growth {e['lag_years']} year(s) earlier goes with {e['gdp_slope_pct']:+.1f}% "
+                f"arrivals (95% interval {e['gdp_slope_pct_low']:+.1f} to {e['gdp_slope_pct_high']:+.1f}%). "
+                f"A contraction like {e['twin_growth_year']}'s was followed by {e['twin_ratio']:.1f} times "
+                f"more arrivals when the border was open than in 2021 ({e['twin_ratio_low']:.1f}–"
+                f"{e['twin_ratio_high']:.1f})."
+            ),
+            "suggests": "Hardship does not move yearly arrivals by itself; whether the way out is open does.",
+            "strength": strength(not (e["gdp_slope_pct_low"] <= 0 <= e["gdp_slope_pct_high"]))
+            + " for output; strong for the closure paradox",
+        },
+        {
+            "factor": "The political push",
+            "chapter": "political_push",
+            "evidence": (
+                f"A break at {p['break_year']}: level change {p['its_level_change_pct']:+.1f}% "
+                f"(95% interval {p['its_level_change_low_pct']:+.1f} to {p['its_level_change_high_pct']:+.1f}%), "
+                f"but {p['scan_n_drop']} of {p['scan_n_placebo']} placebo break years also show a drop. "
+                f"Missile tests and arrivals: r = {p['corr_missiles_r']:.2f} "
+                f"({p['corr_missiles_low']:.2f} to {p['corr_missiles_high']:.2f})."
+            ),
+            "suggests": "Arrivals fell after the 2011 succession, but the series cannot pin the fall on it.",
+            "strength": strength(p["its_level_change_high_pct"] < 0, placebo_share < 0.25)
+            + " for the succession; "
+            + strength(not (p["corr_missiles_low"] <= 0 <= p["corr_missiles_high"]))
+            + " for provocations",
+        },
     ]
     return rows
 
@@ -219,16 +281,19 @@ def read_upstream() -> dict[str, dict]:
     return {chapter: read(chapter) for chapter in UPSTREAM}
 
 
-def compute(data_dir=None, *, start_year: int = 1998, end_year: int | None = None,
-            upstream: dict[str, dict] | None = None):
+def compute(
+    data_dir=None, *, start_year: int = 1998, end_year: int | None = None, upstream: dict[str, dict] | None = None
+):
     """Every value the synthesis glues; ``upstream`` (chapter -> results) defaults to this build's."""
     from nkbook.present.results import Results
 
     r = Results()
     start_year, end_year = series.resolve_years(start_year, end_year, data_dir)
     if end_year < REOPENING_FROM:
-        raise ValueError(f"the synthesis needs years through {REOPENING_FROM} (the closure and the reopening); "
-                         f"end_year is {end_year}")
+        raise ValueError(
+            f"the synthesis needs years through {REOPENING_FROM} (the closure and the reopening); "
+            f"end_year is {end_year}"
+        )
     df = frame(data_dir, start_year, end_year)
     r.put("start_year", start_year)
     r.put("end_year", end_year)
@@ -256,9 +321,20 @@ def compute(data_dir=None, *, start_year: int = 1998, end_year: int | None = Non
             r.put(f"{model}_{row.term}_high", row.high, 3)
             r.put(f"{model}_{row.term}_p", row.p_value, 4)
     r.frames["coef"] = coef
-    r.frames["coef_shown"] = coef[["model", "label", "rate_ratio", "low", "high", "p_value"]].rename(columns={
-        "model": "Model", "label": "Term", "rate_ratio": "Rate ratio", "low": "95% low", "high": "95% high",
-        "p_value": "p-value"}).round(3)
+    r.frames["coef_shown"] = (
+        coef[["model", "label", "rate_ratio", "low", "high", "p_value"]]
+        .rename(
+            columns={
+                "model": "Model",
+                "label": "Term",
+                "rate_ratio": "Rate ratio",
+                "low": "95% low",
+                "high": "95% high",
+                "p_value": "p-value",
+            }
+        )
+        .round(3)
+    )
     r.extra["main_closure_rr"] = float(table_main.set_index("term").loc["closure", "rate_ratio"])
 
     # each term's weight and stability
@@ -273,10 +349,17 @@ def compute(data_dir=None, *, start_year: int = 1998, end_year: int | None = Non
 
     # residuals
     fitted = main.predict(main_data)
-    resid = pd.DataFrame({"year": main_data["year"].to_numpy(), "observed": main_data["total"].to_numpy(),
-                          "fitted": np.round(fitted.to_numpy(), 1)})
-    resid["pearson_residual"] = np.round((resid["observed"] - resid["fitted"]) /
-                                         np.sqrt(resid["fitted"] + main.params["alpha"] * resid["fitted"] ** 2), 2)
+    resid = pd.DataFrame(
+        {
+            "year": main_data["year"].to_numpy(),
+            "observed": main_data["total"].to_numpy(),
+            "fitted": np.round(fitted.to_numpy(), 1),
+        }
+    )
+    resid["pearson_residual"] = np.round(
+        (resid["observed"] - resid["fitted"]) / np.sqrt(resid["fitted"] + main.params["alpha"] * resid["fitted"] ** 2),
+        2,
+    )
     worst = resid.loc[resid["pearson_residual"].abs().idxmax()]
     r.put("worst_residual_year", int(worst["year"]))
     r.put("worst_residual", float(worst["pearson_residual"]), 2)
@@ -320,10 +403,19 @@ def stability_table(r):
     stab = r.frames["stability"]
     return charts.table(
         stab[["label", "lr_statistic", "p_value", "aic_change_if_dropped", "min_rate_ratio", "max_rate_ratio"]]
-        .rename(columns={"label": "Term", "lr_statistic": "LR statistic", "p_value": "p-value",
-                         "aic_change_if_dropped": "AIC change if dropped",
-                         "min_rate_ratio": "Leave-one-year-out: lowest", "max_rate_ratio": "highest"}).round(3),
-        caption="Main model: each term's contribution and its stability")
+        .rename(
+            columns={
+                "label": "Term",
+                "lr_statistic": "LR statistic",
+                "p_value": "p-value",
+                "aic_change_if_dropped": "AIC change if dropped",
+                "min_rate_ratio": "Leave-one-year-out: lowest",
+                "max_rate_ratio": "highest",
+            }
+        )
+        .round(3),
+        caption="Main model: each term's contribution and its stability",
+    )
 
 
 def rate_ratio_chart(r):
@@ -336,31 +428,50 @@ def rate_ratio_chart(r):
     plot = plot[["model", "term", "label", "rate_ratio", "low", "high"]]
     scale = alt.Scale(range=[charts.PALETTE[0], charts.PALETTE[1]])
     order = list(TERMS.values())
-    points = alt.Chart(plot).mark_point(filled=True, size=70).encode(
-        x=alt.X("rate_ratio:Q", title="Rate ratio (log scale; 1 = no association)", scale=alt.Scale(type="log")),
-        y=alt.Y("label:N", title=None, sort=order),
-        color=alt.Color("model:N", title="Model", scale=scale),
-        yOffset="model:N",
-        tooltip=[alt.Tooltip("model:N", title="Model"), alt.Tooltip("label:N", title="Term"),
-                 alt.Tooltip("rate_ratio:Q", title="Rate ratio", format=".2f"),
-                 alt.Tooltip("low:Q", title="95% low", format=".2f"),
-                 alt.Tooltip("high:Q", title="95% high", format=".2f")],
+    points = (
+        alt.Chart(plot)
+        .mark_point(filled=True, size=70)
+        .encode(
+            x=alt.X("rate_ratio:Q", title="Rate ratio (log scale; 1 = no association)", scale=alt.Scale(type="log")),
+            y=alt.Y("label:N", title=None, sort=order),
+            color=alt.Color("model:N", title="Model", scale=scale),
+            yOffset="model:N",
+            tooltip=[
+                alt.Tooltip("model:N", title="Model"),
+                alt.Tooltip("label:N", title="Term"),
+                alt.Tooltip("rate_ratio:Q", title="Rate ratio", format=".2f"),
+                alt.Tooltip("low:Q", title="95% low", format=".2f"),
+                alt.Tooltip("high:Q", title="95% high", format=".2f"),
+            ],
+        )
     )
-    bars = alt.Chart(plot).mark_rule(strokeWidth=2).encode(
-        x="low:Q", x2="high:Q", y=alt.Y("label:N", sort=order), yOffset="model:N",
-        color=alt.Color("model:N", legend=None, scale=scale))
+    bars = (
+        alt.Chart(plot)
+        .mark_rule(strokeWidth=2)
+        .encode(
+            x="low:Q",
+            x2="high:Q",
+            y=alt.Y("label:N", sort=order),
+            yOffset="model:N",
+            color=alt.Color("model:N", legend=None, scale=scale),
+        )
+    )
     one = alt.Chart(pd.DataFrame({"x": [1]})).mark_rule(color=charts.MUTED, strokeDash=[4, 3]).encode(x="x:Q")
     return charts.show(
-        (one + bars + points).properties(title="What each factor is associated with, holding the others fixed",
-                                         height=260),
+        (one + bars + points).properties(
+            title="What each factor is associated with, holding the others fixed", height=260
+        ),
         name="synthesis-rate-ratios",
-        description=("Rate ratios with 95% intervals for each model term, on a log scale with a dashed line at 1. "
-                     f"The closure term is about {r.extra['main_closure_rr']:.2f} "
-                     "in the main model, far below 1; intervals that cross 1 mark terms the data cannot "
-                     "distinguish from no association."),
+        description=(
+            "Rate ratios with 95% intervals for each model term, on a log scale with a dashed line at 1. "
+            f"The closure term is about {r.extra['main_closure_rr']:.2f} "
+            "in the main model, far below 1; intervals that cross 1 mark terms the data cannot "
+            "distinguish from no association."
+        ),
         source="Model fitted to Ministry of Unification arrivals; Bank of Korea GDP; CNS missile tests; "
-               "China–DPRK trade.",
-        data=r.frames["coef_shown"])
+        "China–DPRK trade.",
+        data=r.frames["coef_shown"],
+    )
 
 
 def residual_chart(r):
@@ -369,21 +480,35 @@ def residual_chart(r):
     from nkbook.present import charts
 
     resid = r.frames["residuals"]
-    rchart = alt.Chart(resid).mark_bar(size=charts.bar_size(len(resid))).encode(
-        x=charts.year_axis(),
-        y=alt.Y("pearson_residual:Q", title="Pearson residual (observed vs fitted)"),
-        color=alt.condition("datum.pearson_residual > 0", alt.value(charts.PALETTE[0]), alt.value(charts.HIGHLIGHT)),
-        tooltip=[alt.Tooltip("year:Q", format="d", title="Year"),
-                 alt.Tooltip("observed:Q", title="Observed", format=","),
-                 alt.Tooltip("fitted:Q", title="Fitted", format=",.0f"),
-                 alt.Tooltip("pearson_residual:Q", title="Residual")],
-    ).properties(title="Main model: residuals by year")
+    rchart = (
+        alt.Chart(resid)
+        .mark_bar(size=charts.bar_size(len(resid)))
+        .encode(
+            x=charts.year_axis(),
+            y=alt.Y("pearson_residual:Q", title="Pearson residual (observed vs fitted)"),
+            color=alt.condition(
+                "datum.pearson_residual > 0", alt.value(charts.PALETTE[0]), alt.value(charts.HIGHLIGHT)
+            ),
+            tooltip=[
+                alt.Tooltip("year:Q", format="d", title="Year"),
+                alt.Tooltip("observed:Q", title="Observed", format=","),
+                alt.Tooltip("fitted:Q", title="Fitted", format=",.0f"),
+                alt.Tooltip("pearson_residual:Q", title="Residual"),
+            ],
+        )
+        .properties(title="Main model: residuals by year")
+    )
     return charts.show(
-        rchart, name="synthesis-residuals",
-        description=(f"Bar chart of Pearson residuals by year of the main model. The largest in size is "
-                     f"{r['worst_residual']:.2f} in {r['worst_residual_year']}; bars above zero are years "
-                     "with more arrivals than the model fits."),
-        source=MODEL_SOURCE, data=resid)
+        rchart,
+        name="synthesis-residuals",
+        description=(
+            f"Bar chart of Pearson residuals by year of the main model. The largest in size is "
+            f"{r['worst_residual']:.2f} in {r['worst_residual_year']}; bars above zero are years "
+            "with more arrivals than the model fits."
+        ),
+        source=MODEL_SOURCE,
+        data=resid,
+    )
 
 
 def counterfactual_chart(r):
@@ -392,26 +517,46 @@ def counterfactual_chart(r):
     from nkbook.present import charts
 
     cf = r.frames["counterfactual"]
-    long = pd.concat([cf.assign(kind="Expected without the closure", value=cf["predicted"]),
-                      cf.assign(kind="Observed", value=cf["observed"], low=np.nan, high=np.nan)])
-    band = alt.Chart(cf).mark_errorbar(thickness=2, color=charts.PALETTE[1]).encode(
-        x=charts.year_axis(), y=alt.Y("low:Q", title="Arrivals per year"), y2="high:Q")
-    pts = alt.Chart(long).mark_point(filled=True, size=80).encode(
-        x=charts.year_axis(), y="value:Q",
-        color=alt.Color("kind:N", title=None, scale=alt.Scale(range=[charts.PALETTE[1], charts.TOTAL])),
-        tooltip=[alt.Tooltip("year:Q", format="d", title="Year"), alt.Tooltip("kind:N", title="Series"),
-                 alt.Tooltip("value:Q", format=",.0f", title="Arrivals"),
-                 alt.Tooltip("low:Q", format=",.0f", title="95% low"),
-                 alt.Tooltip("high:Q", format=",.0f", title="95% high")])
+    long = pd.concat(
+        [
+            cf.assign(kind="Expected without the closure", value=cf["predicted"]),
+            cf.assign(kind="Observed", value=cf["observed"], low=np.nan, high=np.nan),
+        ]
+    )
+    band = (
+        alt.Chart(cf)
+        .mark_errorbar(thickness=2, color=charts.PALETTE[1])
+        .encode(x=charts.year_axis(), y=alt.Y("low:Q", title="Arrivals per year"), y2="high:Q")
+    )
+    pts = (
+        alt.Chart(long)
+        .mark_point(filled=True, size=80)
+        .encode(
+            x=charts.year_axis(),
+            y="value:Q",
+            color=alt.Color("kind:N", title=None, scale=alt.Scale(range=[charts.PALETTE[1], charts.TOTAL])),
+            tooltip=[
+                alt.Tooltip("year:Q", format="d", title="Year"),
+                alt.Tooltip("kind:N", title="Series"),
+                alt.Tooltip("value:Q", format=",.0f", title="Arrivals"),
+                alt.Tooltip("low:Q", format=",.0f", title="95% low"),
+                alt.Tooltip("high:Q", format=",.0f", title="95% high"),
+            ],
+        )
+    )
     shown_cf = cf.assign(predicted=cf["predicted"].round(0), low=cf["low"].round(0), high=cf["high"].round(0))
     return charts.show(
         (band + pts).properties(title="Arrivals since 2020: observed and expected without the closure"),
         name="synthesis-counterfactual",
-        description=(f"Observed arrivals {r['cf_first_year']}–{r['cf_last_year']} against the main "
-                     f"model's expectation with the closure and reopening terms off, with 95% intervals. "
-                     f"Observed arrivals total {r['cf_observed_total']:,}, against about "
-                     f"{r.extra['cf_total_pred']:,.0f} expected."),
-        source=MODEL_SOURCE, data=shown_cf)
+        description=(
+            f"Observed arrivals {r['cf_first_year']}–{r['cf_last_year']} against the main "
+            f"model's expectation with the closure and reopening terms off, with 95% intervals. "
+            f"Observed arrivals total {r['cf_observed_total']:,}, against about "
+            f"{r.extra['cf_total_pred']:,.0f} expected."
+        ),
+        source=MODEL_SOURCE,
+        data=shown_cf,
+    )
 
 
 def scorecard_table(r):
@@ -423,8 +568,11 @@ def scorecard_table(r):
     rows = "".join(
         f"<tr><th scope='row'><a href='{html.escape(c.chapter)}.html'>{html.escape(c.factor)}</a></th>"
         f"<td>{html.escape(c.evidence)}</td><td>{html.escape(c.suggests)}</td><td>{html.escape(c.strength)}</td></tr>"
-        for c in r.frames["scorecard"].itertuples())
-    return HTML("<table class='nk-table nk-scorecard'><caption>The four factors: evidence from each chapter of this "
-                "build</caption><thead><tr><th scope='col'>Factor</th><th scope='col'>Strongest evidence</th>"
-                f"<th scope='col'>What it suggests</th><th scope='col'>How strong</th></tr></thead><tbody>{rows}"
-                "</tbody></table>")
+        for c in r.frames["scorecard"].itertuples()
+    )
+    return HTML(
+        "<table class='nk-table nk-scorecard'><caption>The four factors: evidence from each chapter of this "
+        "build</caption><thead><tr><th scope='col'>Factor</th><th scope='col'>Strongest evidence</th>"
+        f"<th scope='col'>What it suggests</th><th scope='col'>How strong</th></tr></thead><tbody>{rows}"
+        "</tbody></table>"
+    )

@@ -39,8 +39,15 @@ def sex_sums(frame: pd.DataFrame, key_cols: list[str]) -> list[Problem]:
         m, f, t = row.male, row.female, row.total
         if pd.notna(m) and pd.notna(f) and pd.notna(t) and m + f != t:
             key = ", ".join(f"{k} {getattr(row, k)}" for k in key_cols)
-            problems.append(Problem(frame.attrs["file"], f"male + female = {_fmt(m + f)} but total = {_fmt(t)}",
-                                    line=_line(frame, i), key=key, column="total"))
+            problems.append(
+                Problem(
+                    frame.attrs["file"],
+                    f"male + female = {_fmt(m + f)} but total = {_fmt(t)}",
+                    line=_line(frame, i),
+                    key=key,
+                    column="total",
+                )
+            )
     return problems
 
 
@@ -54,8 +61,15 @@ def one_used_per_key(frame: pd.DataFrame, key_cols: list[str]) -> list[Problem]:
         if n != 1:
             pos = frame.index.get_loc(group.index[0])
             label = ", ".join(f"{c} {v}" for c, v in zip(key_cols, key if isinstance(key, tuple) else (key,)))
-            problems.append(Problem(frame.attrs["file"], f"{n} rows are marked used=true for this key; exactly one must be",
-                                    line=_line(frame, pos), key=label, column="used"))
+            problems.append(
+                Problem(
+                    frame.attrs["file"],
+                    f"{n} rows are marked used=true for this key; exactly one must be",
+                    line=_line(frame, pos),
+                    key=label,
+                    column="used",
+                )
+            )
     return problems
 
 
@@ -66,14 +80,21 @@ def arrivals_buckets(frame: pd.DataFrame) -> list[Problem]:
     top = used[used["part_of"].isna()]
     spans = []
     for pos, row in zip(top.index, top.itertuples(index=False)):
-        first = row.first_year if pd.notna(row.first_year) else -10**6
+        first = row.first_year if pd.notna(row.first_year) else -(10**6)
         spans.append((first, row.last_year, row.period, frame.index.get_loc(pos)))
     spans.sort()
-    for (a0, a1, ap, _), (b0, b1, bp, bpos) in zip(spans, spans[1:]):
+    for (_a0, a1, ap, _), (b0, _b1, bp, bpos) in zip(spans, spans[1:]):
         if b0 <= a1:
-            problems.append(Problem(file, f"period {bp!r} overlaps period {ap!r}: a single year inside a bucket "
-                                          f"must name the bucket in part_of", line=_line(frame, bpos),
-                                    key=f"period {bp}", column="part_of"))
+            problems.append(
+                Problem(
+                    file,
+                    f"period {bp!r} overlaps period {ap!r}: a single year inside a bucket "
+                    f"must name the bucket in part_of",
+                    line=_line(frame, bpos),
+                    key=f"period {bp}",
+                    column="part_of",
+                )
+            )
     periods = dict(zip(top["period"], top.itertuples(index=False)))
     for pos, row in zip(used.index, used.itertuples(index=False)):
         if pd.isna(row.part_of):
@@ -81,13 +102,27 @@ def arrivals_buckets(frame: pd.DataFrame) -> list[Problem]:
         i = frame.index.get_loc(pos)
         parent = periods.get(row.part_of)
         if parent is None:
-            problems.append(Problem(file, f"part_of names {row.part_of!r}, which is not a used period",
-                                    line=_line(frame, i), key=f"period {row.period}", column="part_of"))
+            problems.append(
+                Problem(
+                    file,
+                    f"part_of names {row.part_of!r}, which is not a used period",
+                    line=_line(frame, i),
+                    key=f"period {row.period}",
+                    column="part_of",
+                )
+            )
             continue
-        lo = parent.first_year if pd.notna(parent.first_year) else -10**6
+        lo = parent.first_year if pd.notna(parent.first_year) else -(10**6)
         if not (lo <= row.first_year and row.last_year <= parent.last_year):
-            problems.append(Problem(file, f"years {row.first_year}-{row.last_year} are outside bucket {row.part_of!r}",
-                                    line=_line(frame, i), key=f"period {row.period}", column="part_of"))
+            problems.append(
+                Problem(
+                    file,
+                    f"years {row.first_year}-{row.last_year} are outside bucket {row.part_of!r}",
+                    line=_line(frame, i),
+                    key=f"period {row.period}",
+                    column="part_of",
+                )
+            )
     for bucket, parent in periods.items():
         inner = used[used["part_of"] == bucket]
         if inner.empty:
@@ -100,9 +135,16 @@ def arrivals_buckets(frame: pd.DataFrame) -> list[Problem]:
         pos = frame.index.get_loc(top.index[list(top["period"]).index(bucket)])
         if s > parent.total or (full and s != parent.total):
             rule = "equal" if full else "be at most"
-            problems.append(Problem(file, f"the single years inside bucket {bucket!r} add up to {_fmt(s)}, "
-                                          f"which should {rule} the bucket total {_fmt(parent.total)}",
-                                    line=_line(frame, pos), key=f"period {bucket}", column="total"))
+            problems.append(
+                Problem(
+                    file,
+                    f"the single years inside bucket {bucket!r} add up to {_fmt(s)}, "
+                    f"which should {rule} the bucket total {_fmt(parent.total)}",
+                    line=_line(frame, pos),
+                    key=f"period {bucket}",
+                    column="total",
+                )
+            )
     return problems
 
 
@@ -127,7 +169,9 @@ def _within_year(quarterly: pd.DataFrame | None, year: int, month: int) -> dict[
     if "period" in q.columns:
         half = q[q["period"] == "H1"]
         if k == 2 and len(half) == 1:
-            return {c: (None if pd.isna(half[c].iloc[0]) else int(half[c].iloc[0])) for c in ["total", "male", "female"]}
+            return {
+                c: (None if pd.isna(half[c].iloc[0]) else int(half[c].iloc[0])) for c in ["total", "male", "female"]
+            }
         q = q[q["quarter"].notna()]
     inner = q[q["quarter"] <= k]
     if inner["quarter"].nunique() != k:
@@ -135,8 +179,9 @@ def _within_year(quarterly: pd.DataFrame | None, year: int, month: int) -> dict[
     return {c: (None if inner[c].isna().any() else int(inner[c].sum())) for c in ["total", "male", "female"]}
 
 
-def cumulative_checkpoints(yearly: pd.DataFrame, cumulative: pd.DataFrame,
-                           quarterly: pd.DataFrame | None = None) -> list[Problem]:
+def cumulative_checkpoints(
+    yearly: pd.DataFrame, cumulative: pd.DataFrame, quarterly: pd.DataFrame | None = None
+) -> list[Problem]:
     """Each published cumulative checkpoint matches the running sum of the yearly series.
 
     A year-end checkpoint must equal the running sum, give or take the ``gap_*`` the data explain
@@ -149,7 +194,9 @@ def cumulative_checkpoints(yearly: pd.DataFrame, cumulative: pd.DataFrame,
     running = yearly_running_sum(yearly).set_index("year")
     gaps = [c for c in ("gap_total", "gap_male", "gap_female") if c in cumulative.columns]
     stated_gap_rows = [i for i in range(len(cumulative)) if cumulative.iloc[i][gaps].notna().any()] if gaps else []
-    for i in sorted(set(_used_positions(cumulative)) | set(stated_gap_rows)):  # a variant with its gap stated is checked too
+    for i in sorted(
+        set(_used_positions(cumulative)) | set(stated_gap_rows)
+    ):  # a variant with its gap stated is checked too
         row = cumulative.iloc[i]
         as_of = pd.Timestamp(row["as_of"])
         year = as_of.year
@@ -167,12 +214,21 @@ def cumulative_checkpoints(yearly: pd.DataFrame, cumulative: pd.DataFrame,
                 gap = 0 if gap is None or pd.isna(gap) else int(gap)
                 if int(expected) - int(value) != gap:
                     explained = f" (the data explain a gap of {gap})" if gap else ""
-                    problems.append(Problem(
-                        file, f"checkpoint {col} = {_fmt(value)} but the yearly series adds up to {_fmt(expected)} "
-                              f"by the end of {year}{explained}",
-                        line=_line(cumulative, i), key=label, column=col))
-        elif (part := _within_year(quarterly, year, as_of.month)) is not None and (
-                as_of + pd.Timedelta(days=1)).day == 1 and (year - 1) in running.index:
+                    problems.append(
+                        Problem(
+                            file,
+                            f"checkpoint {col} = {_fmt(value)} but the yearly series adds up to {_fmt(expected)} "
+                            f"by the end of {year}{explained}",
+                            line=_line(cumulative, i),
+                            key=label,
+                            column=col,
+                        )
+                    )
+        elif (
+            (part := _within_year(quarterly, year, as_of.month)) is not None
+            and (as_of + pd.Timedelta(days=1)).day == 1
+            and (year - 1) in running.index
+        ):
             for col in ["total", "male", "female"]:
                 value, since = row.get(col), part[col]
                 base = running.at[year - 1, col]
@@ -183,11 +239,17 @@ def cumulative_checkpoints(yearly: pd.DataFrame, cumulative: pd.DataFrame,
                 gap = 0 if gap is None or pd.isna(gap) else int(gap)
                 if expected - int(value) != gap:
                     explained = f" (the data explain a gap of {gap})" if gap else ""
-                    problems.append(Problem(
-                        file, f"checkpoint {col} = {_fmt(value)} but the yearly series to the end of {year - 1} "
-                              f"({_fmt(base)}) plus the {_fmt(since)} arrivals of {year} to {as_of.date()} in the "
-                              f"quarterly file add up to {_fmt(expected)}{explained}",
-                        line=_line(cumulative, i), key=label, column=col))
+                    problems.append(
+                        Problem(
+                            file,
+                            f"checkpoint {col} = {_fmt(value)} but the yearly series to the end of {year - 1} "
+                            f"({_fmt(base)}) plus the {_fmt(since)} arrivals of {year} to {as_of.date()} in the "
+                            f"quarterly file add up to {_fmt(expected)}{explained}",
+                            line=_line(cumulative, i),
+                            key=label,
+                            column=col,
+                        )
+                    )
         else:
             prev = running.loc[running.index < year, "total"]
             cur = running.loc[running.index <= year, "total"]
@@ -195,9 +257,16 @@ def cumulative_checkpoints(yearly: pd.DataFrame, cumulative: pd.DataFrame,
                 continue
             lo, hi = int(prev.iloc[-1]), int(cur.iloc[-1])
             if pd.notna(row["total"]) and not (lo <= row["total"] <= hi):
-                problems.append(Problem(
-                    file, f"mid-year checkpoint total = {_fmt(row['total'])} is outside the yearly series' range "
-                          f"{_fmt(lo)}-{_fmt(hi)} for {year}", line=_line(cumulative, i), key=label, column="total"))
+                problems.append(
+                    Problem(
+                        file,
+                        f"mid-year checkpoint total = {_fmt(row['total'])} is outside the yearly series' range "
+                        f"{_fmt(lo)}-{_fmt(hi)} for {year}",
+                        line=_line(cumulative, i),
+                        key=label,
+                        column="total",
+                    )
+                )
     return problems
 
 
@@ -223,12 +292,26 @@ def quarter_periods(quarterly: pd.DataFrame) -> list[Problem]:
         label = f"year {row.year}, period {row.period}"
         if _is_half(row.period):
             if pd.notna(row.quarter):
-                problems.append(Problem(file, f"a half-year row ({row.period}) must leave quarter empty, never split "
-                                              f"into quarters (found {row.quarter})", line=_line(quarterly, i),
-                                        key=label, column="quarter"))
+                problems.append(
+                    Problem(
+                        file,
+                        f"a half-year row ({row.period}) must leave quarter empty, never split "
+                        f"into quarters (found {row.quarter})",
+                        line=_line(quarterly, i),
+                        key=label,
+                        column="quarter",
+                    )
+                )
         elif pd.isna(row.quarter) or f"Q{int(row.quarter)}" != row.period:
-            problems.append(Problem(file, f"period {row.period} but quarter = {row.quarter}", line=_line(quarterly, i),
-                                    key=label, column="quarter"))
+            problems.append(
+                Problem(
+                    file,
+                    f"period {row.period} but quarter = {row.quarter}",
+                    line=_line(quarterly, i),
+                    key=label,
+                    column="quarter",
+                )
+            )
     return problems
 
 
@@ -264,8 +347,12 @@ def quarters_sum(yearly: pd.DataFrame, quarterly: pd.DataFrame) -> list[Problem]
             if group["quarter"].nunique() == 4 and s != yv:
                 flag(group, col, f"the four quarters' {col} add up to {_fmt(s)} but the year's {col} is {_fmt(yv)}")
             elif s > yv:
-                flag(group, col, f"the {group['quarter'].nunique()} quarters' {col} add up to {_fmt(s)}, above the "
-                                 f"year's {col} {_fmt(yv)}")
+                flag(
+                    group,
+                    col,
+                    f"the {group['quarter'].nunique()} quarters' {col} add up to {_fmt(s)}, above the "
+                    f"year's {col} {_fmt(yv)}",
+                )
     for pos_label, row in halves.iterrows():
         year, period = row["year"], row["period"]
         one = halves.loc[[pos_label]]
@@ -276,11 +363,16 @@ def quarters_sum(yearly: pd.DataFrame, quarterly: pd.DataFrame) -> list[Problem]
                 continue
             if inner["quarter"].nunique() == 2 and inner[col].notna().all() and int(inner[col].sum()) != int(hv):
                 a, b = HALVES[period]
-                flag(one, col, f"half-year {period} {col} = {_fmt(hv)} but quarters Q{a} + Q{b} add up to "
-                               f"{_fmt(inner[col].sum())}")
+                flag(
+                    one,
+                    col,
+                    f"half-year {period} {col} = {_fmt(hv)} but quarters Q{a} + Q{b} add up to "
+                    f"{_fmt(inner[col].sum())}",
+                )
             if year in y.index and pd.notna(y.at[year, col]) and int(hv) > int(y.at[year, col]):
-                flag(one, col, f"half-year {period} {col} = {_fmt(hv)} is above the year's {col} "
-                               f"{_fmt(y.at[year, col])}")
+                flag(
+                    one, col, f"half-year {period} {col} = {_fmt(hv)} is above the year's {col} {_fmt(y.at[year, col])}"
+                )
     for year, group in halves.groupby("year"):
         if group["period"].nunique() != 2 or year not in y.index:
             continue
@@ -288,9 +380,14 @@ def quarters_sum(yearly: pd.DataFrame, quarterly: pd.DataFrame) -> list[Problem]
             if group[col].isna().any() or pd.isna(y.at[year, col]):
                 continue
             if int(group[col].sum()) != int(y.at[year, col]):
-                flag(group, col, f"the two half-years' {col} add up to {_fmt(group[col].sum())} but the year's "
-                                 f"{col} is {_fmt(y.at[year, col])}")
+                flag(
+                    group,
+                    col,
+                    f"the two half-years' {col} add up to {_fmt(group[col].sum())} but the year's "
+                    f"{col} is {_fmt(y.at[year, col])}",
+                )
     return problems
+
 
 def census_sums(census: pd.DataFrame) -> list[Problem]:
     """Census rows add up: the provinces of a census give its national household total, a part is
@@ -305,26 +402,54 @@ def census_sums(census: pd.DataFrame) -> list[Problem]:
         if pd.notna(row["population"]) and all(pd.notna(v) for v in parts):
             s = int(sum(int(v) for v in parts))
             if s != int(row["population"]):
-                problems.append(Problem(file, f"male + female + sex_unallocated = {_fmt(s)} but population = "
-                                              f"{_fmt(row['population'])}", line=_line(census, i), key=label,
-                                        column="population"))
+                problems.append(
+                    Problem(
+                        file,
+                        f"male + female + sex_unallocated = {_fmt(s)} but population = {_fmt(row['population'])}",
+                        line=_line(census, i),
+                        key=label,
+                        column="population",
+                    )
+                )
         if row["level"] == "part":
-            parent = used[(used["census_year"] == row["census_year"]) & (used["province"] == row["part_of"])
-                          & (used["level"] == "province")]
+            parent = used[
+                (used["census_year"] == row["census_year"])
+                & (used["province"] == row["part_of"])
+                & (used["level"] == "province")
+            ]
             if parent.empty:
-                problems.append(Problem(file, f"part_of names {row['part_of']!r}, which is not a province of "
-                                              f"the {row['census_year']} census", line=_line(census, i),
-                                        key=label, column="part_of"))
-            elif pd.notna(row["population"]) and pd.notna(parent["population"].iloc[0]) \
-                    and row["population"] > parent["population"].iloc[0]:
-                problems.append(Problem(file, f"population {_fmt(row['population'])} is above its province's "
-                                              f"{_fmt(parent['population'].iloc[0])}", line=_line(census, i),
-                                        key=label, column="population"))
+                problems.append(
+                    Problem(
+                        file,
+                        f"part_of names {row['part_of']!r}, which is not a province of the {row['census_year']} census",
+                        line=_line(census, i),
+                        key=label,
+                        column="part_of",
+                    )
+                )
+            elif (
+                pd.notna(row["population"])
+                and pd.notna(parent["population"].iloc[0])
+                and row["population"] > parent["population"].iloc[0]
+            ):
+                problems.append(
+                    Problem(
+                        file,
+                        f"population {_fmt(row['population'])} is above its province's "
+                        f"{_fmt(parent['population'].iloc[0])}",
+                        line=_line(census, i),
+                        key=label,
+                        column="population",
+                    )
+                )
     for year, group in used.groupby("census_year"):
         provinces = group[group["level"] == "province"]
         for basis, national in group[group["level"] == "national"].groupby("basis"):
-            inner = provinces[provinces["basis"].isin([basis, "as_published"])] if basis == "total" else \
-                provinces[provinces["basis"] == basis]
+            inner = (
+                provinces[provinces["basis"].isin([basis, "as_published"])]
+                if basis == "total"
+                else provinces[provinces["basis"] == basis]
+            )
             if inner.empty or pd.isna(national["population"].iloc[0]):
                 continue
             total = int(national["population"].iloc[0])
@@ -333,11 +458,17 @@ def census_sums(census: pd.DataFrame) -> list[Problem]:
             pos = census.index.get_loc(national.index[0])
             if (complete and s != total) or s > total:
                 rule = "equal" if complete else "be at most"
-                problems.append(Problem(file, f"the {len(inner)} provinces of the {year} census add up to "
-                                              f"{_fmt(s)}, which should {rule} the national {basis} total "
-                                              f"{_fmt(total)}", line=_line(census, pos),
-                                        key=f"census_year {year}, province {national['province'].iloc[0]}",
-                                        column="population"))
+                problems.append(
+                    Problem(
+                        file,
+                        f"the {len(inner)} provinces of the {year} census add up to "
+                        f"{_fmt(s)}, which should {rule} the national {basis} total "
+                        f"{_fmt(total)}",
+                        line=_line(census, pos),
+                        key=f"census_year {year}, province {national['province'].iloc[0]}",
+                        column="population",
+                    )
+                )
     return problems
 
 

@@ -13,8 +13,11 @@ def file_facts(path) -> dict:
     raw = path.read_bytes()
     text = raw.decode("utf-8-sig").replace("\r\n", "\n")
     rows = [r for r in csv.reader(io.StringIO(text)) if any(c.strip() for c in r)]
-    return {"bytes": len(raw), "hash": "sha256:" + __import__("hashlib").sha256(raw).hexdigest(),
-            "rows": max(len(rows) - 1, 0)}
+    return {
+        "bytes": len(raw),
+        "hash": "sha256:" + __import__("hashlib").sha256(raw).hexdigest(),
+        "rows": max(len(rows) - 1, 0),
+    }
 
 
 def drift() -> list[str]:

@@ -112,8 +112,18 @@ def _is_year_field(name: str) -> bool:
 #: every field constraint of the Table Schema standard; the loader enforces each one it is given
 #: (``unique`` is checked over the whole column in :func:`read_resource`). A constraint outside
 #: this list is refused, so the descriptor can never declare a rule the loader ignores.
-KNOWN_CONSTRAINTS = {"required", "unique", "minLength", "maxLength", "minimum", "maximum",
-                     "exclusiveMinimum", "exclusiveMaximum", "pattern", "enum"}
+KNOWN_CONSTRAINTS = {
+    "required",
+    "unique",
+    "minLength",
+    "maxLength",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "pattern",
+    "enum",
+}
 
 
 def _compiled(pattern: str) -> re.Pattern:
@@ -150,11 +160,14 @@ def check_constraints(value, field: dict) -> str | None:
     if number:
         bound = value
         if isinstance(value, _dt.date):
+
             def conv(x):
                 return _dt.date.fromisoformat(x) if isinstance(x, str) else x
         else:
+
             def conv(x):
                 return x
+
         if "minimum" in c and bound < conv(c["minimum"]):
             if c["minimum"] == 0:
                 return f"{value} is negative (counts cannot be below 0)"
@@ -204,8 +217,14 @@ def read_resource(resource: dict, data_dir: Path) -> pd.DataFrame:
     label_cols = pk or names[:1]
 
     dialect = resource.get("dialect", {})
-    rows = list(csv.reader(io.StringIO(text), delimiter=dialect.get("delimiter", ","),
-                           quotechar=dialect.get("quoteChar", '"'), doublequote=dialect.get("doubleQuote", True)))
+    rows = list(
+        csv.reader(
+            io.StringIO(text),
+            delimiter=dialect.get("delimiter", ","),
+            quotechar=dialect.get("quoteChar", '"'),
+            doublequote=dialect.get("doubleQuote", True),
+        )
+    )
     header = [h.strip() for h in rows[0]]
     problems: list[Problem] = []
     missing = [n for n in names if n not in header]
@@ -250,8 +269,13 @@ def read_resource(resource: dict, data_dir: Path) -> pd.DataFrame:
             key = tuple(record.get(k) for k in pk)
             if key in seen:
                 problems.append(
-                    Problem(shown, f"duplicated key ({', '.join(pk)}) = {key if len(key) > 1 else key[0]!r}, "
-                            f"first seen on line {seen[key]}", line=lineno, key=label)
+                    Problem(
+                        shown,
+                        f"duplicated key ({', '.join(pk)}) = {key if len(key) > 1 else key[0]!r}, "
+                        f"first seen on line {seen[key]}",
+                        line=lineno,
+                        key=label,
+                    )
                 )
             else:
                 seen[key] = lineno
@@ -264,8 +288,9 @@ def read_resource(resource: dict, data_dir: Path) -> pd.DataFrame:
             for rec, ln in zip(records, lines):
                 v = rec.get(n)
                 if v is not None and v in firsts:
-                    problems.append(Problem(shown, f"value {v!r} must be unique (also on line {firsts[v]})",
-                                            line=ln, column=n))
+                    problems.append(
+                        Problem(shown, f"value {v!r} must be unique (also on line {firsts[v]})", line=ln, column=n)
+                    )
                 firsts.setdefault(v, ln)
     if problems:
         raise DataError(problems)
@@ -313,9 +338,10 @@ def used(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[frame["used"].fillna(False).astype(bool)].copy()
 
 
-def validate_folder(data_dir: str | os.PathLike | None = None,
-                    extra_checks: Iterable[Callable[[dict[str, pd.DataFrame]], list[Problem]]] = ()
-                    ) -> dict[str, pd.DataFrame]:
+def validate_folder(
+    data_dir: str | os.PathLike | None = None,
+    extra_checks: Iterable[Callable[[dict[str, pd.DataFrame]], list[Problem]]] = (),
+) -> dict[str, pd.DataFrame]:
     """Validate every dataset the book needs in a folder, with the cross-checks.
 
     ``extra_checks`` are rules that need more than the data layer knows (the claims register's
@@ -330,7 +356,9 @@ def validate_folder(data_dir: str | os.PathLike | None = None,
         path = folder / resource["path"]
         if not path.exists():
             needed = "the chapters need this dataset" if folder != DATA_DIR else "file is missing"
-            problems.append(Problem(display_path(path), f"{needed} ({resource.get('title', name)}), but the file is missing"))
+            problems.append(
+                Problem(display_path(path), f"{needed} ({resource.get('title', name)}), but the file is missing")
+            )
             continue
         try:
             frames[name] = read_resource(resource, folder)

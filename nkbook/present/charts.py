@@ -30,20 +30,29 @@ VEGA_LITE_VERSION = alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0]
 
 @alt.theme.register("nkbook", enable=True)
 def _theme() -> alt.theme.ThemeConfig:
-    return alt.theme.ThemeConfig({
-        "config": {
-            "font": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
-            "range": {"category": PALETTE},
-            "view": {"continuousWidth": 620, "continuousHeight": 300, "stroke": None},
-            "title": {"fontSize": 15, "anchor": "start", "subtitleFontSize": 12, "subtitleColor": "#444"},
-            "axis": {"labelFontSize": 12, "titleFontSize": 12, "labelColor": "#222", "titleColor": "#222",
-                     "gridColor": "#e6e6e6", "labelOverlap": True, "labelLimit": 180},
-            "header": {"labelFontSize": 12, "titleFontSize": 12},
-            "text": {"fontSize": 12},
-            "legend": {"labelFontSize": 12, "titleFontSize": 12, "orient": "top"},
-            "mark": {"color": PALETTE[0]},
+    return alt.theme.ThemeConfig(
+        {
+            "config": {
+                "font": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
+                "range": {"category": PALETTE},
+                "view": {"continuousWidth": 620, "continuousHeight": 300, "stroke": None},
+                "title": {"fontSize": 15, "anchor": "start", "subtitleFontSize": 12, "subtitleColor": "#444"},
+                "axis": {
+                    "labelFontSize": 12,
+                    "titleFontSize": 12,
+                    "labelColor": "#222",
+                    "titleColor": "#222",
+                    "gridColor": "#e6e6e6",
+                    "labelOverlap": True,
+                    "labelLimit": 180,
+                },
+                "header": {"labelFontSize": 12, "titleFontSize": 12},
+                "text": {"fontSize": 12},
+                "legend": {"labelFontSize": 12, "titleFontSize": 12, "orient": "top"},
+                "mark": {"color": PALETTE[0]},
+            }
         }
-    })
+    )
 
 
 def _slug(name: str) -> str:
@@ -146,18 +155,28 @@ def show(chart: alt.TopLevelMixin, *, name: str, description: str, source: str, 
 
 def closure_band(y_field: str | None = None) -> alt.Chart:
     """A shaded band over the border-closure years, for layering on a yearly chart."""
-    band = pd.DataFrame({"start": [CLOSURE_YEARS[0] - 0.5], "end": [CLOSURE_YEARS[1] + 0.5],
-                         "label": ["Border closed (2020–2022)"]})
-    return alt.Chart(band).mark_rect(opacity=0.15, color=MUTED).encode(
-        x=alt.X("start:Q", scale=alt.Scale(zero=False, nice=False)), x2="end:Q",
-        tooltip=[alt.Tooltip("label:N", title="Period")],
+    band = pd.DataFrame(
+        {"start": [CLOSURE_YEARS[0] - 0.5], "end": [CLOSURE_YEARS[1] + 0.5], "label": ["Border closed (2020–2022)"]}
+    )
+    return (
+        alt.Chart(band)
+        .mark_rect(opacity=0.15, color=MUTED)
+        .encode(
+            x=alt.X("start:Q", scale=alt.Scale(zero=False, nice=False)),
+            x2="end:Q",
+            tooltip=[alt.Tooltip("label:N", title="Period")],
+        )
     )
 
 
 def year_axis(field: str = "year", title: str = "Year of arrival in South Korea") -> alt.X:
     """A quantitative year axis that does not start at zero and prints years without commas."""
-    return alt.X(f"{field}:Q", title=title, axis=alt.Axis(format="d", tickMinStep=1),
-                 scale=alt.Scale(zero=False, nice=False, padding=8))
+    return alt.X(
+        f"{field}:Q",
+        title=title,
+        axis=alt.Axis(format="d", tickMinStep=1),
+        scale=alt.Scale(zero=False, nice=False, padding=8),
+    )
 
 
 def bar_size(n_bars: int, width: int = 620) -> float:

@@ -116,5 +116,6 @@ def read(chapter: str, default_dir: str | os.PathLike | None = None) -> dict:
     if not path.exists():
         raise FileNotFoundError(
             f"no results for chapter {chapter!r} at {path}: build the book first (make book), "
-            "which executes the factor chapters before this one")
+            "which executes the factor chapters before this one"
+        )
     return json.loads(path.read_text(encoding="utf-8"))["results"]

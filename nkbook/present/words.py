@@ -54,8 +54,15 @@ def is_close(a, b, tolerance: float = CLOSE) -> bool:
     return top == 0 or abs(x - y) / top <= tolerance
 
 
-def extent(a, b, close: str = "close to", far_above: str = "far above", far_below: str = "far below",
-           above: str = "above", below: str = "below") -> str:
+def extent(
+    a,
+    b,
+    close: str = "close to",
+    far_above: str = "far above",
+    far_below: str = "far below",
+    above: str = "above",
+    below: str = "below",
+) -> str:
     """'close to' (within CLOSE), 'far above'/'far below' (a ratio of FAR or more), else 'above'/'below'.
 
     For positive quantities (counts, shares).
@@ -68,8 +75,13 @@ def extent(a, b, close: str = "close to", far_above: str = "far above", far_belo
     return far_below if (x > 0 and y / x >= FAR) or x <= 0 else below
 
 
-def majority(share_pct, of: str = "", majority_word: str = "a majority", minority_word: str = "a minority",
-             half: str = "exactly half") -> str:
+def majority(
+    share_pct,
+    of: str = "",
+    majority_word: str = "a majority",
+    minority_word: str = "a minority",
+    half: str = "exactly half",
+) -> str:
     """'a majority' above 50%, 'a minority' below, 'exactly half' at 50."""
     v = _num(share_pct)
     word = majority_word if v > 50 else minority_word if v < 50 else half
@@ -102,8 +114,7 @@ def year_list(years: Iterable[int], conjunction: str = "and") -> str:
             runs[-1].append(y)
         else:
             runs.append([y])
-    parts = [str(r[0]) if len(r) == 1 else (f"{r[0]} and {r[1]}" if len(r) == 2 else f"{r[0]}–{r[-1]}")
-             for r in runs]
+    parts = [str(r[0]) if len(r) == 1 else (f"{r[0]} and {r[1]}" if len(r) == 2 else f"{r[0]}–{r[-1]}") for r in runs]
     return join(parts, conjunction)
 
 
