@@ -503,15 +503,62 @@ def _women(r, sexed: pd.DataFrame, shares: pd.DataFrame, by_year: pd.DataFrame, 
 
     r.put("closure_first_year", c0)
     r.put("closure_last_year", c1)
-    pre = pooled_share(shares, c0 - 3, c0 - 1)
-    during = pooled_share(shares, c0, c1)
-    post = pooled_share(shares, c1 + 1, end_year)
-    r.put("share_pre_closure", pre, 1)
-    r.put("share_closure", during, 1)
-    if c1 < end_year:
+    _majority_words(r, after, reversal["year"].tolist(), first_majority)
+    _closure_words(r, sexed, shares, end_year)
+
+
+def _majority_words(r, after: pd.DataFrame, reversal_years: list[int], first_majority: int) -> None:
+    """'a majority every year from 2002 except 2021 and 2022, two of the three years of the closure
+    (2020–2022; in 2020 women were still 68.6%)': computed, so no closure year is misdescribed."""
+    from nkbook.present import words
+    c0, c1 = series.CLOSURE_YEARS
+    holds = {int(y): bool(s > 50) for y, s in zip(after["year"], after["share_year"])}
+    text = f"a majority {words.every_year_except(holds, f'every year from {first_majority}')}"
+    closure_in = [y for y in holds if c0 <= y <= c1]
+    if reversal_years and all(c0 <= y <= c1 for y in reversal_years):
+        kept = [y for y in closure_in if holds[y]]
+        if kept:
+            share = after.set_index("year")["share_year"]
+            still = words.join([f"{share.loc[y]:.1f}% in {y}" for y in kept])
+            text += (f", {words.plural(len(reversal_years), 'year', with_number=False)} of the border closure "
+                     f"({c0}–{c1}); women were still {still}")
+        else:
+            text += f", the years the border was closed ({c0}–{c1})"
+    elif reversal_years:
+        text += f"; not all of the exceptions fall in the border closure ({c0}–{c1})"
+    r.put("majority_sentence", text)
+
+
+def _closure_words(r, sexed: pd.DataFrame, shares: pd.DataFrame, end_year: int) -> None:
+    """Pooled shares before, during and after the closure, and a sentence for the parts the window has."""
+    c0, c1 = series.CLOSURE_YEARS
+    years = {int(y) for y in sexed["year"]}
+    parts = []
+    if set(range(c0 - 3, c0)) <= years:
+        pre = pooled_share(shares, c0 - 3, c0 - 1)
+        r.put("share_pre_closure", pre, 1)
+        parts.append(f"Pooled over the three years before the closure, women were {pre:.1f}% of arrivals")
+    if set(range(c0, c1 + 1)) <= years:
+        during = pooled_share(shares, c0, c1)
+        women = int(sexed[sexed["year"].between(c0, c1)]["female"].sum())
+        total = int(sexed[sexed["year"].between(c0, c1)]["total"].sum())
+        r.put("share_closure", during, 1)
+        r.put("closure_women", women)
+        r.put("closure_total", total)
+        parts.append(f"over the closure years {c0}–{c1}, {during:.1f}% ({women:,} of {total:,})")
+    if c1 < end_year and any(y > c1 for y in years):
+        post = pooled_share(shares, c1 + 1, end_year)
         r.put("share_post_closure", post, 1)
-    r.put("closure_women", int(sexed[sexed["year"].between(c0, c1)]["female"].sum()))
-    r.put("closure_total", int(sexed[sexed["year"].between(c0, c1)]["total"].sum()))
+        parts.append(f"in the years since, {post:.1f}%")
+    if len(parts) == 3:
+        text = f"{parts[0]}; {parts[1]}; and {parts[2]}."
+    elif parts:
+        text = "; ".join(parts) + (f". The years chosen ({int(min(years))}–{end_year}) do not cover the whole "
+                                   f"closure of {c0}–{c1} and the years around it.")
+    else:
+        text = (f"The years chosen ({int(min(years))}–{end_year}) end before the border closure of {c0}–{c1}, "
+                "so no comparison with it can be made here.")
+    r.put("closure_sentence", text[0].upper() + text[1:])
 
 
 def _seven(r, sexed: pd.DataFrame, shares: pd.DataFrame, by_year: pd.DataFrame, data_dir, end_year: int) -> None:
