@@ -43,10 +43,20 @@ def snapshot(rows: list[dict], sid="s1", population="cumulative", ref_end=None, 
     """A tiny origin_province-like frame for one snapshot."""
     out = []
     for r in rows:
-        out.append({"snapshot_id": r.get("sid", sid), "population": population, "ref_label": "test",
-                    "ref_end": pd.Timestamp(ref_end) if ref_end else None, "province": r["province"],
-                    "level": r.get("level", "province"), "count": r.get("count"), "share_pct": r.get("share"),
-                    "share_qualifier": r.get("q"), "base_count": base})
+        out.append(
+            {
+                "snapshot_id": r.get("sid", sid),
+                "population": population,
+                "ref_label": "test",
+                "ref_end": pd.Timestamp(ref_end) if ref_end else None,
+                "province": r["province"],
+                "level": r.get("level", "province"),
+                "count": r.get("count"),
+                "share_pct": r.get("share"),
+                "share_qualifier": r.get("q"),
+                "base_count": base,
+            }
+        )
     f = pd.DataFrame(out)
     f["count"] = f["count"].astype("Float64")
     f["share_pct"] = f["share_pct"].astype("float64")
@@ -58,15 +68,20 @@ def snapshot(rows: list[dict], sid="s1", population="cumulative", ref_end=None, 
 # module: province labels
 
 
-@pytest.mark.parametrize("label, expected", [
-    ("North Hamgyong", {"North Hamgyong"}),
-    ("Ryanggang + Jagang", {"Ryanggang", "Jagang"}),
-    ("Hamgyong (North + South)", {"North Hamgyong", "South Hamgyong"}),
-    ("Pyongan (North + South, as published)", {"North Pyongan", "South Pyongan"}),
-    ("Ryanggang + Hamgyong (North + South)", {"Ryanggang", "North Hamgyong", "South Hamgyong"}),
-    ("Border area as published (North Hamgyong + Ryanggang + South Hamgyong)",
-     {"North Hamgyong", "Ryanggang", "South Hamgyong"}),
-])
+@pytest.mark.parametrize(
+    "label, expected",
+    [
+        ("North Hamgyong", {"North Hamgyong"}),
+        ("Ryanggang + Jagang", {"Ryanggang", "Jagang"}),
+        ("Hamgyong (North + South)", {"North Hamgyong", "South Hamgyong"}),
+        ("Pyongan (North + South, as published)", {"North Pyongan", "South Pyongan"}),
+        ("Ryanggang + Hamgyong (North + South)", {"Ryanggang", "North Hamgyong", "South Hamgyong"}),
+        (
+            "Border area as published (North Hamgyong + Ryanggang + South Hamgyong)",
+            {"North Hamgyong", "Ryanggang", "South Hamgyong"},
+        ),
+    ],
+)
 def test_constituents_parses_groups(label, expected):
     assert mobility.constituents(label) == frozenset(expected)
 
@@ -96,22 +111,27 @@ def test_unknown_province_label_is_refused_with_the_known_labels():
 
 
 def test_composition_never_adds_an_aggregate_to_its_parts():
-    rows = snapshot([
-        {"province": "A", "count": 50},
-        {"province": "A + B", "count": 70, "level": "aggregate"},
-        {"province": "C", "count": 10},
-        {"province": "B + C", "count": 25, "level": "aggregate"},
-    ], base=100)
+    rows = snapshot(
+        [
+            {"province": "A", "count": 50},
+            {"province": "A + B", "count": 70, "level": "aggregate"},
+            {"province": "C", "count": 10},
+            {"province": "B + C", "count": 25, "level": "aggregate"},
+        ],
+        base=100,
+    )
     comp = mobility.composition(rows, ["A", "B"], 100.0)
-    assert comp["known_in"] == pytest.approx(70.0)     # A + B once, not 50 + 70
-    assert comp["known_out"] == pytest.approx(10.0)    # C; B + C overlaps B and is skipped
+    assert comp["known_in"] == pytest.approx(70.0)  # A + B once, not 50 + 70
+    assert comp["known_out"] == pytest.approx(10.0)  # C; B + C overlaps B and is skipped
     assert comp["not_itemised"] == pytest.approx(20.0)
     assert (comp["lower"], comp["upper"]) == (pytest.approx(70.0), pytest.approx(90.0))
 
 
 def test_composition_mixed_group_gives_no_lower_bound():
-    rows = snapshot([{"province": "Ryanggang + Hamgyong (North + South)", "share": 70.0},
-                     {"province": "Pyongyang", "count": 25}], base=196)
+    rows = snapshot(
+        [{"province": "Ryanggang + Hamgyong (North + South)", "share": 70.0}, {"province": "Pyongyang", "count": 25}],
+        base=196,
+    )
     comp = mobility.composition(rows, ["North Hamgyong", "Ryanggang"], 196.0)
     assert comp["known_in"] == 0
     assert comp["mixed"] == pytest.approx(70.0)
@@ -119,8 +139,12 @@ def test_composition_mixed_group_gives_no_lower_bound():
 
 
 def test_shares_are_computed_within_one_population_only():
-    two = pd.concat([snapshot([{"province": "A", "count": 5}], sid="cohort_x", population="cohort"),
-                     snapshot([{"province": "A", "count": 500}], sid="cum_y")])
+    two = pd.concat(
+        [
+            snapshot([{"province": "A", "count": 5}], sid="cohort_x", population="cohort"),
+            snapshot([{"province": "A", "count": 500}], sid="cum_y"),
+        ]
+    )
     with pytest.raises(ValueError, match="one population at a time"):
         mobility.composition(two, ["A"], 100.0)
     with pytest.raises(ValueError, match="one population at a time"):
@@ -132,8 +156,9 @@ def test_snapshot_base_order_of_preference():
     assert mobility.snapshot_base(published) == (50.0, "published")
     year_end = snapshot([{"province": "A", "count": 5}], ref_end="2016-12-31")
     assert mobility.snapshot_base(year_end, {2016: 200})[0] == 200.0
-    itemised = snapshot([{"province": "A", "count": 5}, {"province": "Other", "count": 15}],
-                        population="cohort", ref_end="2003-08-31")
+    itemised = snapshot(
+        [{"province": "A", "count": 5}, {"province": "Other", "count": 15}], population="cohort", ref_end="2003-08-31"
+    )
     assert mobility.snapshot_base(itemised, {2003: 999}) == (20.0, "sum of the itemised counts")
     partial = snapshot([{"province": "A", "count": 5}], population="cohort")
     assert mobility.snapshot_base(partial)[0] is None
@@ -142,8 +167,9 @@ def test_snapshot_base_order_of_preference():
 def test_a_changed_cumulative_snapshot_moves_only_its_own_share(tmp_path):
     data = copy_data(tmp_path / "data")
     before = mobility.snapshot_table(data, default_border_provinces()).set_index("snapshot_id")
-    edit_csv(data / "origin_province.csv", {"snapshot_id": "cumulative_2018_08", "province": "Ryanggang"},
-             {"count": "2061"})
+    edit_csv(
+        data / "origin_province.csv", {"snapshot_id": "cumulative_2018_08", "province": "Ryanggang"}, {"count": "2061"}
+    )
     after = mobility.snapshot_table(data, default_border_provinces()).set_index("snapshot_id")
     changed = [sid for sid in before.index if abs(before.at[sid, "lower"] - after.at[sid, "lower"]) > 1e-9]
     assert changed == ["cumulative_2018_08"]
@@ -155,8 +181,14 @@ def test_a_changed_cumulative_snapshot_moves_only_its_own_share(tmp_path):
 
 
 def test_within_sex_shares_and_female_share_of_category():
-    f = pd.DataFrame({"snapshot_id": "s", "age_group": ["a", "a", "b", "b", "total"],
-                      "sex": ["female", "male", "female", "male", "total"], "count": [30, 10, 70, 40, 150]})
+    f = pd.DataFrame(
+        {
+            "snapshot_id": "s",
+            "age_group": ["a", "a", "b", "b", "total"],
+            "sex": ["female", "male", "female", "male", "total"],
+            "count": [30, 10, 70, 40, 150],
+        }
+    )
     out = mobility.within_sex(f, "age_group").set_index(["age_group", "sex"])
     assert out.at[("a", "female"), "share_within_sex_pct"] == pytest.approx(30.0)
     assert out.at[("a", "male"), "share_within_sex_pct"] == pytest.approx(20.0)
@@ -175,8 +207,11 @@ def test_seven_in_ten_and_first_year_from():
 def test_share_table_cumulative_counts_from_the_start_of_the_records():
     t = mobility.share_table(DATA_DIR, 2010, 2012).set_index("year")
     assert list(t.index) == [2010, 2011, 2012]
-    rows = [r for r in read_csv(DATA_DIR / "arrivals_yearly.csv") if r["used"] == "true" and not r["part_of"]
-            and int(r["last_year"]) <= 2012]
+    rows = [
+        r
+        for r in read_csv(DATA_DIR / "arrivals_yearly.csv")
+        if r["used"] == "true" and not r["part_of"] and int(r["last_year"]) <= 2012
+    ]
     women, total = sum(int(r["female"]) for r in rows), sum(int(r["total"]) for r in rows)
     assert t.at[2012, "share_cum"] == pytest.approx(100 * women / total)
 
@@ -258,6 +293,7 @@ def _has_nan(obj) -> bool:
 
 def test_every_chart_builder_returns_a_figure_without_nan(res):
     from nkbook.present import charts
+
     names = set()
     for build in mobility.CHARTS:
         fig = build(res)
@@ -304,16 +340,16 @@ def test_chapter_border_shares_come_from_one_snapshot_each(res):
 def test_chapter_says_which_population_the_essays_70_percent_describes(res):
     rows = read_csv(DATA_DIR / "origin_province.csv")
     group = frozenset(mobility.ESSAY_GROUP)
-    near_70 = [r for r in rows if mobility.constituents(r["province"]) == group and r["share_pct"]
-               and abs(float(r["share_pct"]) - 70) <= 2.5]
+    near_70 = [
+        r
+        for r in rows
+        if mobility.constituents(r["province"]) == group and r["share_pct"] and abs(float(r["share_pct"]) - 70) <= 2.5
+    ]
     assert len(near_70) == 1
     assert res["essay_70_population"] == near_70[0]["ref_label"]
     assert res["essay_70_population_kind"] == near_70[0]["population"] == "cohort"
     assert res["essay_70_holds_for_all_defectors"] is False
     assert res["essay_group_cumulative_consistent_n"] == 0
-
-
-
 
 
 # --------------------------------------------------------------------------------------------
@@ -347,7 +383,9 @@ def test_border_provinces_parameter_changes_the_border_share():
     res = mobility.compute(DATA_DIR, border_provinces=["North Hamgyong"])
     rows = [r for r in read_csv(DATA_DIR / "origin_province.csv") if r["snapshot_id"] == "cumulative_2018_08"]
     nh = next(r for r in rows if r["province"] == "North Hamgyong")
-    assert res["border_low_cumulative_2018_08"] == pytest.approx(100 * int(nh["count"]) / int(nh["base_count"]), abs=0.05)
+    assert res["border_low_cumulative_2018_08"] == pytest.approx(
+        100 * int(nh["count"]) / int(nh["base_count"]), abs=0.05
+    )
     assert res["border_provinces_text"] == "North Hamgyong"
 
 
@@ -355,18 +393,27 @@ def test_chapter_on_changed_origin_and_arrival_data(tmp_path):
     """A changed province count and a changed year move the glued shares, and the essay verdict follows."""
     data = copy_data(tmp_path / "data")
     edit_csv(data / "arrivals_yearly.csv", {"period": "2025", "variant": "revised"}, {"male": "45", "female": "178"})
-    edit_csv(data / "arrivals_cumulative.csv", {"as_of": "2025-12-31", "variant": "revised"},
-             {"male": "9613", "female": "24924"})
-    edit_csv(data / "origin_province.csv", {"snapshot_id": "cumulative_2016", "province": "North Hamgyong + Ryanggang"},
-             {"count": "21138"})
+    edit_csv(
+        data / "arrivals_cumulative.csv",
+        {"as_of": "2025-12-31", "variant": "revised"},
+        {"male": "9613", "female": "24924"},
+    )
+    edit_csv(
+        data / "origin_province.csv",
+        {"snapshot_id": "cumulative_2016", "province": "North Hamgyong + Ryanggang"},
+        {"count": "21138"},
+    )
     res = mobility.compute(data, border_provinces=default_border_provinces())
     exp = expected_shares(data)
     assert res["female_share_cumulative"] == pytest.approx(exp["cum"][max(exp["cum"])], abs=0.05)
     assert res["female_share_latest"] == pytest.approx(exp["year"][max(exp["year"])], abs=0.05)
     rows = {r["province"]: r for r in read_csv(data / "origin_province.csv") if r["snapshot_id"] == "cumulative_2016"}
     # the 2016 snapshot has no published base: everyone arrived by the end of 2016, from the yearly series
-    yearly = [r for r in read_csv(data / "arrivals_yearly.csv") if r["used"] == "true" and not r["part_of"]
-              and int(r["last_year"]) <= 2016]
+    yearly = [
+        r
+        for r in read_csv(data / "arrivals_yearly.csv")
+        if r["used"] == "true" and not r["part_of"] and int(r["last_year"]) <= 2016
+    ]
     base = sum(int(r["total"]) for r in yearly)
     known = int(rows["North Hamgyong + Ryanggang"]["count"]) + int(rows["Jagang + North Pyongan"]["count"])
     assert res["border_low_cumulative_2016"] == pytest.approx(100 * known / base, abs=0.05)
@@ -387,6 +434,7 @@ def test_majority_sentence_does_not_call_a_majority_closure_year_an_exception(re
 
 def test_closure_sentence_for_a_window_before_the_closure():
     from nkbook.present.results import Results
+
     shares = mobility.share_table(DATA_DIR, 2005, 2016)
     sexed = shares.dropna(subset=["share_year"])
     r = Results()

@@ -102,8 +102,15 @@ def revision_share_changes(data_dir=None) -> pd.DataFrame:
         u = chosen.loc[r["period"]]
         var_share = 100 * float(r["female"]) / float(r["male"] + r["female"])
         used_share = 100 * float(u["female"]) / float(u["total"])
-        rows.append({"period": r["period"], "variant": r["variant"], "variant_share": var_share,
-                     "used_share": used_share, "difference_points": abs(var_share - used_share)})
+        rows.append(
+            {
+                "period": r["period"],
+                "variant": r["variant"],
+                "variant_share": var_share,
+                "used_share": used_share,
+                "difference_points": abs(var_share - used_share),
+            }
+        )
     return pd.DataFrame(rows, columns=["period", "variant", "variant_share", "used_share", "difference_points"])
 
 
@@ -201,8 +208,10 @@ def check_provinces(provinces, frame: pd.DataFrame) -> list[str]:
     names = known_provinces(frame)
     unknown = [p for p in chosen if p not in names]
     if unknown:
-        raise ValueError(f"border_provinces: {unknown} not found in origin_province.csv; "
-                         f"the province labels there are: {', '.join(names)}")
+        raise ValueError(
+            f"border_provinces: {unknown} not found in origin_province.csv; "
+            f"the province labels there are: {', '.join(names)}"
+        )
     return chosen
 
 
@@ -252,9 +261,15 @@ def snapshot_base(rows: pd.DataFrame, year_end_totals: dict | None = None) -> tu
         return float(bases[0]), "published"
     first = rows.iloc[0]
     end = first.get("ref_end")
-    if (year_end_totals and first["population"] == "cumulative" and end is not None and not pd.isna(end)
-            and pd.Timestamp(end).month == 12 and pd.Timestamp(end).day == 31
-            and pd.Timestamp(end).year in year_end_totals):
+    if (
+        year_end_totals
+        and first["population"] == "cumulative"
+        and end is not None
+        and not pd.isna(end)
+        and pd.Timestamp(end).month == 12
+        and pd.Timestamp(end).day == 31
+        and pd.Timestamp(end).year in year_end_totals
+    ):
         return float(year_end_totals[pd.Timestamp(end).year]), "all arrivals by that year-end (yearly series)"
     complete = any(constituents(p) is None for p in rows["province"])
     if complete and not (rows["level"] == "aggregate").any() and rows["count"].notna().all():
@@ -289,8 +304,15 @@ def composition(rows: pd.DataFrame, provinces, base: float | None) -> dict:
         share, how = row_share(r, base)
         if share is None:
             continue
-        cand.append({"province": r["province"], "cls": classify(r["province"], provinces),
-                     "share": share, "how": how, "cons": constituents(r["province"])})
+        cand.append(
+            {
+                "province": r["province"],
+                "cls": classify(r["province"], provinces),
+                "share": share,
+                "how": how,
+                "cons": constituents(r["province"]),
+            }
+        )
     order = {"in": 0, "out": 1, "mixed": 2, "unknown": 3}
     cand.sort(key=lambda c: (order[c["cls"]], -c["share"]))
     covered: set[str] = set()
@@ -306,13 +328,23 @@ def composition(rows: pd.DataFrame, provinces, base: float | None) -> dict:
         key = {"in": "known_in", "out": "known_out", "mixed": "mixed", "unknown": "not_itemised"}[c["cls"]]
         seg[key] += c["share"]
     seg["not_itemised"] += max(0.0, 100.0 - sum(seg.values()))
-    return {"snapshot_id": sid, **seg, "lower": seg["known_in"], "upper": 100.0 - seg["known_out"],
-            "rows": [(c["province"], c["cls"], round(c["share"], 1), c["how"]) for c in taken],
-            "any_known": bool(taken)}
+    return {
+        "snapshot_id": sid,
+        **seg,
+        "lower": seg["known_in"],
+        "upper": 100.0 - seg["known_out"],
+        "rows": [(c["province"], c["cls"], round(c["share"], 1), c["how"]) for c in taken],
+        "any_known": bool(taken),
+    }
 
 
-def snapshot_table(data_dir=None, provinces=ESSAY_GROUP, start_year: int | None = None,
-                   end_year: int | None = None, populations=("cohort", "cumulative")) -> pd.DataFrame:
+def snapshot_table(
+    data_dir=None,
+    provinces=ESSAY_GROUP,
+    start_year: int | None = None,
+    end_year: int | None = None,
+    populations=("cohort", "cumulative"),
+) -> pd.DataFrame:
     """One row per snapshot of origin_province.csv: its population, year, base and segments.
 
     Each snapshot is computed from its own rows only. Snapshots without any usable share are
@@ -333,10 +365,30 @@ def snapshot_table(data_dir=None, provinces=ESSAY_GROUP, start_year: int | None 
             continue
         base, how = snapshot_base(rows, totals)
         comp = composition(rows, provinces, base)
-        out.append({"snapshot_id": sid, "population": first["population"], "ref_label": first["ref_label"],
-                    "year": year, "base": base, "base_how": how, **{k: comp[k] for k in comp if k != "snapshot_id"}})
-    cols = ["snapshot_id", "population", "ref_label", "year", "base", "base_how", *SEGMENTS,
-            "lower", "upper", "any_known", "rows"]
+        out.append(
+            {
+                "snapshot_id": sid,
+                "population": first["population"],
+                "ref_label": first["ref_label"],
+                "year": year,
+                "base": base,
+                "base_how": how,
+                **{k: comp[k] for k in comp if k != "snapshot_id"},
+            }
+        )
+    cols = [
+        "snapshot_id",
+        "population",
+        "ref_label",
+        "year",
+        "base",
+        "base_how",
+        *SEGMENTS,
+        "lower",
+        "upper",
+        "any_known",
+        "rows",
+    ]
     return pd.DataFrame(out, columns=cols).sort_values(["population", "year"], kind="stable").reset_index(drop=True)
 
 
@@ -405,14 +457,26 @@ def age_share_20_39(frame: pd.DataFrame) -> pd.DataFrame:
                 share = 100 * float(r["count"]) / float(g.loc["total", "count"])
         elif {"20-29", "30-39"} <= set(g.index):
             a, b = g.loc["20-29"], g.loc["30-39"]
-            if not pd.isna(a["count"]) and not pd.isna(b["count"]) and "total" in g.index and not pd.isna(g.loc["total", "count"]):
+            if (
+                not pd.isna(a["count"])
+                and not pd.isna(b["count"])
+                and "total" in g.index
+                and not pd.isna(g.loc["total", "count"])
+            ):
                 share = 100 * float(a["count"] + b["count"]) / float(g.loc["total", "count"])
             elif not pd.isna(a["share_pct"]) and not pd.isna(b["share_pct"]):
                 share = float(a["share_pct"] + b["share_pct"])
         if share is None:
             continue
-        rows.append({"snapshot_id": sid, "population": first["population"], "as_of": pd.Timestamp(first["as_of"]),
-                     "as_of_label": first["as_of_label"], "share_20_39_pct": share})
+        rows.append(
+            {
+                "snapshot_id": sid,
+                "population": first["population"],
+                "as_of": pd.Timestamp(first["as_of"]),
+                "as_of_label": first["as_of_label"],
+                "share_20_39_pct": share,
+            }
+        )
     return pd.DataFrame(rows, columns=["snapshot_id", "population", "as_of", "as_of_label", "share_20_39_pct"])
 
 
@@ -456,9 +520,15 @@ def bounds_text(lower: float, upper: float) -> str:
 # the chapter: compute() and its figures and tables
 
 DEFAULT_BORDER_PROVINCES = ("North Hamgyong", "Ryanggang", "Jagang", "North Pyongan")
-OCCUPATION_NAMES = {"managerial": "Managerial", "military": "Military", "worker": "Worker (state enterprise or farm)",
-                    "unemployed_dependent": "No job or dependent (incl. housewives)", "service": "Service",
-                    "arts_sports": "Arts and sports", "professional": "Professional"}
+OCCUPATION_NAMES = {
+    "managerial": "Managerial",
+    "military": "Military",
+    "worker": "Worker (state enterprise or farm)",
+    "unemployed_dependent": "No job or dependent (incl. housewives)",
+    "service": "Service",
+    "arts_sports": "Arts and sports",
+    "professional": "Professional",
+}
 AGE_ORDER = ["0-9", "10-19", "20-29", "30-39", "40-49", "50-59", "60+"]
 POPULATION_NAMES = {"cohort": "One cohort of arrivals", "cumulative": "Everyone arrived so far"}
 
@@ -485,8 +555,12 @@ def _women(r, sexed: pd.DataFrame, shares: pd.DataFrame, by_year: pd.DataFrame, 
     r.put("n_reversal_years", len(reversal))
     r.put("reversal_years_text", list_years(reversal["year"].tolist()))
     in_closure = len(reversal) > 0 and all(c0 <= y <= c1 for y in reversal["year"])
-    r.put("reversal_context", "the years North Korea kept its border shut" if in_closure else
-          ("no such year" if len(reversal) == 0 else "not all of them during the border closure"))
+    r.put(
+        "reversal_context",
+        "the years North Korea kept its border shut"
+        if in_closure
+        else ("no such year" if len(reversal) == 0 else "not all of them during the border closure"),
+    )
     r.put("lowest_share_year", int(low["year"]))
     r.put("lowest_share_pct", low["share_year"], 1)
     r.put("lowest_share_men", int(low["male"]))
@@ -494,8 +568,12 @@ def _women(r, sexed: pd.DataFrame, shares: pd.DataFrame, by_year: pd.DataFrame, 
     r.put("top_share_year", int(top["year"].iloc[0]))
     r.put("top_share_pct", top["share_year"].iloc[0], 1)
     ty = int(top["year"].iloc[0])
-    r.put("top_share_when", "after the border closure" if ty > c1 else
-          ("during the border closure" if ty >= c0 else "before the border closure"))
+    r.put(
+        "top_share_when",
+        "after the border closure"
+        if ty > c1
+        else ("during the border closure" if ty >= c0 else "before the border closure"),
+    )
     r.put("second_share_year", int(top["year"].iloc[1]))
     r.put("second_share_pct", top["share_year"].iloc[1], 1)
     r.put("female_share_latest", sexed["share_year"].iloc[-1], 1)
@@ -511,6 +589,7 @@ def _majority_words(r, after: pd.DataFrame, reversal_years: list[int], first_maj
     """'a majority every year from 2002 except 2021 and 2022, two of the three years of the closure
     (2020–2022; in 2020 women were still 68.6%)': computed, so no closure year is misdescribed."""
     from nkbook.present import words
+
     c0, c1 = series.CLOSURE_YEARS
     holds = {int(y): bool(s > 50) for y, s in zip(after["year"], after["share_year"])}
     text = f"a majority {words.every_year_except(holds, f'every year from {first_majority}')}"
@@ -520,8 +599,10 @@ def _majority_words(r, after: pd.DataFrame, reversal_years: list[int], first_maj
         if kept:
             share = after.set_index("year")["share_year"]
             still = words.join([f"{share.loc[y]:.1f}% in {y}" for y in kept])
-            text += (f", {words.plural(len(reversal_years), 'year', with_number=False)} of the border closure "
-                     f"({c0}–{c1}); women were still {still}")
+            text += (
+                f", {words.plural(len(reversal_years), 'year', with_number=False)} of the border closure "
+                f"({c0}–{c1}); women were still {still}"
+            )
         else:
             text += f", the years the border was closed ({c0}–{c1})"
     elif reversal_years:
@@ -553,11 +634,15 @@ def _closure_words(r, sexed: pd.DataFrame, shares: pd.DataFrame, end_year: int) 
     if len(parts) == 3:
         text = f"{parts[0]}; {parts[1]}; and {parts[2]}."
     elif parts:
-        text = "; ".join(parts) + (f". The years chosen ({int(min(years))}–{end_year}) do not cover the whole "
-                                   f"closure of {c0}–{c1} and the years around it.")
+        text = "; ".join(parts) + (
+            f". The years chosen ({int(min(years))}–{end_year}) do not cover the whole "
+            f"closure of {c0}–{c1} and the years around it."
+        )
     else:
-        text = (f"The years chosen ({int(min(years))}–{end_year}) end before the border closure of {c0}–{c1}, "
-                "so no comparison with it can be made here.")
+        text = (
+            f"The years chosen ({int(min(years))}–{end_year}) end before the border closure of {c0}–{c1}, "
+            "so no comparison with it can be made here."
+        )
     r.put("closure_sentence", text[0].upper() + text[1:])
 
 
@@ -577,8 +662,12 @@ def _seven(r, sexed: pd.DataFrame, shares: pd.DataFrame, by_year: pd.DataFrame, 
     cum_holds = bool(65 <= cum_last["share_cum"] < 75)
     r.put("seven_in_ten_cumulative_holds", cum_holds)
     r.put("seven_cum_verdict", "yes" if cum_holds else "no")
-    r.put("seven_cum_sentence", "As a description of everyone who has arrived, \"seven in ten\" holds from then on."
-          if cum_holds else "As a description of everyone who has arrived, \"seven in ten\" no longer holds.")
+    r.put(
+        "seven_cum_sentence",
+        'As a description of everyone who has arrived, "seven in ten" holds from then on.'
+        if cum_holds
+        else 'As a description of everyone who has arrived, "seven in ten" no longer holds.',
+    )
     if cum_from is not None:
         r.put("seven_in_ten_cumulative_from", cum_from)
         r.put("cumulative_share_at_from", cum.loc[cum_from], 1)
@@ -630,7 +719,9 @@ def _border(r, data_dir, provinces, start_year: int, end_year: int) -> None:
     r.put("south_hamgyong_2018_pct", 100 * sh["count"] / sh["base_count"], 1)
 
     pyong_coh = origin[(origin["snapshot_id"] == "cohort_2023") & (origin["province"] == "Pyongyang")].iloc[0]
-    pyong_cum = origin[(origin["snapshot_id"] == "cumulative_2023_pyongyang") & (origin["province"] == "Pyongyang")].iloc[0]
+    pyong_cum = origin[
+        (origin["snapshot_id"] == "cumulative_2023_pyongyang") & (origin["province"] == "Pyongyang")
+    ].iloc[0]
     r.put("pyongyang_2023_cohort_n", pyong_coh["count"])
     r.put("pyongyang_2023_cohort_pct", 100 * pyong_coh["count"] / pyong_coh["base_count"], 1)
     r.put("pyongyang_cumulative_pct", pyong_cum["share_pct"], 1)
@@ -662,17 +753,32 @@ def _essay(r, data_dir, start_year: int, end_year: int) -> None:
     r.put("essay_group_h1_2003_low", es.loc["cohort_h1_2003", "lower"], 1)
     r.put("essay_70_holds_for_all_defectors", bool(essay_cum["about_70"].any()))
     n_ok, n_cum = int(essay_cum["about_70"].sum()), len(essay_cum)
-    r.put("essay_cumulative_clause", f"Not one of the {n_cum} snapshots of everyone arrived so far allows a share of about 70%"
-          if n_ok == 0 else f"{n_ok} of the {n_cum} snapshots of everyone arrived so far allow{'s' if n_ok == 1 else ''} "
-          "a share of about 70%")
-    r.put("essay_verdict", "For all defectors the essay understates the concentration; the population its figure "
-          "describes is that one cohort." if n_ok == 0 else "At least one count of everyone arrived so far also allows "
-          "it, so the essay's wording cannot be ruled out on these data.")
-    r.put("essay_box_text", f"every count of all defectors puts the group at {essay_cum['lower'].min():.1f}% or more"
-          if n_ok == 0 else "at least one count of all defectors also allows about 70%")
+    r.put(
+        "essay_cumulative_clause",
+        f"Not one of the {n_cum} snapshots of everyone arrived so far allows a share of about 70%"
+        if n_ok == 0
+        else f"{n_ok} of the {n_cum} snapshots of everyone arrived so far allow{'s' if n_ok == 1 else ''} "
+        "a share of about 70%",
+    )
+    r.put(
+        "essay_verdict",
+        "For all defectors the essay understates the concentration; the population its figure "
+        "describes is that one cohort."
+        if n_ok == 0
+        else "At least one count of everyone arrived so far also allows "
+        "it, so the essay's wording cannot be ruled out on these data.",
+    )
+    r.put(
+        "essay_box_text",
+        f"every count of all defectors puts the group at {essay_cum['lower'].min():.1f}% or more"
+        if n_ok == 0
+        else "at least one count of all defectors also allows about 70%",
+    )
 
 
-def _markets(r, data_dir, provinces, sexed: pd.DataFrame, by_year: pd.DataFrame, start_year: int, end_year: int) -> None:
+def _markets(
+    r, data_dir, provinces, sexed: pd.DataFrame, by_year: pd.DataFrame, start_year: int, end_year: int
+) -> None:
     markets = used(load("markets", data_dir))
     national = markets[markets["area"] == "national"].copy()
     national = national[(national["as_of_year"] >= start_year) & (national["as_of_year"] <= end_year)]
@@ -704,13 +810,27 @@ def _markets(r, data_dir, provinces, sexed: pd.DataFrame, by_year: pd.DataFrame,
     w0, w1 = by_year.loc[int(m0["as_of_year"]), "female"], by_year.loc[int(m1["as_of_year"]), "female"]
     r.put("women_trend", "fell" if w1 < w0 else ("rose" if w1 > w0 else "stayed level"))
     lo_y, hi_y = int(national["as_of_year"].min()) - 2, int(national["as_of_year"].max()) + 2
-    arr_window = sexed[(sexed["year"] >= lo_y) & (sexed["year"] <= hi_y)][["year", "female", "total", "share_year"]].copy()
+    arr_window = sexed[(sexed["year"] >= lo_y) & (sexed["year"] <= hi_y)][
+        ["year", "female", "total", "share_year"]
+    ].copy()
     arr_window = arr_window.astype({"female": int, "total": int})
     arr_window["share_year"] = arr_window["share_year"].round(1)
     r.frames["arrivals_window"] = arr_window
     r.extra["market_years"] = (lo_y, hi_y)
-    r.frames["markets_national"] = national[["as_of", "as_of_year", "decimal_year", "counter", "counter_label",
-                                             "counter_description", "method", "scope", "count", "count_qualifier"]]
+    r.frames["markets_national"] = national[
+        [
+            "as_of",
+            "as_of_year",
+            "decimal_year",
+            "counter",
+            "counter_label",
+            "counter_description",
+            "method",
+            "scope",
+            "count",
+            "count_qualifier",
+        ]
+    ]
 
     nk = markets[(markets["counter"] == "nkdi_moon")]
     nk_nat = nk[nk["area"] == "national"]["count"].iloc[0]
@@ -734,7 +854,10 @@ def _age(r, data_dir, start_year: int, end_year: int) -> None:
     r.extra["age_label"] = age_rows["as_of_label"].iloc[0]
     a = age.set_index(["age_group", "sex"])
     r.put("age_snapshot_label", short_label(age_rows["as_of_label"].iloc[0]))
-    r.put("age_snapshot_total", age_rows[(age_rows["age_group"] == "total") & (age_rows["sex"] == "total")]["count"].iloc[0])
+    r.put(
+        "age_snapshot_total",
+        age_rows[(age_rows["age_group"] == "total") & (age_rows["sex"] == "total")]["count"].iloc[0],
+    )
     w2039 = a.loc[("20-29", "female"), "share_within_sex_pct"] + a.loc[("30-39", "female"), "share_within_sex_pct"]
     m2039 = a.loc[("20-29", "male"), "share_within_sex_pct"] + a.loc[("30-39", "male"), "share_within_sex_pct"]
     r.extra.update(women_20_39=w2039, men_20_39=m2039)
@@ -775,12 +898,19 @@ def _occupation(r, data_dir, end_year: int) -> None:
     r.put("men_military_pct", o.loc[("military", "male"), "share_within_sex_pct"], 1)
     r.put("women_military_pct", o.loc[("military", "female"), "share_within_sex_pct"], 1)
     r.put("no_job_women_n", o.loc[("unemployed_dependent", "female"), "count"])
-    r.put("no_job_total_n", int(o.loc[("unemployed_dependent", "female"), "count"]
-                                + o.loc[("unemployed_dependent", "male"), "count"]))
+    r.put(
+        "no_job_total_n",
+        int(o.loc[("unemployed_dependent", "female"), "count"] + o.loc[("unemployed_dependent", "male"), "count"]),
+    )
 
 
-def compute(data_dir=None, *, start_year: int | None = 1998, end_year: int | None = None,
-            border_provinces=DEFAULT_BORDER_PROVINCES):
+def compute(
+    data_dir=None,
+    *,
+    start_year: int | None = 1998,
+    end_year: int | None = None,
+    border_provinces=DEFAULT_BORDER_PROVINCES,
+):
     """Every value the mobility chapter glues, with the frames its charts and tables draw."""
     from nkbook.present.results import Results
 
@@ -810,6 +940,7 @@ def _sex_scale():
     import altair as alt
 
     from nkbook.present import charts
+
     return alt.Scale(domain=["Women", "Men"], range=[charts.FEMALE, charts.MALE])
 
 
@@ -818,33 +949,51 @@ def men_women_chart(r):
     import altair as alt
 
     from nkbook.present import charts
+
     sexed = r.frames["sexed"]
     low, reversal = r.extra["low"], r.extra["reversal_years"]
-    long = sexed.melt(id_vars=["year", "total", "share_year"], value_vars=["female", "male"], var_name="sex",
-                      value_name="people")
+    long = sexed.melt(
+        id_vars=["year", "total", "share_year"], value_vars=["female", "male"], var_name="sex", value_name="people"
+    )
     long["sex"] = long["sex"].map({"female": "Women", "male": "Men"})
     long = long.astype({"people": int, "total": int})
     long["share_year"] = long["share_year"].round(1)
     band = charts.closure_band().encode(x=alt.X("start:Q", title="Year of arrival in South Korea"))
-    lines = alt.Chart(long).mark_line(point=True).encode(
-        x=charts.year_axis(),
-        y=alt.Y("people:Q", title="People arriving per year (log scale)", scale=alt.Scale(type="log")),
-        color=alt.Color("sex:N", title=None, scale=_sex_scale()),
-        tooltip=[alt.Tooltip("year:Q", title="Year", format="d"), alt.Tooltip("sex:N", title="Group"),
-                 alt.Tooltip("people:Q", title="People", format=","), alt.Tooltip("total:Q", title="Year total", format=","),
-                 alt.Tooltip("share_year:Q", title="Women (%)")],
+    lines = (
+        alt.Chart(long)
+        .mark_line(point=True)
+        .encode(
+            x=charts.year_axis(),
+            y=alt.Y("people:Q", title="People arriving per year (log scale)", scale=alt.Scale(type="log")),
+            color=alt.Color("sex:N", title=None, scale=_sex_scale()),
+            tooltip=[
+                alt.Tooltip("year:Q", title="Year", format="d"),
+                alt.Tooltip("sex:N", title="Group"),
+                alt.Tooltip("people:Q", title="People", format=","),
+                alt.Tooltip("total:Q", title="Year total", format=","),
+                alt.Tooltip("share_year:Q", title="Women (%)"),
+            ],
+        )
     )
     y0, y1 = int(sexed["year"].min()), int(sexed["year"].max())
-    fig = (band + lines).properties(title=alt.TitleParams(
-        f"Women and men arriving in South Korea, {y0}–{y1}",
-        subtitle="Log scale, so that the small closure years stay visible; grey band: border closed"))
-    return charts.show(fig, name="mobility-men-women",
-                       description=(f"Two lines, women and men arriving per year on a log scale, {y0} to "
-                                    f"{y1}. Women outnumber men every year except "
-                                    f"{list_years(reversal)}, during the border closure, when the lines cross; "
-                                    f"in {int(low['year'])} {int(low['male'])} men and {int(low['female'])} women arrived."),
-                       source="Ministry of Unification, yearly arrivals by sex (final series).",
-                       data=sexed[["year", "male", "female", "total"]].astype(int))
+    fig = (band + lines).properties(
+        title=alt.TitleParams(
+            f"Women and men arriving in South Korea, {y0}–{y1}",
+            subtitle="Log scale, so that the small closure years stay visible; grey band: border closed",
+        )
+    )
+    return charts.show(
+        fig,
+        name="mobility-men-women",
+        description=(
+            f"Two lines, women and men arriving per year on a log scale, {y0} to "
+            f"{y1}. Women outnumber men every year except "
+            f"{list_years(reversal)}, during the border closure, when the lines cross; "
+            f"in {int(low['year'])} {int(low['male'])} men and {int(low['female'])} women arrived."
+        ),
+        source="Ministry of Unification, yearly arrivals by sex (final series).",
+        data=sexed[["year", "male", "female", "total"]].astype(int),
+    )
 
 
 def female_share_chart(r):
@@ -852,48 +1001,78 @@ def female_share_chart(r):
     import altair as alt
 
     from nkbook.present import charts
+
     sexed, shares = r.frames["sexed"], r.frames["shares"]
     by_year = shares.set_index("year")
     low, top, first_majority = r.extra["low"], r.extra["top"], r.extra["first_majority"]
-    share_long = pd.concat([
-        sexed[["year", "share_year", "female", "total"]].rename(columns={"share_year": "share"}).assign(
-            measure="That year's arrivals"),
-        shares.dropna(subset=["share_cum"])[["year", "share_cum", "cum_female", "cum_total"]].rename(
-            columns={"share_cum": "share", "cum_female": "female", "cum_total": "total"}).assign(
-            measure="Everyone arrived so far (at year-end)"),
-    ], ignore_index=True)
+    share_long = pd.concat(
+        [
+            sexed[["year", "share_year", "female", "total"]]
+            .rename(columns={"share_year": "share"})
+            .assign(measure="That year's arrivals"),
+            shares.dropna(subset=["share_cum"])[["year", "share_cum", "cum_female", "cum_total"]]
+            .rename(columns={"share_cum": "share", "cum_female": "female", "cum_total": "total"})
+            .assign(measure="Everyone arrived so far (at year-end)"),
+        ],
+        ignore_index=True,
+    )
     share_long = share_long.astype({"female": int, "total": int})
     share_long["share"] = share_long["share"].round(1)
     band = charts.closure_band().encode(x=alt.X("start:Q", title="Year of arrival in South Korea"))
     ref = pd.DataFrame({"y": [50, 70], "label": ["Half", "Essay: 7 of every 10"]})
-    ref_rules = alt.Chart(ref).mark_rule(strokeDash=[3, 3], color=charts.MUTED).encode(
-        y="y:Q", tooltip=[alt.Tooltip("label:N", title="Line"), alt.Tooltip("y:Q", title="Share (%)")])
-    ref_text = alt.Chart(ref).mark_text(align="left", dx=4, dy=-6, fontSize=11, color="#333").encode(
-        x=alt.value(4), y="y:Q", text="label:N")
+    ref_rules = (
+        alt.Chart(ref)
+        .mark_rule(strokeDash=[3, 3], color=charts.MUTED)
+        .encode(y="y:Q", tooltip=[alt.Tooltip("label:N", title="Line"), alt.Tooltip("y:Q", title="Share (%)")])
+    )
+    ref_text = (
+        alt.Chart(ref)
+        .mark_text(align="left", dx=4, dy=-6, fontSize=11, color="#333")
+        .encode(x=alt.value(4), y="y:Q", text="label:N")
+    )
     measures = ["That year's arrivals", "Everyone arrived so far (at year-end)"]
-    share_lines = alt.Chart(share_long).mark_line(point=True).encode(
-        x=charts.year_axis(),
-        y=alt.Y("share:Q", title="Women among arrivals (%)", scale=alt.Scale(domain=[0, 100])),
-        color=alt.Color("measure:N", title=None, scale=alt.Scale(domain=measures, range=[charts.FEMALE, charts.TOTAL])),
-        strokeDash=alt.StrokeDash("measure:N", legend=None, scale=alt.Scale(domain=measures, range=[[1, 0], [5, 3]])),
-        tooltip=[alt.Tooltip("year:Q", title="Year", format="d"), alt.Tooltip("measure:N", title="Population"),
-                 alt.Tooltip("share:Q", title="Women (%)"), alt.Tooltip("female:Q", title="Women", format=","),
-                 alt.Tooltip("total:Q", title="All", format=",")],
+    share_lines = (
+        alt.Chart(share_long)
+        .mark_line(point=True)
+        .encode(
+            x=charts.year_axis(),
+            y=alt.Y("share:Q", title="Women among arrivals (%)", scale=alt.Scale(domain=[0, 100])),
+            color=alt.Color(
+                "measure:N", title=None, scale=alt.Scale(domain=measures, range=[charts.FEMALE, charts.TOTAL])
+            ),
+            strokeDash=alt.StrokeDash(
+                "measure:N", legend=None, scale=alt.Scale(domain=measures, range=[[1, 0], [5, 3]])
+            ),
+            tooltip=[
+                alt.Tooltip("year:Q", title="Year", format="d"),
+                alt.Tooltip("measure:N", title="Population"),
+                alt.Tooltip("share:Q", title="Women (%)"),
+                alt.Tooltip("female:Q", title="Women", format=","),
+                alt.Tooltip("total:Q", title="All", format=","),
+            ],
+        )
     )
     cum = shares.dropna(subset=["share_cum"])
     cum_last = cum.iloc[-1]
-    return charts.show((band + ref_rules + ref_text + share_lines).properties(title=alt.TitleParams(
-        "Share of women: each year's arrivals and everyone so far",
-        subtitle="Grey band: border closed; dashed lines at one half and at the essay's seven in ten")),
+    return charts.show(
+        (band + ref_rules + ref_text + share_lines).properties(
+            title=alt.TitleParams(
+                "Share of women: each year's arrivals and everyone so far",
+                subtitle="Grey band: border closed; dashed lines at one half and at the essay's seven in ten",
+            )
+        ),
         name="mobility-female-share",
-        description=(f"Two lines of the share of women. For each year's arrivals it rises from "
-                     f"{by_year.loc[first_majority, 'share_year']:.1f}% in {first_majority} to above 80% in the late 2010s, "
-                     f"drops to {low['share_year']:.1f}% in {int(low['year'])} and reaches {top['share_year'].iloc[0]:.1f}% in "
-                     f"{int(top['year'].iloc[0])}. Among everyone arrived so far it climbs slowly from "
-                     f"{cum['share_cum'].iloc[0]:.1f}% and stands at "
-                     f"{cum_last['share_cum']:.1f}% at the end of {int(cum_last['year'])}."),
+        description=(
+            f"Two lines of the share of women. For each year's arrivals it rises from "
+            f"{by_year.loc[first_majority, 'share_year']:.1f}% in {first_majority} to above 80% in the late 2010s, "
+            f"drops to {low['share_year']:.1f}% in {int(low['year'])} and reaches {top['share_year'].iloc[0]:.1f}% in "
+            f"{int(top['year'].iloc[0])}. Among everyone arrived so far it climbs slowly from "
+            f"{cum['share_cum'].iloc[0]:.1f}% and stands at "
+            f"{cum_last['share_cum']:.1f}% at the end of {int(cum_last['year'])}."
+        ),
         source="Ministry of Unification, yearly arrivals by sex; cumulative share computed from the same series.",
-        data=share_long[["year", "measure", "female", "total", "share"]])
+        data=share_long[["year", "measure", "female", "total", "share"]],
+    )
 
 
 def origin_chart(r):
@@ -901,65 +1080,139 @@ def origin_chart(r):
     import altair as alt
 
     from nkbook.present import charts
+
     table, provinces = r.frames["origin_table"], r.extra["provinces"]
     shown = table[table["any_known"]].copy()
     shown["population_label"] = shown["population"].map(POPULATION_NAMES)
     shown["snapshot"] = [f"{y}: {short_label(l)}" for y, l in zip(shown["year"], shown["ref_label"])]
-    seg_long = shown.melt(id_vars=["snapshot_id", "snapshot", "ref_label", "population_label", "year", "lower", "upper"],
-                          value_vars=list(SEGMENTS), var_name="segment", value_name="share")
+    seg_long = shown.melt(
+        id_vars=["snapshot_id", "snapshot", "ref_label", "population_label", "year", "lower", "upper"],
+        value_vars=list(SEGMENTS),
+        var_name="segment",
+        value_name="share",
+    )
     seg_long["segment_label"] = seg_long["segment"].map(SEGMENT_LABELS)
     seg_long["order"] = seg_long["segment"].map({s: i for i, s in enumerate(SEGMENTS)})
     seg_long[["share", "lower", "upper"]] = seg_long[["share", "lower", "upper"]].round(1)
     seg_colors = [charts.PALETTE[0], charts.PALETTE[4], "#dddddd", charts.PALETTE[1]]
-    chart = alt.Chart(seg_long).mark_bar().encode(
-        y=alt.Y("snapshot:N", title=None, sort=alt.EncodingSortField("year"), axis=alt.Axis(labelLimit=260)),
-        x=alt.X("share:Q", title="Share of the snapshot's population (%)", stack="zero", scale=alt.Scale(domain=[0, 100])),
-        color=alt.Color("segment_label:N", title=None,
-                        scale=alt.Scale(domain=[SEGMENT_LABELS[s] for s in SEGMENTS], range=seg_colors),
-                        legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=420)),
-        order=alt.Order("order:Q"),
-        tooltip=[alt.Tooltip("ref_label:N", title="Snapshot"), alt.Tooltip("population_label:N", title="Population"),
-                 alt.Tooltip("segment_label:N", title="Part"), alt.Tooltip("share:Q", title="Share (%)"),
-                 alt.Tooltip("lower:Q", title="Border share at least (%)"),
-                 alt.Tooltip("upper:Q", title="Border share at most (%)")],
-    ).properties(width=300, height=alt.Step(24)).facet(
-        row=alt.Row("population_label:N", title=None, sort=list(POPULATION_NAMES.values()),
-                    header=alt.Header(labelFontSize=13, labelFontWeight="bold", labelAngle=0, labelAlign="left",
-                                      labelAnchor="start", labelOrient="top")),
-    ).resolve_scale(y="independent").properties(title=alt.TitleParams(
-        "Province of origin: share from the provinces on the Chinese border",
-        subtitle=[f"Chosen provinces: {', '.join(provinces)}.",
-                  "One bar per snapshot; cohorts and everyone-so-far counts kept apart"]))
-    origin_data = shown[["population", "ref_label", "year", "base", "base_how", "known_in", "mixed", "not_itemised",
-                         "known_out", "lower", "upper"]].round(1)
-    return charts.show(chart, name="mobility-origin-border-share",
-                       description=("Horizontal stacked bars, one per province-of-origin snapshot, in two panels: single cohorts of "
-                                    "arrivals and everyone arrived so far. Each bar splits the snapshot into people known to come "
-                                    "from the chosen border provinces, a published group mixing them with other provinces, people "
-                                    "not itemised, and people from elsewhere. "
-                                    + "; ".join(f"{row['year']} {short_label(row['ref_label'])} ({row['population']}): border share "
-                                                f"{bounds_text(row['lower'], row['upper'])}" for _, row in shown.iterrows()) + "."),
-                       source="Ministry of Unification figures as reported in the sources of origin_province.csv; shares computed "
-                              "within each snapshot.",
-                       data=origin_data)
+    chart = (
+        alt.Chart(seg_long)
+        .mark_bar()
+        .encode(
+            y=alt.Y("snapshot:N", title=None, sort=alt.EncodingSortField("year"), axis=alt.Axis(labelLimit=260)),
+            x=alt.X(
+                "share:Q",
+                title="Share of the snapshot's population (%)",
+                stack="zero",
+                scale=alt.Scale(domain=[0, 100]),
+            ),
+            color=alt.Color(
+                "segment_label:N",
+                title=None,
+                scale=alt.Scale(domain=[SEGMENT_LABELS[s] for s in SEGMENTS], range=seg_colors),
+                legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=420),
+            ),
+            order=alt.Order("order:Q"),
+            tooltip=[
+                alt.Tooltip("ref_label:N", title="Snapshot"),
+                alt.Tooltip("population_label:N", title="Population"),
+                alt.Tooltip("segment_label:N", title="Part"),
+                alt.Tooltip("share:Q", title="Share (%)"),
+                alt.Tooltip("lower:Q", title="Border share at least (%)"),
+                alt.Tooltip("upper:Q", title="Border share at most (%)"),
+            ],
+        )
+        .properties(width=300, height=alt.Step(24))
+        .facet(
+            row=alt.Row(
+                "population_label:N",
+                title=None,
+                sort=list(POPULATION_NAMES.values()),
+                header=alt.Header(
+                    labelFontSize=13,
+                    labelFontWeight="bold",
+                    labelAngle=0,
+                    labelAlign="left",
+                    labelAnchor="start",
+                    labelOrient="top",
+                ),
+            ),
+        )
+        .resolve_scale(y="independent")
+        .properties(
+            title=alt.TitleParams(
+                "Province of origin: share from the provinces on the Chinese border",
+                subtitle=[
+                    f"Chosen provinces: {', '.join(provinces)}.",
+                    "One bar per snapshot; cohorts and everyone-so-far counts kept apart",
+                ],
+            )
+        )
+    )
+    origin_data = shown[
+        [
+            "population",
+            "ref_label",
+            "year",
+            "base",
+            "base_how",
+            "known_in",
+            "mixed",
+            "not_itemised",
+            "known_out",
+            "lower",
+            "upper",
+        ]
+    ].round(1)
+    return charts.show(
+        chart,
+        name="mobility-origin-border-share",
+        description=(
+            "Horizontal stacked bars, one per province-of-origin snapshot, in two panels: single cohorts of "
+            "arrivals and everyone arrived so far. Each bar splits the snapshot into people known to come "
+            "from the chosen border provinces, a published group mixing them with other provinces, people "
+            "not itemised, and people from elsewhere. "
+            + "; ".join(
+                f"{row['year']} {short_label(row['ref_label'])} ({row['population']}): border share "
+                f"{bounds_text(row['lower'], row['upper'])}"
+                for _, row in shown.iterrows()
+            )
+            + "."
+        ),
+        source="Ministry of Unification figures as reported in the sources of origin_province.csv; shares computed "
+        "within each snapshot.",
+        data=origin_data,
+    )
 
 
 def essay_table(r):
     """The essay's group (Ryanggang + both Hamgyongs) in every snapshot that itemises it."""
     from nkbook.present import charts
+
     essay = r.frames["essay"]
-    view = essay[essay["any_known"] & (essay["lower"] > 0)][["population", "ref_label", "year", "lower", "upper", "about_70"]]
-    view = view.assign(about_70=view["about_70"].map({True: "yes", False: "no"})).rename(columns={
-        "population": "Population", "ref_label": "Snapshot", "year": "Year", "lower": "Ryanggang + Hamgyong, at least (%)",
-        "upper": "at most (%)", "about_70": "Allows about 70%?"})
+    view = essay[essay["any_known"] & (essay["lower"] > 0)][
+        ["population", "ref_label", "year", "lower", "upper", "about_70"]
+    ]
+    view = view.assign(about_70=view["about_70"].map({True: "yes", False: "no"})).rename(
+        columns={
+            "population": "Population",
+            "ref_label": "Snapshot",
+            "year": "Year",
+            "lower": "Ryanggang + Hamgyong, at least (%)",
+            "upper": "at most (%)",
+            "about_70": "Allows about 70%?",
+        }
+    )
     return charts.table(view, digits=1)
 
 
 def studies_table(r):
     """The two studies of markets and women's mobility."""
     from nkbook.present import charts
+
     studies = r.frames["studies"][["authors", "year", "data", "finding"]].rename(
-        columns={"authors": "Authors", "year": "Year", "data": "Data", "finding": "Finding (paraphrased)"})
+        columns={"authors": "Authors", "year": "Year", "data": "Data", "finding": "Finding (paraphrased)"}
+    )
     return charts.table(studies)
 
 
@@ -968,45 +1221,76 @@ def markets_chart(r):
     import altair as alt
 
     from nkbook.present import charts
+
     national, arr_window = r.frames["markets_national"], r.frames["arrivals_window"]
     lo_y, hi_y = r.extra["market_years"]
     m0, m1 = r.extra["melvin_first"], r.extra["melvin_last"]
     by_year = r.frames["shares"].set_index("year")
     xscale = alt.Scale(domain=[lo_y - 0.5, hi_y + 0.5])
-    pts = alt.Chart(national).mark_point(filled=True, size=80).encode(
-        x=alt.X("decimal_year:Q", title="Year", scale=xscale, axis=alt.Axis(format="d", tickMinStep=1)),
-        y=alt.Y("count:Q", title="Official markets counted (national)", scale=alt.Scale(zero=True)),
-        color=alt.Color("counter_label:N", title="Who counted", legend=alt.Legend(columns=3, labelLimit=200)),
-        shape=alt.Shape("counter_label:N", title="Who counted"),
-        tooltip=[alt.Tooltip("as_of:N", title="As of"), alt.Tooltip("counter_description:N", title="Counter"),
-                 alt.Tooltip("method:N", title="Method"), alt.Tooltip("scope:N", title="What was counted"),
-                 alt.Tooltip("count:Q", title="Markets"), alt.Tooltip("count_qualifier:N", title="Exact or about")],
+    pts = (
+        alt.Chart(national)
+        .mark_point(filled=True, size=80)
+        .encode(
+            x=alt.X("decimal_year:Q", title="Year", scale=xscale, axis=alt.Axis(format="d", tickMinStep=1)),
+            y=alt.Y("count:Q", title="Official markets counted (national)", scale=alt.Scale(zero=True)),
+            color=alt.Color("counter_label:N", title="Who counted", legend=alt.Legend(columns=3, labelLimit=200)),
+            shape=alt.Shape("counter_label:N", title="Who counted"),
+            tooltip=[
+                alt.Tooltip("as_of:N", title="As of"),
+                alt.Tooltip("counter_description:N", title="Counter"),
+                alt.Tooltip("method:N", title="Method"),
+                alt.Tooltip("scope:N", title="What was counted"),
+                alt.Tooltip("count:Q", title="Markets"),
+                alt.Tooltip("count_qualifier:N", title="Exact or about"),
+            ],
+        )
     )
-    melvin_line = alt.Chart(national[national["counter"] == "melvin"]).mark_line(
-        color=charts.MUTED, strokeDash=[4, 2]).encode(x="decimal_year:Q", y="count:Q")
-    women_bars = alt.Chart(arr_window).mark_bar(color=charts.FEMALE).encode(
-        x=alt.X("year:Q", title="Year of arrival in South Korea", scale=xscale, axis=alt.Axis(format="d", tickMinStep=1)),
-        y=alt.Y("female:Q", title="Women arriving (per year)"),
-        tooltip=[alt.Tooltip("year:Q", title="Year", format="d"), alt.Tooltip("female:Q", title="Women", format=","),
-                 alt.Tooltip("total:Q", title="All arrivals", format=","), alt.Tooltip("share_year:Q", title="Women (%)")],
+    melvin_line = (
+        alt.Chart(national[national["counter"] == "melvin"])
+        .mark_line(color=charts.MUTED, strokeDash=[4, 2])
+        .encode(x="decimal_year:Q", y="count:Q")
+    )
+    women_bars = (
+        alt.Chart(arr_window)
+        .mark_bar(color=charts.FEMALE)
+        .encode(
+            x=alt.X(
+                "year:Q", title="Year of arrival in South Korea", scale=xscale, axis=alt.Axis(format="d", tickMinStep=1)
+            ),
+            y=alt.Y("female:Q", title="Women arriving (per year)"),
+            tooltip=[
+                alt.Tooltip("year:Q", title="Year", format="d"),
+                alt.Tooltip("female:Q", title="Women", format=","),
+                alt.Tooltip("total:Q", title="All arrivals", format=","),
+                alt.Tooltip("share_year:Q", title="Women (%)"),
+            ],
+        )
     )
     fig = alt.vconcat(
         (melvin_line + pts).properties(width=540, height=200, title="Official market counts, by who counted"),
         women_bars.properties(width=540, height=160, title="Women arriving in South Korea"),
-    ).properties(title=alt.TitleParams(
-        "Markets and women arriving: the few points there are",
-        subtitle="Top: each published national count (dashed: the one satellite series). Bottom: women arriving per year"))
-    return charts.show(fig, name="mobility-markets-women",
-                       description=(f"Top panel: {len(national)} published national counts of official markets from "
-                                    f"{national['counter'].nunique()} counters, {int(national['as_of_year'].min())} to "
-                                    f"{int(national['as_of_year'].max())}; the satellite count rises from about {int(m0['count'])} in "
-                                    f"{int(m0['as_of_year'])} to {int(m1['count'])} in {int(m1['as_of_year'])}. Bottom panel: women "
-                                    f"arriving in South Korea per year over the same span, falling from "
-                                    f"{int(by_year.loc[int(m0['as_of_year']), 'female']):,} in {int(m0['as_of_year'])} to "
-                                    f"{int(by_year.loc[int(m1['as_of_year']), 'female']):,} in {int(m1['as_of_year'])}."),
-                       source="Market counts: Melvin (satellite imagery, via RFA), South Korean intelligence, Kyungnam University, "
-                              "KBS, NIS and NKDI as reported; arrivals: Ministry of Unification.",
-                       data=national[["as_of", "counter_label", "scope", "count", "count_qualifier"]])
+    ).properties(
+        title=alt.TitleParams(
+            "Markets and women arriving: the few points there are",
+            subtitle="Top: each published national count (dashed: the one satellite series). Bottom: women arriving per year",
+        )
+    )
+    return charts.show(
+        fig,
+        name="mobility-markets-women",
+        description=(
+            f"Top panel: {len(national)} published national counts of official markets from "
+            f"{national['counter'].nunique()} counters, {int(national['as_of_year'].min())} to "
+            f"{int(national['as_of_year'].max())}; the satellite count rises from about {int(m0['count'])} in "
+            f"{int(m0['as_of_year'])} to {int(m1['count'])} in {int(m1['as_of_year'])}. Bottom panel: women "
+            f"arriving in South Korea per year over the same span, falling from "
+            f"{int(by_year.loc[int(m0['as_of_year']), 'female']):,} in {int(m0['as_of_year'])} to "
+            f"{int(by_year.loc[int(m1['as_of_year']), 'female']):,} in {int(m1['as_of_year'])}."
+        ),
+        source="Market counts: Melvin (satellite imagery, via RFA), South Korean intelligence, Kyungnam University, "
+        "KBS, NIS and NKDI as reported; arrivals: Ministry of Unification.",
+        data=national[["as_of", "counter_label", "scope", "count", "count_qualifier"]],
+    )
 
 
 def age_chart(r):
@@ -1014,30 +1298,47 @@ def age_chart(r):
     import altair as alt
 
     from nkbook.present import charts
+
     age = r.frames["age"]
     a = age.set_index(["age_group", "sex"])
     w2039, m2039 = r.extra["women_20_39"], r.extra["men_20_39"]
     age_plot = age.copy()
     cols = ["share_within_sex_pct", "female_pct_of_category"]
     age_plot[cols] = age_plot[cols].round(1)
-    chart = alt.Chart(age_plot).mark_bar().encode(
-        x=alt.X("age_group:N", title="Age on arrival (years)", sort=AGE_ORDER),
-        xOffset=alt.XOffset("sex_label:N", sort=["Women", "Men"]),
-        y=alt.Y("share_within_sex_pct:Q", title="Share of all women / all men (%)"),
-        color=alt.Color("sex_label:N", title=None, scale=_sex_scale()),
-        tooltip=[alt.Tooltip("age_group:N", title="Age"), alt.Tooltip("sex_label:N", title="Group"),
-                 alt.Tooltip("count:Q", title="People", format=","),
-                 alt.Tooltip("share_within_sex_pct:Q", title="Share of own sex (%)"),
-                 alt.Tooltip("female_pct_of_category:Q", title="Women in this age group (%)")],
-    ).properties(title=alt.TitleParams("Age on arrival, women and men",
-                                       subtitle=f"Everyone arrived so far, {r.extra['age_label']}"))
-    return charts.show(chart, name="mobility-age-by-sex",
-                       description=(f"Grouped bars of age on arrival as a share of all women and of all men. {w2039:.1f}% of "
-                                    f"women but {m2039:.1f}% of men arrived aged 20 to 39; among children under ten the sexes are "
-                                    f"almost even ({a.loc[('0-9', 'female'), 'female_pct_of_category']:.1f}% girls), while women are "
-                                    f"{a.loc[('30-39', 'female'), 'female_pct_of_category']:.1f}% of those aged 30 to 39."),
-                       source="Ministry of Unification, cumulative arrivals by age on arrival and sex.",
-                       data=age[["age_group", "sex", "count", "share_within_sex_pct", "female_pct_of_category"]].round(1))
+    chart = (
+        alt.Chart(age_plot)
+        .mark_bar()
+        .encode(
+            x=alt.X("age_group:N", title="Age on arrival (years)", sort=AGE_ORDER),
+            xOffset=alt.XOffset("sex_label:N", sort=["Women", "Men"]),
+            y=alt.Y("share_within_sex_pct:Q", title="Share of all women / all men (%)"),
+            color=alt.Color("sex_label:N", title=None, scale=_sex_scale()),
+            tooltip=[
+                alt.Tooltip("age_group:N", title="Age"),
+                alt.Tooltip("sex_label:N", title="Group"),
+                alt.Tooltip("count:Q", title="People", format=","),
+                alt.Tooltip("share_within_sex_pct:Q", title="Share of own sex (%)"),
+                alt.Tooltip("female_pct_of_category:Q", title="Women in this age group (%)"),
+            ],
+        )
+        .properties(
+            title=alt.TitleParams(
+                "Age on arrival, women and men", subtitle=f"Everyone arrived so far, {r.extra['age_label']}"
+            )
+        )
+    )
+    return charts.show(
+        chart,
+        name="mobility-age-by-sex",
+        description=(
+            f"Grouped bars of age on arrival as a share of all women and of all men. {w2039:.1f}% of "
+            f"women but {m2039:.1f}% of men arrived aged 20 to 39; among children under ten the sexes are "
+            f"almost even ({a.loc[('0-9', 'female'), 'female_pct_of_category']:.1f}% girls), while women are "
+            f"{a.loc[('30-39', 'female'), 'female_pct_of_category']:.1f}% of those aged 30 to 39."
+        ),
+        source="Ministry of Unification, cumulative arrivals by age on arrival and sex.",
+        data=age[["age_group", "sex", "count", "share_within_sex_pct", "female_pct_of_category"]].round(1),
+    )
 
 
 def occupation_chart(r):
@@ -1045,32 +1346,50 @@ def occupation_chart(r):
     import altair as alt
 
     from nkbook.present import charts
+
     occ = r.frames["occupation"]
     o = occ.set_index(["occupation", "sex"])
     occ_plot = occ.copy()
     cols = ["share_within_sex_pct", "female_pct_of_category"]
     occ_plot[cols] = occ_plot[cols].round(1)
     occ_order = occ.groupby("occupation_label")["count"].sum().sort_values(ascending=False).index.tolist()
-    chart = alt.Chart(occ_plot).mark_bar().encode(
-        y=alt.Y("occupation_label:N", title=None, sort=occ_order, axis=alt.Axis(labelLimit=300)),
-        yOffset=alt.YOffset("sex_label:N", sort=["Women", "Men"]),
-        x=alt.X("share_within_sex_pct:Q", title="Share of all women / all men, children excluded (%)"),
-        color=alt.Color("sex_label:N", title=None, scale=_sex_scale()),
-        tooltip=[alt.Tooltip("occupation_label:N", title="Occupation in North Korea"),
-                 alt.Tooltip("sex_label:N", title="Group"), alt.Tooltip("count:Q", title="People", format=","),
-                 alt.Tooltip("share_within_sex_pct:Q", title="Share of own sex (%)"),
-                 alt.Tooltip("female_pct_of_category:Q", title="Women in this occupation (%)")],
-    ).properties(height=alt.Step(14), title=alt.TitleParams(
-        "Occupation in North Korea before leaving, women and men",
-        subtitle=f"Everyone arrived so far, {r.extra['occ_label']}; children (not applicable) excluded"))
-    return charts.show(chart, name="mobility-occupation-by-sex",
-                       description=(f"Grouped horizontal bars of occupation before leaving, as a share of all adult women and men. "
-                                    f"{o.loc[('unemployed_dependent', 'female'), 'share_within_sex_pct']:.1f}% of women and "
-                                    f"{o.loc[('unemployed_dependent', 'male'), 'share_within_sex_pct']:.1f}% of men had no job or were "
-                                    f"dependants; {o.loc[('worker', 'male'), 'share_within_sex_pct']:.1f}% of men and "
-                                    f"{o.loc[('worker', 'female'), 'share_within_sex_pct']:.1f}% of women were workers."),
-                       source="Ministry of Unification, cumulative arrivals by occupation in North Korea and sex.",
-                       data=occ[["occupation", "sex", "count", "share_within_sex_pct", "female_pct_of_category"]].round(1))
+    chart = (
+        alt.Chart(occ_plot)
+        .mark_bar()
+        .encode(
+            y=alt.Y("occupation_label:N", title=None, sort=occ_order, axis=alt.Axis(labelLimit=300)),
+            yOffset=alt.YOffset("sex_label:N", sort=["Women", "Men"]),
+            x=alt.X("share_within_sex_pct:Q", title="Share of all women / all men, children excluded (%)"),
+            color=alt.Color("sex_label:N", title=None, scale=_sex_scale()),
+            tooltip=[
+                alt.Tooltip("occupation_label:N", title="Occupation in North Korea"),
+                alt.Tooltip("sex_label:N", title="Group"),
+                alt.Tooltip("count:Q", title="People", format=","),
+                alt.Tooltip("share_within_sex_pct:Q", title="Share of own sex (%)"),
+                alt.Tooltip("female_pct_of_category:Q", title="Women in this occupation (%)"),
+            ],
+        )
+        .properties(
+            height=alt.Step(14),
+            title=alt.TitleParams(
+                "Occupation in North Korea before leaving, women and men",
+                subtitle=f"Everyone arrived so far, {r.extra['occ_label']}; children (not applicable) excluded",
+            ),
+        )
+    )
+    return charts.show(
+        chart,
+        name="mobility-occupation-by-sex",
+        description=(
+            f"Grouped horizontal bars of occupation before leaving, as a share of all adult women and men. "
+            f"{o.loc[('unemployed_dependent', 'female'), 'share_within_sex_pct']:.1f}% of women and "
+            f"{o.loc[('unemployed_dependent', 'male'), 'share_within_sex_pct']:.1f}% of men had no job or were "
+            f"dependants; {o.loc[('worker', 'male'), 'share_within_sex_pct']:.1f}% of men and "
+            f"{o.loc[('worker', 'female'), 'share_within_sex_pct']:.1f}% of women were workers."
+        ),
+        source="Ministry of Unification, cumulative arrivals by occupation in North Korea and sex.",
+        data=occ[["occupation", "sex", "count", "share_within_sex_pct", "female_pct_of_category"]].round(1),
+    )
 
 
 CHARTS = (men_women_chart, female_share_chart, origin_chart, markets_chart, age_chart, occupation_chart)
