@@ -13,14 +13,15 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import MODIFIED_2023, MODIFIED_END_YEAR, _shift_cumulative, _shift_last_quarter, copy_data, edit_csv
+
+from nkbook.analysis import series
 from nkbook.build import published
 from nkbook.build.notebooks import code_cells
-from nkbook.core.paths import PROJECT_ROOT as ROOT
 from nkbook.chapters import diplomacy as dip
-from nkbook.analysis import series
+from nkbook.core.paths import PROJECT_ROOT as ROOT
 from nkbook.data import DATA_DIR, load, used
+from nkbook.present import charts
 
 CHAPTER = "diplomacy"
 
@@ -56,18 +57,30 @@ def test_lanes_separate_close_points_only():
 
 
 def _events(rows):
-    cols = ["event_id", "date", "year", "date_precision", "category", "title", "description", "number_text",
-            "source", "note"]
+    cols = [
+        "event_id",
+        "date",
+        "year",
+        "date_precision",
+        "category",
+        "title",
+        "description",
+        "number_text",
+        "source",
+        "note",
+    ]
     return pd.DataFrame([dict(zip(cols, r)) for r in rows], columns=cols)
 
 
 def test_timeline_keeps_chosen_categories_and_marks_earlier_events():
-    ev = _events([
-        ("a", "1986", 1986, "year", "border", "A", "d", None, "hrw_2024_repatriations", None),
-        ("b", "2005-03", 2005, "month", "diplomacy", "B", "d", "12", "hrw_2024_repatriations", None),
-        ("c", "2005-04", 2005, "month", "political", "C", "d", None, "hrw_2024_repatriations", None),
-        ("d", "2030", 2030, "year", "border", "D", "d", None, "hrw_2024_repatriations", None),
-    ])
+    ev = _events(
+        [
+            ("a", "1986", 1986, "year", "border", "A", "d", None, "hrw_2024_repatriations", None),
+            ("b", "2005-03", 2005, "month", "diplomacy", "B", "d", "12", "hrw_2024_repatriations", None),
+            ("c", "2005-04", 2005, "month", "political", "C", "d", None, "hrw_2024_repatriations", None),
+            ("d", "2030", 2030, "year", "border", "D", "d", None, "hrw_2024_repatriations", None),
+        ]
+    )
     tl = dip.timeline_events(ev, 1998, 2025)
     assert list(tl["event_id"]) == ["a", "b"]  # political left out, after end_year left out
     assert list(tl["panel"]) == ["before", "series"]
@@ -108,9 +121,16 @@ def test_rank_p_counts_moves_as_large_either_way():
 
 
 def test_event_windows_share_values_within_a_year():
-    tl = pd.DataFrame({"event_id": ["x", "y", "z"], "date": ["2002", "2002-05", "2010"],
-                       "when": ["2002", "May 2002", "2010"], "year": [2002, 2002, 2010],
-                       "category": ["border"] * 3, "title": ["X", "Y", "Z"]})
+    tl = pd.DataFrame(
+        {
+            "event_id": ["x", "y", "z"],
+            "date": ["2002", "2002-05", "2010"],
+            "when": ["2002", "May 2002", "2010"],
+            "year": [2002, 2002, 2010],
+            "category": ["border"] * 3,
+            "title": ["X", "Y", "Z"],
+        }
+    )
     a = pd.Series([10, 20, 1000, 40, 80], index=range(2000, 2005))
     out = dip.event_windows(tl, dip.window_ratios(a, 1)).set_index("event_id")
     assert out.loc["x", "ratio"] == out.loc["y", "ratio"] == 2.0
@@ -145,13 +165,16 @@ def test_yearly_growth_and_years_after():
 
 
 def test_repatriation_ranges_keep_lower_bounds_open():
-    repat = pd.DataFrame({
-        "event_id": ["e1", "e1", "e1", "e2"], "date": ["2023-10-09"] * 3 + ["2021-07"],
-        "reporter": ["HRW", "JFNK", "RFA", "HRW"],
-        "estimate_low": pd.array([500, 450, None, 50], dtype="Int64"),
-        "estimate_high": pd.array([None, 450, None, 50], dtype="Int64"),
-        "estimate_text": ["more than 500", "around 450", "no count", "about 50"],
-    })
+    repat = pd.DataFrame(
+        {
+            "event_id": ["e1", "e1", "e1", "e2"],
+            "date": ["2023-10-09"] * 3 + ["2021-07"],
+            "reporter": ["HRW", "JFNK", "RFA", "HRW"],
+            "estimate_low": pd.array([500, 450, None, 50], dtype="Int64"),
+            "estimate_high": pd.array([None, 450, None, 50], dtype="Int64"),
+            "estimate_text": ["more than 500", "around 450", "no count", "about 50"],
+        }
+    )
     ev = pd.DataFrame({"event_id": ["e1", "e2"], "title": ["Big", "Small"]})
     r = dip.repatriation_ranges(repat, ev).set_index("event_id")
     assert list(r.index) == ["e2", "e1"]  # sorted by date
@@ -161,19 +184,30 @@ def test_repatriation_ranges_keep_lower_bounds_open():
 
 
 def test_estimate_bounds_kinds():
-    f = pd.DataFrame({"low": pd.array([10, 5, None, 7], dtype="Int64"), "high": pd.array([300, None, 100, 7], dtype="Int64")})
+    f = pd.DataFrame(
+        {"low": pd.array([10, 5, None, 7], dtype="Int64"), "high": pd.array([300, None, 100, 7], dtype="Int64")}
+    )
     b = dip.estimate_bounds(f)
     assert list(b["kind"]) == ["range", "at least", "up to", "single"]
     assert list(b["draw_low"]) == [10, 5, 100, 7] and list(b["draw_high"]) == [300, 5, 100, 7]
 
 
 def test_third_country_table_lists_events_and_flags_unknown_ids():
-    third = pd.DataFrame({"country": ["Laos"], "role": ["transit"], "policy": ["p"],
-                          "key_events": ["e1;e9;e2"], "source": ["hrw_2024_repatriations"]})
-    ev = _events([
-        ("e1", "2013-05-27", 2013, "day", "border", "Handed back", "d", "9", "hrw_2024_repatriations", None),
-        ("e2", "2030", 2030, "year", "border", "Future", "d", None, "hrw_2024_repatriations", None),
-    ])
+    third = pd.DataFrame(
+        {
+            "country": ["Laos"],
+            "role": ["transit"],
+            "policy": ["p"],
+            "key_events": ["e1;e9;e2"],
+            "source": ["hrw_2024_repatriations"],
+        }
+    )
+    ev = _events(
+        [
+            ("e1", "2013-05-27", 2013, "day", "border", "Handed back", "d", "9", "hrw_2024_repatriations", None),
+            ("e2", "2030", 2030, "year", "border", "Future", "d", None, "hrw_2024_repatriations", None),
+        ]
+    )
     t = dip.third_country_table(third, ev, end_year=2025).iloc[0]
     assert "27 May 2013: Handed back [9]" in t["Key events (figures as reported)"]
     assert "e9 (not in events.csv)" in t["Key events (figures as reported)"]
@@ -181,25 +215,39 @@ def test_third_country_table_lists_events_and_flags_unknown_ids():
 
 
 def test_route_events_are_long_and_dated():
-    third = pd.DataFrame({"country": ["Laos", "China"], "role": ["t", "f"], "policy": ["p", "q"],
-                          "key_events": ["e2;e1", "e3;e9"], "source": ["hrw_2024_repatriations"] * 2})
-    ev = _events([
-        ("e1", "2013-05-10", 2013, "day", "border", "Detained", "d", None, "hrw_2024_repatriations", None),
-        ("e2", "2013-05-27", 2013, "day", "border", "<b>Handed</b> back", "d", "9", "hrw_2024_repatriations", None),
-        ("e3", "1986", 1986, "year", "border", "Protocol", "d", None, "hrw_2024_repatriations", None),
-    ])
+    third = pd.DataFrame(
+        {
+            "country": ["Laos", "China"],
+            "role": ["t", "f"],
+            "policy": ["p", "q"],
+            "key_events": ["e2;e1", "e3;e9"],
+            "source": ["hrw_2024_repatriations"] * 2,
+        }
+    )
+    ev = _events(
+        [
+            ("e1", "2013-05-10", 2013, "day", "border", "Detained", "d", None, "hrw_2024_repatriations", None),
+            ("e2", "2013-05-27", 2013, "day", "border", "<b>Handed</b> back", "d", "9", "hrw_2024_repatriations", None),
+            ("e3", "1986", 1986, "year", "border", "Protocol", "d", None, "hrw_2024_repatriations", None),
+        ]
+    )
     r = dip.route_events(third, ev)
     assert list(r["Event"]) == ["Detained", "<b>Handed</b> back", "Protocol"]  # country order, then date
     assert list(r["Figure as reported"]) == ["", "9", ""]
-    html = dip.html_table(r).data
+    html = charts.table(r)._repr_html_()  # the one table helper escapes cell text
     assert "&lt;b&gt;Handed&lt;/b&gt; back" in html and "<b>Handed" not in html
 
 
 def test_thailand_vs_arrivals_does_not_compare_partial_years():
-    thai = pd.DataFrame({"year": [2010, 2011, 2017], "measure": ["transit via Thailand",
-                         "share of ROK arrivals via Thailand", "Thai immigration arrivals"],
-                         "count": pd.array([250, None, 30], dtype="Int64"), "share_pct": [None, 90.0, None],
-                         "partial_year": [False, False, True]})
+    thai = pd.DataFrame(
+        {
+            "year": [2010, 2011, 2017],
+            "measure": ["transit via Thailand", "share of ROK arrivals via Thailand", "Thai immigration arrivals"],
+            "count": pd.array([250, None, 30], dtype="Int64"),
+            "share_pct": [None, 90.0, None],
+            "partial_year": [False, False, True],
+        }
+    )
     t = dip.thailand_vs_arrivals(thai, pd.Series({2010: 200, 2011: 100, 2017: 60})).set_index("year")
     assert math.isclose(t.loc[2010, "count_vs_arrivals_pct"], 125.0)
     assert math.isclose(t.loc[2011, "implied_via_thailand"], 90.0)
@@ -215,13 +263,17 @@ def _expected_timeline(data_dir, end_year):
     return ev[ev["category"].isin(dip.TIMELINE_CATEGORIES) & (ev["year"] <= end_year)]
 
 
-
-
 # Keys whose snapshot value may differ because the data changed since the snapshot (bibliography
 # re-credited to the Ministry of Unification, entries added): none differ at present.
 MOVED_SINCE_SNAPSHOT: set[str] = set()
-CHARTS = ("timeline_chart", "event_windows_chart", "thailand_chart", "repatriations_chart",
-          "china_estimates_chart", "nuclear_chart")
+CHARTS = (
+    "timeline_chart",
+    "event_windows_chart",
+    "thailand_chart",
+    "repatriations_chart",
+    "china_estimates_chart",
+    "nuclear_chart",
+)
 TABLES = ("category_table", "routes_table", "route_events_table")
 
 
@@ -353,8 +405,10 @@ def test_a_new_event_reaches_the_timeline_without_code_changes(res, tmp_path):
     data = copy_data(tmp_path / "data")
     title = "<i>Test</i> fence & wall"
     with open(data / "events.csv", "a", encoding="utf-8", newline="") as fh:
-        fh.write(f'test_2015_fence,2015-06,2015,month,border,{title},"A test event, added in a copy of the data.",'
-                 f",hrw_2024_repatriations,\n")
+        fh.write(
+            f'test_2015_fence,2015-06,2015,month,border,{title},"A test event, added in a copy of the data.",'
+            f",hrw_2024_repatriations,\n"
+        )
     new = dip.compute(data, event_window=1, n_perm=500)
     assert new["timeline_n_events"] == res["timeline_n_events"] + 1
     assert new["event_window"] == 1

@@ -20,11 +20,11 @@ import numpy as np
 import pandas as pd
 
 from nkbook.analysis import series, stats
+from nkbook.core.context import record_file_read
+from nkbook.core.paths import BIBLIOGRAPHY
 from nkbook.data import load, used
 from nkbook.present import charts
 from nkbook.present.results import Results
-from nkbook.core.context import record_file_read
-from nkbook.core.paths import BIBLIOGRAPHY
 
 # The chapter's subject: border policy, diplomacy, and the health measures that closed the border.
 # Leadership (political) and economic events belong to the political- and economic-push chapters.
@@ -111,8 +111,9 @@ def citation(keys: str, bib_file: str | Path | None = None) -> str:
 # the timeline
 
 
-def timeline_events(events: pd.DataFrame, start_year: int, end_year: int,
-                    categories=TIMELINE_CATEGORIES, bib_file=None) -> pd.DataFrame:
+def timeline_events(
+    events: pd.DataFrame, start_year: int, end_year: int, categories=TIMELINE_CATEGORIES, bib_file=None
+) -> pd.DataFrame:
     """The events of the chosen categories up to ``end_year``, ready to draw.
 
     Adds ``position`` (fractional year), ``when`` (readable date), ``citation``, ``panel``
@@ -175,8 +176,17 @@ def window_ratios(arrivals: pd.Series, window: int) -> pd.DataFrame:
             continue
         b, f = a.loc[before_years].sum(), a.loc[after_years].sum()
         ratio, low, high = stats.rate_ratio_ci(b, f)
-        rows.append({"year": y, "before": int(b), "after": int(f), "ratio": ratio,
-                     "log_ratio": math.log(ratio) if ratio > 0 else math.nan, "low": low, "high": high})
+        rows.append(
+            {
+                "year": y,
+                "before": int(b),
+                "after": int(f),
+                "ratio": ratio,
+                "log_ratio": math.log(ratio) if ratio > 0 else math.nan,
+                "low": low,
+                "high": high,
+            }
+        )
     return pd.DataFrame(rows, columns=["year", "before", "after", "ratio", "log_ratio", "low", "high"])
 
 
@@ -228,10 +238,14 @@ def compare_years(values, is_event, n_perm: int = 10000, n_boot: int = 5000) -> 
     p = stats.permutation_pvalue(values, is_event, mean_difference, n=n_perm) if not math.isnan(diff) else math.nan
     low, high = stats.bootstrap_ci(rows, boot, n=n_boot) if not math.isnan(diff) else (math.nan, math.nan)
     return {
-        "n_event": int(is_event.sum()), "n_other": int((~is_event).sum()),
+        "n_event": int(is_event.sum()),
+        "n_other": int((~is_event).sum()),
         "mean_event": float(values[is_event].mean()) if is_event.any() else math.nan,
         "mean_other": float(values[~is_event].mean()) if (~is_event).any() else math.nan,
-        "difference": diff, "low": low, "high": high, "p": p,
+        "difference": diff,
+        "low": low,
+        "high": high,
+        "p": p,
     }
 
 
@@ -246,8 +260,9 @@ def yearly_growth(arrivals: pd.Series) -> pd.DataFrame:
     prev.index = a.index
     consecutive = pd.Series(a.index, index=a.index).diff() == 1
     g = np.log(a / prev).where(consecutive)
-    out = pd.DataFrame({"year": a.index.astype(int), "total": a.values.astype(int), "previous": prev.values,
-                        "log_growth": g.values})
+    out = pd.DataFrame(
+        {"year": a.index.astype(int), "total": a.values.astype(int), "previous": prev.values, "log_growth": g.values}
+    )
     out["growth_pct"] = 100 * (np.exp(out["log_growth"]) - 1)
     return out.dropna(subset=["log_growth"]).reset_index(drop=True)
 
@@ -286,9 +301,16 @@ def third_country_table(third: pd.DataFrame, events: pd.DataFrame, end_year: int
             n_events += 1
             num = e["number_text"] if isinstance(e["number_text"], str) and e["number_text"] else ""
             items.append(f"{date_label(e['date'])}: {e['title']}" + (f" [{num}]" if num else ""))
-        rows.append({"Country": r["country"], "Role": r["role"], "Policy toward North Koreans": r["policy"],
-                     "Key events (figures as reported)": "; ".join(items) if items else "none in the data",
-                     "Events": n_events, "Sources": citation(r["source"])})
+        rows.append(
+            {
+                "Country": r["country"],
+                "Role": r["role"],
+                "Policy toward North Koreans": r["policy"],
+                "Key events (figures as reported)": "; ".join(items) if items else "none in the data",
+                "Events": n_events,
+                "Sources": citation(r["source"]),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -304,19 +326,20 @@ def route_events(third: pd.DataFrame, events: pd.DataFrame, end_year: int | None
             if end_year is not None and int(e["year"]) > end_year:
                 continue
             num = e["number_text"] if isinstance(e["number_text"], str) else ""
-            rows.append({"Country": r["country"], "Date": date_label(e["date"]), "position": event_position(e["date"]),
-                         "Event": e["title"], "Figure as reported": num, "Sources": citation(e["source"])})
+            rows.append(
+                {
+                    "Country": r["country"],
+                    "Date": date_label(e["date"]),
+                    "position": event_position(e["date"]),
+                    "Event": e["title"],
+                    "Figure as reported": num,
+                    "Sources": citation(e["source"]),
+                }
+            )
     out = pd.DataFrame(rows, columns=["Country", "Date", "position", "Event", "Figure as reported", "Sources"])
     order = {c: i for i, c in enumerate(third["country"])}
     out = out.assign(_c=out["Country"].map(order)).sort_values(["_c", "position"])
     return out.drop(columns=["_c", "position"]).reset_index(drop=True)
-
-
-def html_table(frame: pd.DataFrame):
-    """A frame as an escaped HTML table without the index (cells are data, shown as text)."""
-    from IPython.display import HTML
-
-    return HTML(frame.to_html(index=False, escape=True, border=0, na_rep="—", classes="nk-data-table"))
 
 
 def thailand_vs_arrivals(thai: pd.DataFrame, arrivals: pd.Series) -> pd.DataFrame:
@@ -325,8 +348,9 @@ def thailand_vs_arrivals(thai: pd.DataFrame, arrivals: pd.Series) -> pd.DataFram
     t["year"] = t["year"].astype(int)
     t["rok_arrivals"] = t["year"].map(lambda y: arrivals.get(y, np.nan)).astype(float)
     full = ~t["partial_year"].fillna(False).astype(bool)
-    t["count_vs_arrivals_pct"] = np.where(full & t["count"].notna(),
-                                          100 * t["count"].astype(float) / t["rok_arrivals"], np.nan)
+    t["count_vs_arrivals_pct"] = np.where(
+        full & t["count"].notna(), 100 * t["count"].astype(float) / t["rok_arrivals"], np.nan
+    )
     t["implied_via_thailand"] = np.where(t["share_pct"].notna(), t["share_pct"] / 100 * t["rok_arrivals"], np.nan)
     return t
 
@@ -348,13 +372,21 @@ def repatriation_ranges(repat: pd.DataFrame, events: pd.DataFrame) -> pd.DataFra
         high = counted["top"].max() if len(counted) else pd.NA
         at_top = counted[counted["top"] == high]
         open_ended = bool(at_top["estimate_high"].isna().any())
-        rows.append({
-            "event_id": eid, "date": g["date"].iloc[0], "when": date_label(g["date"].iloc[0]),
-            "year": parse_date(g["date"].iloc[0])[0], "title": titles.get(eid, eid),
-            "low": None if pd.isna(low) else int(low), "high": None if pd.isna(high) else int(high),
-            "open_ended": open_ended, "reporters": len(g), "with_count": len(counted),
-            "reported_by": "; ".join(f"{x.reporter}: {x.estimate_text}" for x in g.itertuples()),
-        })
+        rows.append(
+            {
+                "event_id": eid,
+                "date": g["date"].iloc[0],
+                "when": date_label(g["date"].iloc[0]),
+                "year": parse_date(g["date"].iloc[0])[0],
+                "title": titles.get(eid, eid),
+                "low": None if pd.isna(low) else int(low),
+                "high": None if pd.isna(high) else int(high),
+                "open_ended": open_ended,
+                "reporters": len(g),
+                "with_count": len(counted),
+                "reported_by": "; ".join(f"{x.reporter}: {x.estimate_text}" for x in g.itertuples()),
+            }
+        )
     return pd.DataFrame(rows).sort_values("date").reset_index(drop=True)
 
 
@@ -365,8 +397,11 @@ def estimate_bounds(frame: pd.DataFrame, low: str = "low", high: str = "high") -
     hi = f[high].astype("Float64").astype(float).to_numpy()
     has_lo, has_hi = ~np.isnan(lo), ~np.isnan(hi)
     both = has_lo & has_hi
-    kind = np.select([both & (np.nan_to_num(lo) < np.nan_to_num(hi)), both, has_lo, has_hi],
-                     ["range", "single", "at least", "up to"], default="none")
+    kind = np.select(
+        [both & (np.nan_to_num(lo) < np.nan_to_num(hi)), both, has_lo, has_hi],
+        ["range", "single", "at least", "up to"],
+        default="none",
+    )
     f["kind"] = kind
     f["draw_low"] = np.where(has_lo, lo, hi)
     f["draw_high"] = np.where(has_hi, hi, lo)
@@ -403,7 +438,12 @@ def compute(data_dir=None, *, start_year=1998, end_year=None, event_window=2, n_
     res.put("timeline_n_series", int((timeline["panel"] == "series").sum()))
 
     legend = alt.Legend(labelLimit=0)
-    cat_colour = alt.Color("category:N", title="Event type", legend=legend, scale=alt.Scale(domain=categories, range=charts.PALETTE[1:1 + len(categories)]))
+    cat_colour = alt.Color(
+        "category:N",
+        title="Event type",
+        legend=legend,
+        scale=alt.Scale(domain=categories, range=charts.PALETTE[1 : 1 + len(categories)]),
+    )
     cat_shape = alt.Shape("category:N", title="Event type", legend=legend, scale=alt.Scale(domain=categories))
 
     shown = timeline.loc[timeline["panel"] == "series"]
@@ -418,7 +458,9 @@ def compute(data_dir=None, *, start_year=1998, end_year=None, event_window=2, n_
     res.put("window_n_years", len(windows))
     res.put("window_band_low", band_low, 2)
     res.put("window_band_high", band_high, 2)
-    res.put("window_ratio_by_year", {str(int(y)): round(float(r), 4) for y, r in zip(windows["year"], windows["ratio"])})
+    res.put(
+        "window_ratio_by_year", {str(int(y)): round(float(r), 4) for y, r in zip(windows["year"], windows["ratio"])}
+    )
     complete = per_event[per_event["complete"]].copy()
     res.put("window_n_events_complete", len(complete))
     res.put("window_n_events_incomplete", int((~per_event["complete"]).sum()))
@@ -454,19 +496,30 @@ def compute(data_dir=None, *, start_year=1998, end_year=None, event_window=2, n_
         if flag.sum() == 0 or flag.all():
             continue
         c = compare_years(windows["log_ratio"], flag, n_perm=N_PERM)
-        rows.append({"Event type": cat, "Event years": c["n_event"], "Other years": c["n_other"],
-                     "Ratio, event years": round(math.exp(c["mean_event"]), 2),
-                     "Ratio, other years": round(math.exp(c["mean_other"]), 2),
-                     "Event ÷ other": round(math.exp(c["difference"]), 2),
-                     "Bootstrap 95% from": round(math.exp(c["low"]), 2), "to": round(math.exp(c["high"]), 2),
-                     "Permutation p": round(c["p"], 3)})
+        rows.append(
+            {
+                "Event type": cat,
+                "Event years": c["n_event"],
+                "Other years": c["n_other"],
+                "Ratio, event years": round(math.exp(c["mean_event"]), 2),
+                "Ratio, other years": round(math.exp(c["mean_other"]), 2),
+                "Event ÷ other": round(math.exp(c["difference"]), 2),
+                "Bootstrap 95% from": round(math.exp(c["low"]), 2),
+                "to": round(math.exp(c["high"]), 2),
+                "Permutation p": round(c["p"], 3),
+            }
+        )
         res.put(f"window_{cat}_ratio", math.exp(c["difference"]), 2)
         res.put(f"window_{cat}_p", c["p"], 3)
     category_table = pd.DataFrame(rows)
     res.put("window_category_min_p", category_table["Permutation p"].min(), 3)
     window_clear = cmp_all["p"] < 0.05 and (cmp_all["low"] > 0 or cmp_all["high"] < 0)
-    res.put("window_verdict", "event years as a group differ from other years" if window_clear else
-        "event years as a group are not distinguishable from randomly chosen years")
+    res.put(
+        "window_verdict",
+        "event years as a group differ from other years"
+        if window_clear
+        else "event years as a group are not distinguishable from randomly chosen years",
+    )
     res.frames["category_table"] = category_table
 
     closure_events = per_event[(per_event["category"] == "health") & per_event["complete"]]
@@ -500,16 +553,18 @@ def compute(data_dir=None, *, start_year=1998, end_year=None, event_window=2, n_
     res.put("thai_last_year", int(transit["year"].iloc[-1]))
     res.put("thai_last_count", int(transit["count"].iloc[-1]))
     res.put("thai_last_vs_arrivals_pct", transit["count_vs_arrivals_pct"].iloc[-1], 1)
-    res.put("thai_last_note", "more than all of them, so the two series cannot be counting the same people in the same way"
-        if transit["count_vs_arrivals_pct"].iloc[-1] > 100 else
-        "the two series need not count the same people, so the share is only indicative")
+    res.put(
+        "thai_last_note",
+        "more than all of them, so the two series cannot be counting the same people in the same way"
+        if transit["count_vs_arrivals_pct"].iloc[-1] > 100
+        else "the two series need not count the same people, so the share is only indicative",
+    )
     res.put("thai_share_year", int(share["year"].iloc[0]))
     res.put("thai_share_pct", share["share_pct"].iloc[0], 1)
     res.put("thai_share_arrivals", int(share["rok_arrivals"].iloc[0]))
     res.put("thai_share_implied", int(round(share["implied_via_thailand"].iloc[0])))
     res.put("thai_immig_year", int(immig["year"].iloc[-1]))
     res.put("thai_immig_count", int(immig["count"].iloc[-1]))
-
 
     repat = load("repatriations", data_dir)
     repat = repat[repat["date"].str[:4].astype(int).between(start_year, end_year)]
@@ -538,7 +593,6 @@ def compute(data_dir=None, *, start_year=1998, end_year=None, event_window=2, n_
     diff_hrw = int(hrw_rows["estimate_low"].sum()) - int(hrw_total["low"])
     res.put("hrw_compare", "the same as" if diff_hrw == 0 else ("more than" if diff_hrw > 0 else "less than"))
 
-
     hb = estimate_bounds(hidden)
     hid = hb[hb["measure"] == "hiding"]
     hr = hid[hid["kind"] == "range"].sort_values("year").iloc[0]
@@ -558,11 +612,11 @@ def compute(data_dir=None, *, start_year=1998, end_year=None, event_window=2, n_
     growth = yearly_growth(arrivals)
     after = [y for y in years_after(nuc["date"]) if y in set(growth["year"])]
     closed = affected_by(growth["year"], charts.CLOSURE_YEARS[0], charts.CLOSURE_YEARS[1])
-    growth["group"] = np.where(growth["year"].isin(after), "Year after a nuclear test",
-                               np.where(closed, "Compares with a closure year (left out)", "Other year"))
-
-
-
+    growth["group"] = np.where(
+        growth["year"].isin(after),
+        "Year after a nuclear test",
+        np.where(closed, "Compares with a closure year (left out)", "Other year"),
+    )
 
     main_g = growth[~closed]
     cmp_main = compare_years(main_g["log_growth"], main_g["year"].isin(after), n_perm=N_PERM)
@@ -580,13 +634,23 @@ def compute(data_dir=None, *, start_year=1998, end_year=None, event_window=2, n_
         res.put(f"nuclear_{tag}{'diff_' if not tag else ''}low_pct", pct(c["low"]), 1)
         res.put(f"nuclear_{tag}{'diff_' if not tag else ''}high_pct", pct(c["high"]), 1)
         res.put(f"nuclear_{tag}{'perm_' if not tag else ''}p", c["p"], 3)
-    res.put("nuclear_era_note", ": most of the gap in the main comparison comes from years outside the test era, "
-        "such as the fast growth of the early 2000s" if abs(cmp_era["difference"]) < abs(cmp_main["difference"]) / 2 else "")
-    decisive = all(c["low"] > 0 or c["high"] < 0 for c in (cmp_main, cmp_era, cmp_every)) and \
-        all(c["p"] < 0.05 for c in (cmp_main, cmp_era, cmp_every))
+    res.put(
+        "nuclear_era_note",
+        ": most of the gap in the main comparison comes from years outside the test era, "
+        "such as the fast growth of the early 2000s"
+        if abs(cmp_era["difference"]) < abs(cmp_main["difference"]) / 2
+        else "",
+    )
+    decisive = all(c["low"] > 0 or c["high"] < 0 for c in (cmp_main, cmp_era, cmp_every)) and all(
+        c["p"] < 0.05 for c in (cmp_main, cmp_era, cmp_every)
+    )
     res.put("nuclear_can_tell", bool(decisive))
-    res.put("nuclear_verdict", "the arrivals differ after nuclear tests in every comparison" if decisive else
-        "the arrivals data cannot tell whether China tightens the border after nuclear tests")
+    res.put(
+        "nuclear_verdict",
+        "the arrivals differ after nuclear tests in every comparison"
+        if decisive
+        else "the arrivals data cannot tell whether China tightens the border after nuclear tests",
+    )
 
     res.extra["v"] = dict(locals())
     return res
@@ -604,59 +668,123 @@ def timeline_chart(r: Results) -> charts.Figure:
     timeline = v["timeline"]
     years = v["years"]
     lane = alt.YOffset("lane:O", scale=alt.Scale(paddingInner=0.1))
-    event_tooltip = [alt.Tooltip("when:N", title="Date"), alt.Tooltip("category:N", title="Type"),
-                     alt.Tooltip("title:N", title="Event"), alt.Tooltip("description:N", title="What happened"),
-                     alt.Tooltip("number_text:N", title="Figure as reported"), alt.Tooltip("citation:N", title="Sources")]
+    event_tooltip = [
+        alt.Tooltip("when:N", title="Date"),
+        alt.Tooltip("category:N", title="Type"),
+        alt.Tooltip("title:N", title="Event"),
+        alt.Tooltip("description:N", title="What happened"),
+        alt.Tooltip("number_text:N", title="Figure as reported"),
+        alt.Tooltip("citation:N", title="Sources"),
+    ]
     pick = alt.selection_point(fields=["event_id"], on="pointerover", empty=False, clear="pointerout")
     x_title = "Year (of the event; of arrival in South Korea)"
     x_dom = alt.Scale(domain=[start_year - 0.5, end_year + 0.5], nice=False, zero=False)
     y_cat = alt.Y("category:N", title=None, scale=alt.Scale(domain=categories), axis=alt.Axis(labelFontSize=11))
-    tl_cols = ["event_id", "when", "year", "position", "lane", "category", "title", "description", "number_text",
-               "citation", "panel"]
+    tl_cols = [
+        "event_id",
+        "when",
+        "year",
+        "position",
+        "lane",
+        "category",
+        "title",
+        "description",
+        "number_text",
+        "citation",
+        "panel",
+    ]
     n_lanes = int(timeline["lane"].max()) + 1
     shown = timeline.loc[timeline["panel"] == "series", tl_cols]
-    strip = alt.Chart(shown).mark_point(filled=True, size=90, opacity=0.85).encode(
-        x=alt.X("position:Q", title=None, scale=x_dom, axis=alt.Axis(format="d", tickMinStep=1, labels=False)),
-        y=y_cat, yOffset=lane, color=cat_colour, shape=cat_shape, tooltip=event_tooltip,
-    ).add_params(pick).properties(width=620, height=12 * n_lanes * len(categories) + 12,
-                                  title=alt.TitleParams("Events (point at the date; a year-only date sits mid-year)", fontSize=12))
-    bars = alt.Chart(years[["year"]].assign(total=years["total"].astype(int))).mark_bar(color=charts.PALETTE[4], opacity=0.8,
-                                                                               size=max(4, int(560 / len(years)))).encode(
-        x=alt.X("year:Q", title=x_title, scale=x_dom,
-                axis=alt.Axis(format="d", tickMinStep=1)),
-        y=alt.Y("total:Q", title="People arriving in South Korea (per year)"),
-        tooltip=[alt.Tooltip("year:Q", title="Year", format="d"), alt.Tooltip("total:Q", title="Arrivals", format=",")],
+    strip = (
+        alt.Chart(shown)
+        .mark_point(filled=True, size=90, opacity=0.85)
+        .encode(
+            x=alt.X("position:Q", title=None, scale=x_dom, axis=alt.Axis(format="d", tickMinStep=1, labels=False)),
+            y=y_cat,
+            yOffset=lane,
+            color=cat_colour,
+            shape=cat_shape,
+            tooltip=event_tooltip,
+        )
+        .add_params(pick)
+        .properties(
+            width=620,
+            height=12 * n_lanes * len(categories) + 12,
+            title=alt.TitleParams("Events (point at the date; a year-only date sits mid-year)", fontSize=12),
+        )
     )
-    rule = alt.Chart(shown).mark_rule(color=charts.HIGHLIGHT, strokeWidth=2).encode(
-        x=alt.X("position:Q", scale=x_dom, title=x_title), tooltip=event_tooltip).transform_filter(pick)
+    bars = (
+        alt.Chart(years[["year"]].assign(total=years["total"].astype(int)))
+        .mark_bar(color=charts.PALETTE[4], opacity=0.8, size=max(4, int(560 / len(years))))
+        .encode(
+            x=alt.X("year:Q", title=x_title, scale=x_dom, axis=alt.Axis(format="d", tickMinStep=1)),
+            y=alt.Y("total:Q", title="People arriving in South Korea (per year)"),
+            tooltip=[
+                alt.Tooltip("year:Q", title="Year", format="d"),
+                alt.Tooltip("total:Q", title="Arrivals", format=","),
+            ],
+        )
+    )
+    rule = (
+        alt.Chart(shown)
+        .mark_rule(color=charts.HIGHLIGHT, strokeWidth=2)
+        .encode(x=alt.X("position:Q", scale=x_dom, title=x_title), tooltip=event_tooltip)
+        .transform_filter(pick)
+    )
     band = charts.closure_band().encode(x=alt.X("start:Q", scale=x_dom, title=x_title))
     lower = (band + bars + rule).properties(width=620, height=260)
     main = alt.vconcat(strip, lower, spacing=4)
     before = timeline.loc[timeline["panel"] == "before", tl_cols]
     if len(before):
-        early = alt.Chart(before).mark_point(filled=True, size=90, opacity=0.85).encode(
-            x=alt.X("year:O", title="Before the series"), y=y_cat, yOffset=lane, color=cat_colour, shape=cat_shape,
-            tooltip=event_tooltip,
-        ).properties(width=28 * before["year"].nunique() + 20, height=12 * n_lanes * len(categories) + 12,
-                     title=alt.TitleParams("Earlier", fontSize=12))
+        early = (
+            alt.Chart(before)
+            .mark_point(filled=True, size=90, opacity=0.85)
+            .encode(
+                x=alt.X("year:O", title="Before the series"),
+                y=y_cat,
+                yOffset=lane,
+                color=cat_colour,
+                shape=cat_shape,
+                tooltip=event_tooltip,
+            )
+            .properties(
+                width=28 * before["year"].nunique() + 20,
+                height=12 * n_lanes * len(categories) + 12,
+                title=alt.TitleParams("Earlier", fontSize=12),
+            )
+        )
         chart = alt.hconcat(early, main, spacing=12)
     else:
         chart = main
-    chart = chart.properties(title=alt.TitleParams(
-        f"Border and diplomatic events and yearly arrivals, {start_year}–{end_year}",
-        subtitle="Hover over an event for its date, description and sources; the grey band is the border closure"))
-    timeline_table = timeline[["when", "category", "title", "description", "number_text", "citation"]].rename(columns={
-        "when": "Date", "category": "Type", "title": "Event", "description": "What happened",
-        "number_text": "Figure as reported", "citation": "Sources"})
+    chart = chart.properties(
+        title=alt.TitleParams(
+            f"Border and diplomatic events and yearly arrivals, {start_year}–{end_year}",
+            subtitle="Hover over an event for its date, description and sources; the grey band is the border closure",
+        )
+    )
+    timeline_table = timeline[["when", "category", "title", "description", "number_text", "citation"]].rename(
+        columns={
+            "when": "Date",
+            "category": "Type",
+            "title": "Event",
+            "description": "What happened",
+            "number_text": "Figure as reported",
+            "citation": "Sources",
+        }
+    )
     return charts.show(
-        chart, name="diplomacy-timeline",
-        description=(f"Timeline of {len(timeline)} border, diplomatic and health events above bars of yearly arrivals in "
-                     f"South Korea, {start_year} to {end_year}; {len(before)} events before {start_year} are in a "
-                     f"separate panel on the left. Arrivals rise to {int(arrivals.max()):,} in {int(arrivals.idxmax())} "
-                     f"and fall to {int(arrivals.min()):,} in {int(arrivals.idxmin())}."),
+        chart,
+        name="diplomacy-timeline",
+        description=(
+            f"Timeline of {len(timeline)} border, diplomatic and health events above bars of yearly arrivals in "
+            f"South Korea, {start_year} to {end_year}; {len(before)} events before {start_year} are in a "
+            f"separate panel on the left. Arrivals rise to {int(arrivals.max()):,} in {int(arrivals.idxmax())} "
+            f"and fall to {int(arrivals.min()):,} in {int(arrivals.idxmin())}."
+        ),
         source="Events: the book's events table, each event with its sources (in the tooltip and the table); "
-               "arrivals: Ministry of Unification.",
-        data=timeline_table)
+        "arrivals: Ministry of Unification.",
+        data=timeline_table,
+    )
 
 
 def event_windows_chart(r: Results) -> charts.Figure:
@@ -669,45 +797,93 @@ def event_windows_chart(r: Results) -> charts.Figure:
     event_window = v["event_window"]
     windows = v["windows"]
     complete["label"] = complete["when"] + " · " + complete["title"]
-    complete = complete.assign(ratio=complete["ratio"].round(3), low=complete["low"].round(3),
-                               high=complete["high"].round(3), rank_p=complete["rank_p"].round(3))
-    ref_band = pd.DataFrame({"lo": [band_low], "hi": [band_high],
-                             "label": [f"95% of all {len(windows)} years' window ratios"]})
+    complete = complete.assign(
+        ratio=complete["ratio"].round(3),
+        low=complete["low"].round(3),
+        high=complete["high"].round(3),
+        rank_p=complete["rank_p"].round(3),
+    )
+    ref_band = pd.DataFrame(
+        {"lo": [band_low], "hi": [band_high], "label": [f"95% of all {len(windows)} years' window ratios"]}
+    )
     order = list(complete["label"])
     y_ev = alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelLimit=330, labelFontSize=10))
     ratio_title = f"Arrivals in the {event_window} years after ÷ the {event_window} years before (log scale)"
-    x_ratio = alt.X("ratio:Q", title=ratio_title,
-                    scale=alt.Scale(type="log"))
-    shade = alt.Chart(ref_band).mark_rect(color=charts.MUTED, opacity=0.18).encode(
-        x=alt.X("lo:Q", scale=alt.Scale(type="log"), title=ratio_title), x2="hi:Q",
-        tooltip=[alt.Tooltip("label:N", title="Band"), alt.Tooltip("lo:Q", title="From", format=".2f"),
-                 alt.Tooltip("hi:Q", title="To", format=".2f")])
+    x_ratio = alt.X("ratio:Q", title=ratio_title, scale=alt.Scale(type="log"))
+    shade = (
+        alt.Chart(ref_band)
+        .mark_rect(color=charts.MUTED, opacity=0.18)
+        .encode(
+            x=alt.X("lo:Q", scale=alt.Scale(type="log"), title=ratio_title),
+            x2="hi:Q",
+            tooltip=[
+                alt.Tooltip("label:N", title="Band"),
+                alt.Tooltip("lo:Q", title="From", format=".2f"),
+                alt.Tooltip("hi:Q", title="To", format=".2f"),
+            ],
+        )
+    )
     one = alt.Chart(pd.DataFrame({"ratio": [1.0]})).mark_rule(color="#444", strokeDash=[3, 3]).encode(x=x_ratio)
-    win_tooltip = [alt.Tooltip("when:N", title="Date"), alt.Tooltip("title:N", title="Event"),
-                   alt.Tooltip("before:Q", title="Arrivals before", format=","),
-                   alt.Tooltip("after:Q", title="Arrivals after", format=","),
-                   alt.Tooltip("ratio:Q", title="Ratio after/before", format=".2f"),
-                   alt.Tooltip("low:Q", title="Poisson interval from", format=".2f"),
-                   alt.Tooltip("high:Q", title="Poisson interval to", format=".2f"),
-                   alt.Tooltip("rank_p:Q", title="Share of all years moving as much", format=".2f"),
-                   alt.Tooltip("same_year_events:Q", title="Events sharing this year")]
-    ticks = alt.Chart(complete).mark_rule(strokeWidth=2).encode(
-        y=y_ev, x=alt.X("low:Q", scale=alt.Scale(type="log"), title=ratio_title), x2="high:Q", color=cat_colour,
-        tooltip=win_tooltip)
-    dots = alt.Chart(complete).mark_point(filled=True, size=60).encode(
-        y=y_ev, x=x_ratio, color=cat_colour, shape=cat_shape, tooltip=win_tooltip)
+    win_tooltip = [
+        alt.Tooltip("when:N", title="Date"),
+        alt.Tooltip("title:N", title="Event"),
+        alt.Tooltip("before:Q", title="Arrivals before", format=","),
+        alt.Tooltip("after:Q", title="Arrivals after", format=","),
+        alt.Tooltip("ratio:Q", title="Ratio after/before", format=".2f"),
+        alt.Tooltip("low:Q", title="Poisson interval from", format=".2f"),
+        alt.Tooltip("high:Q", title="Poisson interval to", format=".2f"),
+        alt.Tooltip("rank_p:Q", title="Share of all years moving as much", format=".2f"),
+        alt.Tooltip("same_year_events:Q", title="Events sharing this year"),
+    ]
+    ticks = (
+        alt.Chart(complete)
+        .mark_rule(strokeWidth=2)
+        .encode(
+            y=y_ev,
+            x=alt.X("low:Q", scale=alt.Scale(type="log"), title=ratio_title),
+            x2="high:Q",
+            color=cat_colour,
+            tooltip=win_tooltip,
+        )
+    )
+    dots = (
+        alt.Chart(complete)
+        .mark_point(filled=True, size=60)
+        .encode(y=y_ev, x=x_ratio, color=cat_colour, shape=cat_shape, tooltip=win_tooltip)
+    )
     wchart = (shade + one + ticks + dots).properties(
-        width=420, height=15 * max(len(complete), 1),
-        title=alt.TitleParams(f"Arrivals {event_window} years after each event relative to {event_window} years before",
-                              subtitle="Grey band: the range of the same ratio around any year; dashed line: no change"))
+        width=420,
+        height=15 * max(len(complete), 1),
+        title=alt.TitleParams(
+            f"Arrivals {event_window} years after each event relative to {event_window} years before",
+            subtitle="Grey band: the range of the same ratio around any year; dashed line: no change",
+        ),
+    )
     return charts.show(
-        wchart, name="diplomacy-event-windows",
-        description=(f"Dot plot of the after-to-before arrivals ratio for {len(complete)} events with a complete "
-                     f"{event_window}-year window, on a log scale, against a grey band from {band_low:.2f} to "
-                     f"{band_high:.2f} that holds 95% of the ratios around any year. Events in the same year share a value."),
+        wchart,
+        name="diplomacy-event-windows",
+        description=(
+            f"Dot plot of the after-to-before arrivals ratio for {len(complete)} events with a complete "
+            f"{event_window}-year window, on a log scale, against a grey band from {band_low:.2f} to "
+            f"{band_high:.2f} that holds 95% of the ratios around any year. Events in the same year share a value."
+        ),
         source="Ministry of Unification arrivals; events from the book's events table; ratios and intervals computed here.",
-        data=complete[["when", "title", "category", "year", "before", "after", "ratio", "low", "high", "rank_p",
-                       "same_year_events"]])
+        data=complete[
+            [
+                "when",
+                "title",
+                "category",
+                "year",
+                "before",
+                "after",
+                "ratio",
+                "low",
+                "high",
+                "rank_p",
+                "same_year_events",
+            ]
+        ],
+    )
 
 
 def thailand_chart(r: Results) -> charts.Figure:
@@ -716,43 +892,91 @@ def thailand_chart(r: Results) -> charts.Figure:
     transit = v["transit"]
     tv = v["tv"]
     plot = tv.copy()
-    plot["people"] = plot["count"].astype("Float64").fillna(pd.Series(plot["implied_via_thailand"], index=plot.index).round())
-    plot["series"] = plot["measure"].replace({"share of ROK arrivals via Thailand": "Implied from the reported share (derived)"})
+    plot["people"] = (
+        plot["count"].astype("Float64").fillna(pd.Series(plot["implied_via_thailand"], index=plot.index).round())
+    )
+    plot["series"] = plot["measure"].replace(
+        {"share of ROK arrivals via Thailand": "Implied from the reported share (derived)"}
+    )
     plot.loc[plot["partial_year"].astype(bool), "series"] = plot["series"] + " (part year: " + plot["period"] + ")"
     plot["people"] = plot["people"].astype(float)
     plot["rok_arrivals"] = plot["rok_arrivals"].astype(float)
     plot = plot.dropna(subset=["people"])
-    plot = plot.assign(note=plot["note"].fillna(""))[["year", "measure", "period", "people", "share_pct", "rok_arrivals",
-                                                      "note", "series"]]
+    plot = plot.assign(note=plot["note"].fillna(""))[
+        ["year", "measure", "period", "people", "share_pct", "rok_arrivals", "note", "series"]
+    ]
     span = series.window(series.yearly(data_dir), int(plot["year"].min()), int(plot["year"].max()))
     span = span[["year"]].assign(total=span["total"].astype(int))
     domain = list(dict.fromkeys(plot["series"]))
-    tbars = alt.Chart(plot).mark_bar(opacity=0.85).encode(
-        x=alt.X("year:O", title="Year", axis=alt.Axis(labelAngle=0)),
-        xOffset=alt.XOffset("series:N", scale=alt.Scale(domain=domain)),
-        y=alt.Y("people:Q", title="North Koreans (per year)"),
-        color=alt.Color("series:N", title="Thailand's measure", legend=alt.Legend(labelLimit=0, columns=2), scale=alt.Scale(domain=domain, range=charts.PALETTE[:len(domain)])),
-        tooltip=[alt.Tooltip("year:Q", format="d", title="Year"), alt.Tooltip("measure:N", title="Measure"),
-                 alt.Tooltip("period:N", title="Period"), alt.Tooltip("people:Q", title="People", format=","),
-                 alt.Tooltip("share_pct:Q", title="Share of ROK arrivals (%)"),
-                 alt.Tooltip("rok_arrivals:Q", title="Arrivals in South Korea", format=","),
-                 alt.Tooltip("note:N", title="Note")],
+    tbars = (
+        alt.Chart(plot)
+        .mark_bar(opacity=0.85)
+        .encode(
+            x=alt.X("year:O", title="Year", axis=alt.Axis(labelAngle=0)),
+            xOffset=alt.XOffset("series:N", scale=alt.Scale(domain=domain)),
+            y=alt.Y("people:Q", title="North Koreans (per year)"),
+            color=alt.Color(
+                "series:N",
+                title="Thailand's measure",
+                legend=alt.Legend(labelLimit=0, columns=2),
+                scale=alt.Scale(domain=domain, range=charts.PALETTE[: len(domain)]),
+            ),
+            tooltip=[
+                alt.Tooltip("year:Q", format="d", title="Year"),
+                alt.Tooltip("measure:N", title="Measure"),
+                alt.Tooltip("period:N", title="Period"),
+                alt.Tooltip("people:Q", title="People", format=","),
+                alt.Tooltip("share_pct:Q", title="Share of ROK arrivals (%)"),
+                alt.Tooltip("rok_arrivals:Q", title="Arrivals in South Korea", format=","),
+                alt.Tooltip("note:N", title="Note"),
+            ],
+        )
     )
-    tline = alt.Chart(span).mark_line(point=True, color=charts.TOTAL, strokeDash=[4, 2]).encode(
-        x=alt.X("year:O", title="Year"), y=alt.Y("total:Q", title="North Koreans (per year)"),
-        tooltip=[alt.Tooltip("year:Q", format="d", title="Year"), alt.Tooltip("total:Q", title="Arrivals in South Korea", format=",")])
-    tchart = (tbars + tline).properties(width=620, height=280, title=alt.TitleParams(
-        "North Koreans passing through Thailand, by the measure reported",
-        subtitle="Bars: Thailand's figures; dashed line: arrivals in South Korea in the same year"))
-    return charts.show(tchart, name="diplomacy-thailand",
-                description=(f"Bar chart of North Koreans transiting Thailand, {int(plot['year'].min())} to "
-                             f"{int(plot['year'].max())}, by measure, with arrivals in South Korea as a dashed line. "
-                             f"Transit grows from {int(transit['count'].iloc[0]):,} in {int(transit['year'].iloc[0])} "
-                             f"to {int(transit['count'].iloc[-1]):,} in {int(transit['year'].iloc[-1])}; years without a bar were not reported."),
-                source="Wikipedia (tertiary, for transit 2004–2011); Thailand Immigration Bureau via Reuters (2016–2017); "
-                       "Ministry of Unification (arrivals).",
-                data=tv[["year", "measure", "period", "count", "share_pct", "partial_year", "rok_arrivals",
-                         "count_vs_arrivals_pct", "implied_via_thailand"]].round(1))
+    tline = (
+        alt.Chart(span)
+        .mark_line(point=True, color=charts.TOTAL, strokeDash=[4, 2])
+        .encode(
+            x=alt.X("year:O", title="Year"),
+            y=alt.Y("total:Q", title="North Koreans (per year)"),
+            tooltip=[
+                alt.Tooltip("year:Q", format="d", title="Year"),
+                alt.Tooltip("total:Q", title="Arrivals in South Korea", format=","),
+            ],
+        )
+    )
+    tchart = (tbars + tline).properties(
+        width=620,
+        height=280,
+        title=alt.TitleParams(
+            "North Koreans passing through Thailand, by the measure reported",
+            subtitle="Bars: Thailand's figures; dashed line: arrivals in South Korea in the same year",
+        ),
+    )
+    return charts.show(
+        tchart,
+        name="diplomacy-thailand",
+        description=(
+            f"Bar chart of North Koreans transiting Thailand, {int(plot['year'].min())} to "
+            f"{int(plot['year'].max())}, by measure, with arrivals in South Korea as a dashed line. "
+            f"Transit grows from {int(transit['count'].iloc[0]):,} in {int(transit['year'].iloc[0])} "
+            f"to {int(transit['count'].iloc[-1]):,} in {int(transit['year'].iloc[-1])}; years without a bar were not reported."
+        ),
+        source="Wikipedia (tertiary, for transit 2004–2011); Thailand Immigration Bureau via Reuters (2016–2017); "
+        "Ministry of Unification (arrivals).",
+        data=tv[
+            [
+                "year",
+                "measure",
+                "period",
+                "count",
+                "share_pct",
+                "partial_year",
+                "rok_arrivals",
+                "count_vs_arrivals_pct",
+                "implied_via_thailand",
+            ]
+        ].round(1),
+    )
 
 
 def repatriations_chart(r: Results) -> charts.Figure:
@@ -765,41 +989,89 @@ def repatriations_chart(r: Results) -> charts.Figure:
     pts["label"] = pts["when"] + " · " + pts["title"]
     pts["low"] = pts["estimate_low"].astype(int)
     pts["high"] = pts["estimate_high"].astype("Float64").fillna(pts["estimate_low"]).astype(int)
-    pts["kind"] = np.where(pts["estimate_high"].isna(), "more than (lower bound)",
-                           np.where(pts["low"] < pts["high"], "range", "single figure"))
+    pts["kind"] = np.where(
+        pts["estimate_high"].isna(),
+        "more than (lower bound)",
+        np.where(pts["low"] < pts["high"], "range", "single figure"),
+    )
     pts["citation"] = pts["source"].map(citation)
     pts["note"] = pts["note"].fillna("")
     rep_x_title = "People returned to North Korea (as reported)"
     rep_order = list(dict.fromkeys(pts.sort_values("date")["label"]))
     y_rep = alt.Y("label:N", title=None, sort=rep_order, axis=alt.Axis(labelLimit=420))
-    rep_tt = [alt.Tooltip("label:N", title="Event"), alt.Tooltip("reporter:N", title="Reported by"),
-              alt.Tooltip("estimate_text:N", title="As worded"), alt.Tooltip("citation:N", title="Source"),
-              alt.Tooltip("note:N", title="Note")]
-    span_rule = alt.Chart(ranges.assign(label=ranges["when"] + " · " + ranges["title"])).mark_rule(
-        color=charts.MUTED, strokeWidth=8, opacity=0.35).encode(
-        y=y_rep, x=alt.X("low:Q", title=rep_x_title), x2="high:Q",
-        tooltip=[alt.Tooltip("label:N", title="Event"), alt.Tooltip("low:Q", title="Lowest figure"),
-                 alt.Tooltip("high:Q", title="Highest figure"), alt.Tooltip("reported_by:N", title="Reports")])
-    rep_pts = alt.Chart(pts).mark_point(filled=True, size=80).encode(
-        y=y_rep, x=alt.X("low:Q", title=rep_x_title),
-        yOffset=alt.YOffset("reporter:N"),
-        color=alt.Color("reporter:N", title="Reported by"),
-        shape=alt.Shape("kind:N", title="Kind of figure", scale=alt.Scale(
-            domain=["single figure", "range", "more than (lower bound)"], range=["circle", "square", "triangle-right"])),
-        tooltip=rep_tt)
-    rep_hi = alt.Chart(pts[pts["kind"] == "range"]).mark_rule(strokeWidth=2).encode(
-        y=y_rep, yOffset=alt.YOffset("reporter:N"), x=alt.X("low:Q", title=rep_x_title), x2="high:Q", color="reporter:N",
-        tooltip=rep_tt)
-    rchart = (span_rule + rep_hi + rep_pts).properties(width=400, height=60 * len(ranges), title=alt.TitleParams(
-        "Forced repatriations from China: every reported figure per event",
-        subtitle="Grey bar: lowest to highest figure; a right-pointing triangle is a 'more than' figure"))
-    return charts.show(rchart, name="diplomacy-repatriations",
-                description=(f"Dot plot of {len(pts)} reported counts for {len(ranges)} repatriation events from "
-                             f"{int(ranges['year'].min())} to {int(ranges['year'].max())}, coloured by reporter. The largest "
-                             f"event is reported at {int(big['low']):,} to {int(big['high']):,} people."),
-                source="Human Rights Watch, Radio Free Asia, Justice for North Korea, Yonhap, North Korean People's "
-                       "Liberation Front, as compiled in the book's repatriations table.",
-                data=repat[["date", "event_id", "reporter", "estimate_low", "estimate_high", "estimate_text", "note"]])
+    rep_tt = [
+        alt.Tooltip("label:N", title="Event"),
+        alt.Tooltip("reporter:N", title="Reported by"),
+        alt.Tooltip("estimate_text:N", title="As worded"),
+        alt.Tooltip("citation:N", title="Source"),
+        alt.Tooltip("note:N", title="Note"),
+    ]
+    span_rule = (
+        alt.Chart(ranges.assign(label=ranges["when"] + " · " + ranges["title"]))
+        .mark_rule(color=charts.MUTED, strokeWidth=8, opacity=0.35)
+        .encode(
+            y=y_rep,
+            x=alt.X("low:Q", title=rep_x_title),
+            x2="high:Q",
+            tooltip=[
+                alt.Tooltip("label:N", title="Event"),
+                alt.Tooltip("low:Q", title="Lowest figure"),
+                alt.Tooltip("high:Q", title="Highest figure"),
+                alt.Tooltip("reported_by:N", title="Reports"),
+            ],
+        )
+    )
+    rep_pts = (
+        alt.Chart(pts)
+        .mark_point(filled=True, size=80)
+        .encode(
+            y=y_rep,
+            x=alt.X("low:Q", title=rep_x_title),
+            yOffset=alt.YOffset("reporter:N"),
+            color=alt.Color("reporter:N", title="Reported by"),
+            shape=alt.Shape(
+                "kind:N",
+                title="Kind of figure",
+                scale=alt.Scale(
+                    domain=["single figure", "range", "more than (lower bound)"],
+                    range=["circle", "square", "triangle-right"],
+                ),
+            ),
+            tooltip=rep_tt,
+        )
+    )
+    rep_hi = (
+        alt.Chart(pts[pts["kind"] == "range"])
+        .mark_rule(strokeWidth=2)
+        .encode(
+            y=y_rep,
+            yOffset=alt.YOffset("reporter:N"),
+            x=alt.X("low:Q", title=rep_x_title),
+            x2="high:Q",
+            color="reporter:N",
+            tooltip=rep_tt,
+        )
+    )
+    rchart = (span_rule + rep_hi + rep_pts).properties(
+        width=400,
+        height=60 * len(ranges),
+        title=alt.TitleParams(
+            "Forced repatriations from China: every reported figure per event",
+            subtitle="Grey bar: lowest to highest figure; a right-pointing triangle is a 'more than' figure",
+        ),
+    )
+    return charts.show(
+        rchart,
+        name="diplomacy-repatriations",
+        description=(
+            f"Dot plot of {len(pts)} reported counts for {len(ranges)} repatriation events from "
+            f"{int(ranges['year'].min())} to {int(ranges['year'].max())}, coloured by reporter. The largest "
+            f"event is reported at {int(big['low']):,} to {int(big['high']):,} people."
+        ),
+        source="Human Rights Watch, Radio Free Asia, Justice for North Korea, Yonhap, North Korean People's "
+        "Liberation Front, as compiled in the book's repatriations table.",
+        data=repat[["date", "event_id", "reporter", "estimate_low", "estimate_high", "estimate_text", "note"]],
+    )
 
 
 def china_estimates_chart(r: Results) -> charts.Figure:
@@ -807,35 +1079,85 @@ def china_estimates_chart(r: Results) -> charts.Figure:
     hb = v["hb"]
     hidden = v["hidden"]
     hr = v["hr"]
-    hb = hb.assign(label=hb["publisher"] + " · " + hb["reference_period"],
-                   citation=hb["source"].map(citation), note=hb["note"].fillna(""),
-                   measure_label=hb["measure"].map({"hiding": "Living in hiding in China", "detained": "Detained in China",
-                                                    "repatriated_cumulative": "Returned over a period (cumulative)"}))
+    hb = hb.assign(
+        label=hb["publisher"] + " · " + hb["reference_period"],
+        citation=hb["source"].map(citation),
+        note=hb["note"].fillna(""),
+        measure_label=hb["measure"].map(
+            {
+                "hiding": "Living in hiding in China",
+                "detained": "Detained in China",
+                "repatriated_cumulative": "Returned over a period (cumulative)",
+            }
+        ),
+    )
     hb = hb[hb["kind"] != "none"]
-    est_tt = [alt.Tooltip("publisher:N", title="Estimate by"), alt.Tooltip("reference_period:N", title="Refers to"),
-              alt.Tooltip("text:N", title="As worded"), alt.Tooltip("kind:N", title="Kind"),
-              alt.Tooltip("citation:N", title="Source"), alt.Tooltip("note:N", title="Note")]
+    est_tt = [
+        alt.Tooltip("publisher:N", title="Estimate by"),
+        alt.Tooltip("reference_period:N", title="Refers to"),
+        alt.Tooltip("text:N", title="As worded"),
+        alt.Tooltip("kind:N", title="Kind"),
+        alt.Tooltip("citation:N", title="Source"),
+        alt.Tooltip("note:N", title="Note"),
+    ]
     est_order = list(hb.sort_values(["measure", "year"])["label"])
     ey = alt.Y("label:N", title=None, sort=est_order, axis=alt.Axis(labelLimit=420))
     ex = alt.X("draw_low:Q", title="People (log scale)", scale=alt.Scale(type="log"))
-    erule = alt.Chart(hb).mark_rule(strokeWidth=3).encode(
-        y=ey, x=ex, x2="draw_high:Q", color=alt.Color("measure_label:N", title="Estimate of", legend=alt.Legend(labelLimit=0)),
-        tooltip=est_tt)
-    eshape = alt.Shape("kind:N", title="Kind of figure", scale=alt.Scale(
-        domain=["range", "single", "at least", "up to"], range=["circle", "diamond", "triangle-right", "triangle-left"]))
-    elo = alt.Chart(hb).mark_point(filled=True, size=80).encode(y=ey, x=ex, color="measure_label:N", shape=eshape, tooltip=est_tt)
-    ehi = alt.Chart(hb[hb["kind"] == "range"]).mark_point(filled=True, size=80).encode(
-        y=ey, x=alt.X("draw_high:Q", scale=alt.Scale(type="log"), title="People (log scale)"), color="measure_label:N", shape=eshape, tooltip=est_tt)
-    echart = (erule + elo + ehi).properties(width=380, height=26 * len(hb), title=alt.TitleParams(
-        "North Koreans hiding in, detained in and returned from China: published estimates",
-        subtitle="Each as its author gave it; triangles mark 'more than' (▶) and 'up to' (◀) figures"))
-    return charts.show(echart, name="diplomacy-china-estimates",
-                description=(f"Range plot of {len(hb)} published estimates on a log scale: people hiding in China "
-                             f"({int(hr['low']):,} to {int(hr['high']):,} in {int(hr['year'])}), people detained, and people "
-                             f"returned over a period; the widest range spans a factor of {hr['high'] / hr['low']:.0f}."),
-                source="UNHCR working paper, Human Rights Watch, UN Special Rapporteur, NKDB, Justice for North Korea and "
-                       "others, as compiled in the book's table of China estimates.",
-                data=hidden[["year", "reference_period", "publisher", "measure", "low", "high", "text", "note"]])
+    erule = (
+        alt.Chart(hb)
+        .mark_rule(strokeWidth=3)
+        .encode(
+            y=ey,
+            x=ex,
+            x2="draw_high:Q",
+            color=alt.Color("measure_label:N", title="Estimate of", legend=alt.Legend(labelLimit=0)),
+            tooltip=est_tt,
+        )
+    )
+    eshape = alt.Shape(
+        "kind:N",
+        title="Kind of figure",
+        scale=alt.Scale(
+            domain=["range", "single", "at least", "up to"],
+            range=["circle", "diamond", "triangle-right", "triangle-left"],
+        ),
+    )
+    elo = (
+        alt.Chart(hb)
+        .mark_point(filled=True, size=80)
+        .encode(y=ey, x=ex, color="measure_label:N", shape=eshape, tooltip=est_tt)
+    )
+    ehi = (
+        alt.Chart(hb[hb["kind"] == "range"])
+        .mark_point(filled=True, size=80)
+        .encode(
+            y=ey,
+            x=alt.X("draw_high:Q", scale=alt.Scale(type="log"), title="People (log scale)"),
+            color="measure_label:N",
+            shape=eshape,
+            tooltip=est_tt,
+        )
+    )
+    echart = (erule + elo + ehi).properties(
+        width=380,
+        height=26 * len(hb),
+        title=alt.TitleParams(
+            "North Koreans hiding in, detained in and returned from China: published estimates",
+            subtitle="Each as its author gave it; triangles mark 'more than' (▶) and 'up to' (◀) figures",
+        ),
+    )
+    return charts.show(
+        echart,
+        name="diplomacy-china-estimates",
+        description=(
+            f"Range plot of {len(hb)} published estimates on a log scale: people hiding in China "
+            f"({int(hr['low']):,} to {int(hr['high']):,} in {int(hr['year'])}), people detained, and people "
+            f"returned over a period; the widest range spans a factor of {hr['high'] / hr['low']:.0f}."
+        ),
+        source="UNHCR working paper, Human Rights Watch, UN Special Rapporteur, NKDB, Justice for North Korea and "
+        "others, as compiled in the book's table of China estimates.",
+        data=hidden[["year", "reference_period", "publisher", "measure", "low", "high", "text", "note"]],
+    )
 
 
 def nuclear_chart(r: Results) -> charts.Figure:
@@ -844,32 +1166,72 @@ def nuclear_chart(r: Results) -> charts.Figure:
     growth = v["growth"]
     nuc = v["nuc"]
     gplot = growth.assign(growth_pct=growth["growth_pct"].round(1), previous=growth["previous"].astype(int))
-    tests = nuc.assign(position=nuc["date"].dt.strftime("%Y-%m-%d").map(event_position),
-                       when=nuc["date"].dt.strftime("%-d %b %Y"), label="Nuclear test " + nuc["test_no"].astype(str),
-                       yield_text=nuc["yield_text"].fillna(""))[["position", "when", "label", "magnitude", "yield_text"]]
+    tests = nuc.assign(
+        position=nuc["date"].dt.strftime("%Y-%m-%d").map(event_position),
+        when=nuc["date"].dt.strftime("%-d %b %Y"),
+        label="Nuclear test " + nuc["test_no"].astype(str),
+        yield_text=nuc["yield_text"].fillna(""),
+    )[["position", "when", "label", "magnitude", "yield_text"]]
     gdomain = ["Year after a nuclear test", "Other year", "Compares with a closure year (left out)"]
-    gbars = alt.Chart(gplot).mark_bar(size=max(4, int(560 / len(gplot)))).encode(
-        x=charts.year_axis(title="Year of arrival in South Korea"),
-        y=alt.Y("growth_pct:Q", title="Change in arrivals from the year before (%)"),
-        color=alt.Color("group:N", title=None, legend=alt.Legend(labelLimit=0), scale=alt.Scale(domain=gdomain, range=[charts.HIGHLIGHT, charts.PALETTE[0], charts.MUTED])),
-        tooltip=[alt.Tooltip("year:Q", format="d", title="Year"), alt.Tooltip("group:N", title="Group"),
-                 alt.Tooltip("growth_pct:Q", title="Change (%)", format=".1f"),
-                 alt.Tooltip("total:Q", title="Arrivals", format=","), alt.Tooltip("previous:Q", title="Year before", format=",")])
-    trules = alt.Chart(tests).mark_rule(color="#333", strokeDash=[2, 2]).encode(
-        x=alt.X("position:Q", title="Year of arrival in South Korea"), tooltip=[alt.Tooltip("label:N", title="Test"), alt.Tooltip("when:N", title="Date"),
-                                 alt.Tooltip("magnitude:Q", title="Magnitude"), alt.Tooltip("yield_text:N", title="Yield")])
-    zero = alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color="#444").encode(
-        y=alt.Y("y:Q", title="Change in arrivals from the year before (%)"))
-    nchart = (gbars + zero + trules).properties(width=620, height=300, title=alt.TitleParams(
-        "Yearly change in arrivals, and the years after North Korea's nuclear tests",
-        subtitle="Dotted lines: test dates; orange bars: the year after a test"))
-    return charts.show(nchart, name="diplomacy-nuclear-tests",
-                description=(f"Bar chart of the yearly percentage change in arrivals, {int(growth['year'].min())} to "
-                             f"{int(growth['year'].max())}, with the {cmp_main['n_event']} years after a nuclear test highlighted "
-                             f"and the test dates marked. Their average change is {pct(cmp_main['mean_event']):.1f}%, against "
-                             f"{pct(cmp_main['mean_other']):.1f}% in the other years outside the closure."),
-                source="Ministry of Unification (arrivals); Business Standard and others (test dates); changes computed here.",
-                data=gplot[["year", "total", "previous", "growth_pct", "group"]])
+    gbars = (
+        alt.Chart(gplot)
+        .mark_bar(size=max(4, int(560 / len(gplot))))
+        .encode(
+            x=charts.year_axis(title="Year of arrival in South Korea"),
+            y=alt.Y("growth_pct:Q", title="Change in arrivals from the year before (%)"),
+            color=alt.Color(
+                "group:N",
+                title=None,
+                legend=alt.Legend(labelLimit=0),
+                scale=alt.Scale(domain=gdomain, range=[charts.HIGHLIGHT, charts.PALETTE[0], charts.MUTED]),
+            ),
+            tooltip=[
+                alt.Tooltip("year:Q", format="d", title="Year"),
+                alt.Tooltip("group:N", title="Group"),
+                alt.Tooltip("growth_pct:Q", title="Change (%)", format=".1f"),
+                alt.Tooltip("total:Q", title="Arrivals", format=","),
+                alt.Tooltip("previous:Q", title="Year before", format=","),
+            ],
+        )
+    )
+    trules = (
+        alt.Chart(tests)
+        .mark_rule(color="#333", strokeDash=[2, 2])
+        .encode(
+            x=alt.X("position:Q", title="Year of arrival in South Korea"),
+            tooltip=[
+                alt.Tooltip("label:N", title="Test"),
+                alt.Tooltip("when:N", title="Date"),
+                alt.Tooltip("magnitude:Q", title="Magnitude"),
+                alt.Tooltip("yield_text:N", title="Yield"),
+            ],
+        )
+    )
+    zero = (
+        alt.Chart(pd.DataFrame({"y": [0]}))
+        .mark_rule(color="#444")
+        .encode(y=alt.Y("y:Q", title="Change in arrivals from the year before (%)"))
+    )
+    nchart = (gbars + zero + trules).properties(
+        width=620,
+        height=300,
+        title=alt.TitleParams(
+            "Yearly change in arrivals, and the years after North Korea's nuclear tests",
+            subtitle="Dotted lines: test dates; orange bars: the year after a test",
+        ),
+    )
+    return charts.show(
+        nchart,
+        name="diplomacy-nuclear-tests",
+        description=(
+            f"Bar chart of the yearly percentage change in arrivals, {int(growth['year'].min())} to "
+            f"{int(growth['year'].max())}, with the {cmp_main['n_event']} years after a nuclear test highlighted "
+            f"and the test dates marked. Their average change is {pct(cmp_main['mean_event']):.1f}%, against "
+            f"{pct(cmp_main['mean_other']):.1f}% in the other years outside the closure."
+        ),
+        source="Ministry of Unification (arrivals); Business Standard and others (test dates); changes computed here.",
+        data=gplot[["year", "total", "previous", "growth_pct", "group"]],
+    )
 
 
 def category_table(r: Results) -> charts.Table:
