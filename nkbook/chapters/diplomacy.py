@@ -753,7 +753,7 @@ def timeline_chart(r: Results) -> charts.Figure:
                 title=alt.TitleParams("Earlier", fontSize=12),
             )
         )
-        chart = alt.hconcat(early, main, spacing=12)
+        chart: alt.TopLevelMixin = alt.hconcat(early, main, spacing=12)
     else:
         chart = main
     chart = chart.properties(
