@@ -546,3 +546,37 @@ def test_sorting_in_a_browser(main_book):
         claim_th.locator("button").click()
         assert claim_th.get_attribute("aria-sort") == "ascending" and verdict_th.get_attribute("aria-sort") is None
         browser.close()
+
+
+def test_a_claim_is_judged_at_its_own_date_and_now():
+    """news_cumulative_31000: judged on the data as they stood at its date, and on the data now (#17)."""
+    reg = claims.load_register()
+    end = max(year_totals())
+    out = claims.evaluate(reg, claims.Context(DATA_DIR, 1998, end)).set_index("claim_id")
+    r = register()["news_cumulative_31000"]
+    as_of = int(r["as_of"])
+    row = out.loc["news_cumulative_31000"]
+    run = running_totals()
+    # when written: everyone arrived by the end of its year (the year itself by its first announcement)
+    assert abs(row["value_written"] - run[as_of]["total"]) <= 50
+    assert row["value"] == run[max(y for y in run if y <= end)]["total"]
+    if end > as_of:
+        assert row["value_written"] != row["value"]
+    written = "fail" if band(row["value_written"], r) == "fail" else "holds"
+    if written == "fail":
+        assert row["verdict_written"] == claims.NOT_SUPPORTED
+        assert row["verdict"] == claims.NOT_SUPPORTED_WRITTEN
+    elif band(row["value"], r) == "fail":
+        assert row["verdict"] == claims.OUTDATED
+
+
+def test_every_register_row_follows_the_precision_convention():
+    reg = claims.load_register()
+    assert claims.check_register(reg) == []
+    bad = reg[reg["claim_id"] == "news_total_2023"].copy()
+    bad["approx_tolerance"] = 10.0  # wider than one unit of "196"
+    msgs = [str(p) for p in claims.check_register(bad)]
+    assert any("precision convention" in m and "approx_tolerance" in m for m in msgs), msgs
+    bad = reg[reg["claim_id"] == "news_total_2023"].copy()
+    bad["tolerance"] = 2.0  # wider than half a unit
+    assert any("precision convention" in str(p) for p in claims.check_register(bad))
