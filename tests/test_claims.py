@@ -121,8 +121,10 @@ def expected_verdicts(data_dir: Path, end_year: int) -> dict[str, tuple[str, flo
     out["news_female_2023"] = (simple_verdict(v, reg["news_female_2023"]), v)
     later = max(t for y, t in tot.items() if y > 2011)
     out["news_decline_after_2011"] = (simple_verdict(later / tot[2011], reg["news_decline_after_2011"]), later / tot[2011])
-    rise = {y: tot[y] - tot[y - 1] for y in range(1999, 2012) if y in tot and y - 1 in tot}
-    ok = all(rise[2011] >= rise[y] for y in range(int(num(reg["essay_successor_rise"], "claimed_value")), 2011))
+    # is_max_since: strictly above every year after the reference year (#17)
+    since = int(num(reg["essay_successor_rise"], "claimed_value"))
+    rise = {y: tot[y] - tot[y - 1] for y in range(since + 1, 2012) if y in tot and y - 1 in tot}
+    ok = all(rise[2011] > rise[y] for y in range(since + 1, 2011))
     out["essay_successor_rise"] = (claims.SUPPORTED if ok else claims.NOT_SUPPORTED, rise[2011])
     ages = {(a["snapshot_id"], a["age_group"]): int(a["count"]) for a in rows("age_at_arrival", data_dir)
             if a["sex"] == "total" and a["used"] == "true" and a["count"]}
@@ -142,13 +144,16 @@ def expected_verdicts(data_dir: Path, end_year: int) -> dict[str, tuple[str, flo
     last = max(run)
     v = 100 * run[last]["female"] / run[last]["total"]
     out["essay_female_7_in_10"] = (simple_verdict(v, reg["essay_female_7_in_10"]), v)
+    # judged at its own date (everyone arrived by the end of as_of) and now (#17)
     r = reg["news_cumulative_31000"]
     now = run[last]["total"]
-    if band(now, r) != "fail":
-        out["news_cumulative_31000"] = (simple_verdict(now, r), now)
+    then = run[max(y for y in run if y <= int(r["as_of"]))]["total"]
+    if band(then, r) == "fail":
+        out["news_cumulative_31000"] = (claims.NOT_SUPPORTED_WRITTEN, now)
+    elif band(now, r) == "fail":
+        out["news_cumulative_31000"] = (claims.OUTDATED, now)
     else:
-        held = [y for y in run if y <= int(r["as_of"]) and band(run[y]["total"], r) != "fail"]
-        out["news_cumulative_31000"] = (claims.OUTDATED if held else claims.NOT_SUPPORTED, now)
+        out["news_cumulative_31000"] = (simple_verdict(now, r), now)
 
     elite = next(e for e in rows("elite_defectors", data_dir) if e["period_id"] == "2023")
     out["news_elite_2023"] = (simple_verdict(int(elite["count"]), reg["news_elite_2023"],
@@ -180,7 +185,9 @@ def expected_verdicts(data_dir: Path, end_year: int) -> dict[str, tuple[str, flo
     if verdict == claims.NOT_SUPPORTED and band(alt, r) != "fail":
         verdict = claims.MISSCOPED
     out["essay_province_70"] = (verdict, claimed)
-    return out
+    # own-date logic (#17): a claim that does not hold on the data as they stood when it was written is
+    # "not supported (when written)" (these claims' figures are the same then and now)
+    return {cid: (claims.NOT_SUPPORTED_WRITTEN if v == claims.NOT_SUPPORTED else v, x) for cid, (v, x) in out.items()}
 
 
 # --------------------------------------------------------------------------------------------
@@ -236,12 +243,14 @@ def test_a_new_claim_is_a_new_row_only(tmp_path):
     """A claim that uses an existing measure and rule needs a CSV row, not code."""
     data = copy_data(tmp_path / "data")
     tot = year_totals(data)
-    last = max(tot)
+    # a year before the latest: its revised count was published before a text dated the latest year
+    # (for the latest year itself, the text's own date sees the first announcement, #17)
+    last = max(tot) - 1
     fields = list(rows("claims", data)[0].keys())
     new = dict.fromkeys(fields, "")
     new.update(claim_id="test_latest_count", text="seed_news2023", quote_location="paragraph 2",
-               paraphrase="A test claim: the latest year's count.", claimed_text=str(tot[last]["total"]),
-               claimed_value=str(tot[last]["total"]), unit="people", as_of=str(last), measure="arrivals_total",
+               paraphrase="A test claim: the year before the latest's count.", claimed_text=str(tot[last]["total"]),
+               claimed_value=str(tot[last]["total"]), unit="people", as_of=str(last + 1), measure="arrivals_total",
                args=f"year={last}", rule="within_abs", tolerance="0.5", approx_tolerance="1", chapter="arrivals",
                source="seed_news2023")
     with open(data / "claims.csv", "a", newline="", encoding="utf-8") as fh:
@@ -267,7 +276,8 @@ def tiny_context(**frames) -> claims.Context:
 def claim(**kw) -> dict:
     base = {"claim_id": "c", "measure": "arrivals_total", "args": "", "time_arg": None, "rule": "equals",
             "claimed_value": 0, "tolerance": None, "approx_tolerance": None, "low": None, "high": None,
-            "alt_args": None, "scope_note": None, "needs": None, "as_of": 2003, "unit": "people"}
+            "alt_args": None, "scope_note": None, "needs": None, "as_of": 2003, "unit": "people",
+            "claimed_text": "0"}
     base.update(kw)
     return base
 
@@ -338,9 +348,14 @@ def test_not_checkable_and_is_max_since():
     v = claims.judge(claim(measure="no_data", needs="a survey of X"), ctx)
     assert v.verdict == claims.NOT_CHECKABLE and "a survey of X" in v.explanation
     c = claim(measure="arrivals_total", args="year=2002", time_arg="year", rule="is_max_since", claimed_value=2000)
-    assert claims.judge(c, ctx).verdict == claims.SUPPORTED  # 80 >= 20, 40
+    # strictly above every year after the reference year (2000 itself is not compared)
+    assert claims.judge(c, ctx).verdict == claims.SUPPORTED  # 80 > 40 (2001)
     assert claims.judge({**c, "args": "year=2003"}, ctx).verdict == claims.NOT_SUPPORTED  # 50 < 80
-    assert claims.judge({**c, "claimed_value": 1999}, ctx).verdict == claims.NOT_CHECKABLE  # 1999 missing
+    assert claims.judge({**c, "args": "year=2001", "claimed_value": 1999}, ctx).verdict == claims.SUPPORTED  # 40 > 20
+    assert claims.judge({**c, "args": "year=2001", "claimed_value": 1998}, ctx).verdict == claims.NOT_CHECKABLE  # 1999 missing
+    tie = tiny_context(yearly=pd.DataFrame({"year": [2000, 2001, 2002, 2003], "male": [0] * 4, "female": [0] * 4,
+                                            "total": [20, 80, 80, 50]}))
+    assert claims.judge(c, tie).verdict == claims.NOT_SUPPORTED  # 80 is not above 80: a tie is not "the most"
 
 
 def test_elite_count_flags_approximate_data():
@@ -394,13 +409,30 @@ def computed():
     return claims.compute()
 
 
+#: results that the own-date verdicts, the precision convention and the strict is_max_since moved on
+#: purpose (#17); they are checked against the rules by test_verdicts_follow_from_the_data, not the snapshot
+MOVED_BY_17 = {"failing_claims", "held_in_news_cumulative_31000", "n_approximately_supported", "n_changed_double",
+               "n_changed_half", "n_hold", "n_hold_essay", "n_not_supported", "n_outdated", "share_hold_pct",
+               "shown_held_news_cumulative_31000", "verdict_essay_famine_deaths", "verdict_essay_share_of_2019",
+               "verdict_essay_successor_rise", "verdict_news_cumulative_31000", "verdict_news_female_2023"}
+
+
 def test_compute_matches_the_published_results(computed):
     published = json.loads((ROOT / "results" / "published.json").read_text(encoding="utf-8"))["results"]
     mine = {k.split(".", 1)[1]: v for k, v in published.items() if k.startswith("claims.")}
     assert mine, "the snapshot has no claims results"
-    assert diff(mine, {k: computed[k] for k in computed if k in mine}) == []
-    missing = sorted(set(mine) - set(computed))
+    kept = {k: v for k, v in mine.items() if k not in MOVED_BY_17}
+    assert diff(kept, {k: computed[k] for k in computed if k in kept}) == []
+    # the moved keys: the verdicts are the ones the new rules give from the data
+    expected = expected_verdicts(DATA_DIR, computed["end_year"])
+    for k in MOVED_BY_17:
+        if k.startswith("verdict_"):
+            assert computed[k] == expected[k[len("verdict_"):]][0], k
+    missing = sorted(set(kept) - set(computed))
     assert not missing, missing
+    # held_in_* is there only for an outdated claim
+    outdated = computed["verdict_news_cumulative_31000"] == claims.OUTDATED
+    assert ("held_in_news_cumulative_31000" in computed) == outdated
 
 
 def test_notebook_is_thin():
@@ -514,3 +546,37 @@ def test_sorting_in_a_browser(main_book):
         claim_th.locator("button").click()
         assert claim_th.get_attribute("aria-sort") == "ascending" and verdict_th.get_attribute("aria-sort") is None
         browser.close()
+
+
+def test_a_claim_is_judged_at_its_own_date_and_now():
+    """news_cumulative_31000: judged on the data as they stood at its date, and on the data now (#17)."""
+    reg = claims.load_register()
+    end = max(year_totals())
+    out = claims.evaluate(reg, claims.Context(DATA_DIR, 1998, end)).set_index("claim_id")
+    r = register()["news_cumulative_31000"]
+    as_of = int(r["as_of"])
+    row = out.loc["news_cumulative_31000"]
+    run = running_totals()
+    # when written: everyone arrived by the end of its year (the year itself by its first announcement)
+    assert abs(row["value_written"] - run[as_of]["total"]) <= 50
+    assert row["value"] == run[max(y for y in run if y <= end)]["total"]
+    if end > as_of:
+        assert row["value_written"] != row["value"]
+    written = "fail" if band(row["value_written"], r) == "fail" else "holds"
+    if written == "fail":
+        assert row["verdict_written"] == claims.NOT_SUPPORTED
+        assert row["verdict"] == claims.NOT_SUPPORTED_WRITTEN
+    elif band(row["value"], r) == "fail":
+        assert row["verdict"] == claims.OUTDATED
+
+
+def test_every_register_row_follows_the_precision_convention():
+    reg = claims.load_register()
+    assert claims.check_register(reg) == []
+    bad = reg[reg["claim_id"] == "news_total_2023"].copy()
+    bad["approx_tolerance"] = 10.0  # wider than one unit of "196"
+    msgs = [str(p) for p in claims.check_register(bad)]
+    assert any("precision convention" in m and "approx_tolerance" in m for m in msgs), msgs
+    bad = reg[reg["claim_id"] == "news_total_2023"].copy()
+    bad["tolerance"] = 2.0  # wider than half a unit
+    assert any("precision convention" in str(p) for p in claims.check_register(bad))
