@@ -41,9 +41,29 @@ from nkbook.present import charts
 from nkbook.present.results import Results
 
 __all__ = [
-    "APPROX", "MEASURES", "MISSCOPED", "NOT_CHECKABLE", "NOT_SUPPORTED", "NOT_SUPPORTED_WRITTEN", "OUTDATED", "RULES", "SUPPORTED",
-    "TEXT_LABELS", "VERDICTS", "Context", "Measured", "Outcome", "Verdict", "check_register", "compute",
-    "evaluate", "judge", "load_register", "measure", "parse_args", "summary",
+    "APPROX",
+    "MEASURES",
+    "MISSCOPED",
+    "NOT_CHECKABLE",
+    "NOT_SUPPORTED",
+    "NOT_SUPPORTED_WRITTEN",
+    "OUTDATED",
+    "RULES",
+    "SUPPORTED",
+    "TEXT_LABELS",
+    "VERDICTS",
+    "Context",
+    "Measured",
+    "Outcome",
+    "Verdict",
+    "check_register",
+    "compute",
+    "evaluate",
+    "judge",
+    "load_register",
+    "measure",
+    "parse_args",
+    "summary",
 ]
 
 TEXT_LABELS = {"seed_news2023": "News report", "seed_essay2024": "Essay"}
@@ -95,17 +115,20 @@ def compute(data_dir=None, *, start_year: int = 1998, end_year: int | None = Non
     r.put("n_counts", len(yearly_counts))
     r.put("n_counts_hold", int(yearly_counts["verdict"].isin([SUPPORTED, APPROX]).sum()))
     fails = verdicts[verdicts["verdict"].isin([OUTDATED, MISSCOPED, NOT_SUPPORTED, NOT_SUPPORTED_WRITTEN])]
-    r.put("failing_claims", "; ".join(f"{TEXT_LABELS[f.text].lower()}, “{f.claimed_text}” ({f.verdict})"
-                                      for f in fails.itertuples()) or "none")
+    r.put(
+        "failing_claims",
+        "; ".join(f"{TEXT_LABELS[f.text].lower()}, “{f.claimed_text}” ({f.verdict})" for f in fails.itertuples())
+        or "none",
+    )
     r.put("rise_first_year", RISE_FIRST)
     r.put("rise_last_year", RISE_LAST)
     tripled = register.set_index("claim_id").loc["news_tripled"]
     r.put("tripled_low", float(tripled["low"]))
     r.put("tripled_high", float(tripled["high"]))
     rises = {y: yearly_change(ctx, y) for y in range(RISE_FIRST, RISE_LAST + 1)}
-    rises = {y: m.value for y, m in rises.items() if m.ok}
-    top_rise = max(rises, key=rises.get) if rises else None
-    r.put("shown_largest_rise", f"{rises[top_rise]:+,}" if top_rise else "no value")
+    rise_values: dict[int, float] = {y: float(m.value) for y, m in rises.items() if m.ok and m.value is not None}
+    top_rise = max(rise_values, key=lambda y: rise_values[y]) if rise_values else None
+    r.put("shown_largest_rise", f"{int(rise_values[top_rise]):+,}" if top_rise else "no value")
     r.put("shown_largest_rise_year", f"{top_rise}" if top_rise else "no year")
     r.put("n_rules", len(RULES))
     r.put("convention_example", "18% is 17.5-18.5; around 80% is 75-85, as is 7 in 10 (70% ± 5)")
@@ -115,11 +138,18 @@ def compute(data_dir=None, *, start_year: int = 1998, end_year: int | None = Non
     for name, frame in scaled.items():
         r.put(f"n_hold_{name}", summary(frame)["n_hold"])
         r.put(f"n_changed_{name}", int((frame["verdict"] != verdicts["verdict"]).sum()))
-    sens = pd.DataFrame({
-        "Text": verdicts["text"].map(TEXT_LABELS), "Claimed": verdicts["claimed_text"],
-        "Bands halved": scaled["half"]["verdict"], "Bands as registered": verdicts["verdict"],
-        "Bands doubled": scaled["double"]["verdict"]})
-    moved = (sens["Bands halved"] != sens["Bands as registered"]) | (sens["Bands doubled"] != sens["Bands as registered"])
+    sens = pd.DataFrame(
+        {
+            "Text": verdicts["text"].map(TEXT_LABELS),
+            "Claimed": verdicts["claimed_text"],
+            "Bands halved": scaled["half"]["verdict"],
+            "Bands as registered": verdicts["verdict"],
+            "Bands doubled": scaled["double"]["verdict"],
+        }
+    )
+    moved = (sens["Bands halved"] != sens["Bands as registered"]) | (
+        sens["Bands doubled"] != sens["Bands as registered"]
+    )
 
     tally = verdicts.groupby(["text", "verdict"]).size().reset_index(name="claims")
     tally["source_text"] = tally["text"].map(TEXT_LABELS)
@@ -136,36 +166,67 @@ def compute(data_dir=None, *, start_year: int = 1998, end_year: int | None = Non
 def verdict_chart(r: Results) -> charts.Figure:
     """Stacked bars of the verdicts, one bar per source text."""
     tally = r.frames["tally"]
-    colours = [charts.PALETTE[2], charts.PALETTE[4], charts.PALETTE[1], charts.PALETTE[3], charts.PALETTE[5],
-               charts.PALETTE[0], charts.MUTED]
-    bars = alt.Chart(tally).mark_bar().encode(
-        y=alt.Y("source_text:N", title=None, sort=list(TEXT_LABELS.values())),
-        x=alt.X("claims:Q", title="Claims (number)", stack="zero", axis=alt.Axis(tickMinStep=1, format="d")),
-        color=alt.Color("verdict:N", title="Verdict", sort=VERDICTS, scale=alt.Scale(domain=VERDICTS, range=colours)),
-        order=alt.Order("order:Q"),
-        tooltip=[alt.Tooltip("source_text:N", title="Text"), alt.Tooltip("verdict:N", title="Verdict"),
-                 alt.Tooltip("claims:Q", title="Claims")],
-    ).properties(height=110, title=alt.TitleParams(
-        "Verdicts on the two texts' quantitative claims",
-        subtitle=f"Each claim computed from the book's data, to {r['end_year']}"))
+    colours = [
+        charts.PALETTE[2],
+        charts.PALETTE[4],
+        charts.PALETTE[1],
+        charts.PALETTE[3],
+        charts.PALETTE[5],
+        charts.PALETTE[0],
+        charts.MUTED,
+    ]
+    bars = (
+        alt.Chart(tally)
+        .mark_bar()
+        .encode(
+            y=alt.Y("source_text:N", title=None, sort=list(TEXT_LABELS.values())),
+            x=alt.X("claims:Q", title="Claims (number)", stack="zero", axis=alt.Axis(tickMinStep=1, format="d")),
+            color=alt.Color(
+                "verdict:N", title="Verdict", sort=VERDICTS, scale=alt.Scale(domain=VERDICTS, range=colours)
+            ),
+            order=alt.Order("order:Q"),
+            tooltip=[
+                alt.Tooltip("source_text:N", title="Text"),
+                alt.Tooltip("verdict:N", title="Verdict"),
+                alt.Tooltip("claims:Q", title="Claims"),
+            ],
+        )
+        .properties(
+            height=110,
+            title=alt.TitleParams(
+                "Verdicts on the two texts' quantitative claims",
+                subtitle=f"Each claim computed from the book's data, to {r['end_year']}",
+            ),
+        )
+    )
     return charts.show(
-        bars, name="claims-verdicts",
-        description=(f"Stacked bars of the verdicts on {r['n_claims']} claims, one bar per source text. "
-                     f"{r['n_supported']} are supported, {r['n_approximately_supported']} approximately "
-                     f"supported, {r['n_outdated']} outdated, {r['n_mis_scoped']} mis-scoped, "
-                     f"{r['n_not_supported']} not supported, {r['n_not_supported_when_written']} not supported when "
-                     f"written and {r['n_not_checkable']} not checkable."),
-        source=("Claims register (data/claims.csv) of the news report and the essay; values from the Ministry of "
-                "Unification and the other publishers named in the table."),
-        data=tally[["source_text", "verdict", "claims"]].rename(columns={"source_text": "text"}))
+        bars,
+        name="claims-verdicts",
+        description=(
+            f"Stacked bars of the verdicts on {r['n_claims']} claims, one bar per source text. "
+            f"{r['n_supported']} are supported, {r['n_approximately_supported']} approximately "
+            f"supported, {r['n_outdated']} outdated, {r['n_mis_scoped']} mis-scoped, "
+            f"{r['n_not_supported']} not supported, {r['n_not_supported_when_written']} not supported when "
+            f"written and {r['n_not_checkable']} not checkable."
+        ),
+        source=(
+            "Claims register (data/claims.csv) of the news report and the essay; values from the Ministry of "
+            "Unification and the other publishers named in the table."
+        ),
+        data=tally[["source_text", "verdict", "claims"]].rename(columns={"source_text": "text"}),
+    )
 
 
 def claims_table(r: Results):
     """The sortable table of every claim (HTML)."""
     from IPython.display import HTML
 
-    return HTML(render_table(r.frames["verdicts"], caption=(
-        f"The quantitative claims of the two texts, checked against the data to {r['end_year']}")))
+    return HTML(
+        render_table(
+            r.frames["verdicts"],
+            caption=(f"The quantitative claims of the two texts, checked against the data to {r['end_year']}"),
+        )
+    )
 
 
 def sensitivity_table(r: Results) -> charts.Table:
@@ -204,8 +265,16 @@ def chapter_link(chapter: str) -> str:
 
 def render_table(verdicts: pd.DataFrame, caption: str) -> str:
     """One sortable HTML table of every claim (book/_static/nkbook-sort.js sorts it). All cell text is escaped."""
-    heads = ["Claim", "Source text", "Claimed", "From the data", "Verdict", "When written / now", "How it was checked",
-             "Chapter"]
+    heads = [
+        "Claim",
+        "Source text",
+        "Claimed",
+        "From the data",
+        "Verdict",
+        "When written / now",
+        "How it was checked",
+        "Chapter",
+    ]
     th = "".join(f'<th scope="col"><button type="button">{_E(h)}</button></th>' for h in heads)
     body = []
     for r in verdicts.to_dict("records"):
@@ -222,21 +291,19 @@ def render_table(verdicts: pd.DataFrame, caption: str) -> str:
         body.append(
             f'<tr id="claim-{_E(r["claim_id"], quote=True)}">'
             f'<td>{_E(r["paraphrase"])} <span class="nk-claim-where">({_E(r["quote_location"])})</span></td>'
-            f'<td>{_E(TEXT_LABELS.get(r["text"], r["text"]))}</td>'
+            f"<td>{_E(TEXT_LABELS.get(r['text'], r['text']))}</td>"
             f'<td data-sort-value="{_E(str(r["claimed_value"]), quote=True)}">{_E(str(r["claimed_text"]))}</td>'
             f'<td data-sort-value="{sort_value}">{_E(shown)}</td>'
             f'<td data-sort-value="{VERDICT_ORDER[r["verdict"]]}"><span class="nk-verdict {verdict_class}">{_E(r["verdict"])}</span></td>'
-            f'<td>{_E(str(r.get("verdict_written") or r["verdict"]))} / {_E(str(r.get("verdict_now") or r["verdict"]))}'
-            f'{"" if r.get("value_written") is None else " (then " + _E(format_value(r["value_written"], r["unit"])) + ")"}</td>'
-            f'<td>{_E(how)}</td>'
-            f'<td>{chapter_link(r["chapter"])}</td></tr>'
+            f"<td>{_E(str(r.get('verdict_written') or r['verdict']))} / {_E(str(r.get('verdict_now') or r['verdict']))}"
+            f"{'' if r.get('value_written') is None else ' (then ' + _E(format_value(r['value_written'], r['unit'])) + ')'}</td>"
+            f"<td>{_E(how)}</td>"
+            f"<td>{chapter_link(r['chapter'])}</td></tr>"
         )
     widths = [22, 7, 9, 8, 10, 12, 24, 8]
     cols = "".join(f'<col style="width:{w}%">' for w in widths)
     return (
         f'<table class="nk-sortable nk-claims">'
-        f'<caption>{_E(caption)}</caption><colgroup>{cols}</colgroup>'
+        f"<caption>{_E(caption)}</caption><colgroup>{cols}</colgroup>"
         f"<thead><tr>{th}</tr></thead><tbody>\n" + "\n".join(body) + "\n</tbody></table>"
     )
-
-

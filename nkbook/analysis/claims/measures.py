@@ -10,6 +10,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -30,6 +31,7 @@ def _yearly_series(raw: pd.DataFrame) -> pd.DataFrame:
     out["female_share_pct"] = (out["female"].astype("Float64") / out["total"].astype("Float64") * 100).astype("float64")
     return out
 
+
 # --------------------------------------------------------------------------------------------
 # the data a measure reads
 
@@ -41,13 +43,19 @@ class Context:
     arrival series), which is how the unit tests feed tiny hand-made data.
     """
 
-    def __init__(self, data_dir=None, start_year: int | None = None, end_year: int | None = None,
-                 frames: dict[str, pd.DataFrame] | None = None):
+    def __init__(
+        self,
+        data_dir=None,
+        start_year: int | None = None,
+        end_year: int | None = None,
+        frames: dict[str, pd.DataFrame] | None = None,
+    ):
         self.data_dir = data_dir
         self._frames = dict(frames or {})
         if start_year is None or end_year is None:
             start_year, end_year = resolve_years(start_year if start_year is not None else 1998, end_year, data_dir)
         self.start_year, self.end_year = int(start_year), int(end_year)
+        self.first_announced = False  # set by as_written when a first-announced variant stood in
 
     @classmethod
     def as_written(cls, data_dir, start_year: int, as_of: int) -> Context:
@@ -60,8 +68,9 @@ class Context:
         published before the text).
         """
         raw = load("arrivals_yearly", data_dir).copy()
-        first = raw[(raw["variant"].isin(FIRST_VARIANTS)) & (raw["granularity"] == "year")
-                    & (raw["first_year"] == as_of)]
+        first = raw[
+            (raw["variant"].isin(FIRST_VARIANTS)) & (raw["granularity"] == "year") & (raw["first_year"] == as_of)
+        ]
         if not first.empty:
             same = (raw["granularity"] == "year") & (raw["first_year"] == as_of)
             raw.loc[same, "used"] = False
@@ -179,7 +188,9 @@ def max_after_ratio(ctx: Context, year: int) -> Measured:
         return _missing(f"no count for {year} or no later year")
     top = later.loc[later["total"].idxmax()]
     v = int(top["total"]) / t
-    return Measured(v, f"largest later year {int(top['year'])}: {_fmt(int(top['total']))} / {_fmt(t)} ({year}) = {v:.2f}")
+    return Measured(
+        v, f"largest later year {int(top['year'])}: {_fmt(int(top['total']))} / {_fmt(t)} ({year}) = {v:.2f}"
+    )
 
 
 def yearly_change(ctx: Context, year: int) -> Measured:
@@ -196,8 +207,10 @@ def peak_year(ctx: Context) -> Measured:
     if y.empty:
         return _missing("no yearly counts")
     top = y.loc[y["total"].idxmax()]
-    return Measured(int(top["year"]), f"highest of {int(y['year'].min())}-{int(y['year'].max())}: "
-                                      f"{_fmt(int(top['total']))} in {int(top['year'])}")
+    return Measured(
+        int(top["year"]),
+        f"highest of {int(y['year'].min())}-{int(y['year'].max())}: {_fmt(int(top['total']))} in {int(top['year'])}",
+    )
 
 
 def _women_share(table: pd.DataFrame, year: int, missing: str, what: str) -> Measured:
@@ -215,8 +228,12 @@ def female_share(ctx: Context, year: int) -> Measured:
 
 def female_share_cumulative(ctx: Context, year: int) -> Measured:
     """Women as a percentage of everyone who had arrived by the end of ``year``."""
-    return _women_share(ctx.cumulative().set_index("year"), year, f"no running total by sex at the end of {year}",
-                        f"arrived by end-{year}")
+    return _women_share(
+        ctx.cumulative().set_index("year"),
+        year,
+        f"no running total by sex at the end of {year}",
+        f"arrived by end-{year}",
+    )
 
 
 def cumulative_total(ctx: Context, year: int) -> Measured:
@@ -231,16 +248,22 @@ def cumulative_total(ctx: Context, year: int) -> Measured:
 def elite_count(ctx: Context, year: int) -> Measured:
     """Elite defectors (the ministry's yearly briefing figure) in one calendar year."""
     e = ctx.frame("elite_defectors")
-    rows = e[(e["population_definition"] == "mou_briefing_elite_class")
-             & (e["period_start"].dt.year == year) & (e["period_end"].dt.year == year)]
+    rows = e[
+        (e["population_definition"] == "mou_briefing_elite_class")
+        & (e["period_start"].dt.year == year)
+        & (e["period_end"].dt.year == year)
+    ]
     if rows.empty:
         return _missing(f"no elite count published for {year}")
     row = rows.iloc[0]
     if pd.isna(row["count"]):
         return _missing(f"{year}: published only as '{row['count_text']}'")
     approx = bool(row["approximate"])
-    return Measured(int(row["count"]), f"{year}: {int(row['count'])}" + (" (published as approximate)" if approx else ""),
-                    approximate=approx)
+    return Measured(
+        int(row["count"]),
+        f"{year}: {int(row['count'])}" + (" (published as approximate)" if approx else ""),
+        approximate=approx,
+    )
 
 
 _SEA_BASES = ("coast_guard_all_sea_arrivals", "mou_sea_defections")
@@ -254,8 +277,11 @@ def sea_arrivals(ctx: Context, year: int) -> Measured:
         return _missing(f"no sea-only count for {year}")
     row = rows.iloc[0]
     partial = bool(row["partial"])
-    return Measured(int(row["people"]), f"{year}: {int(row['people'])} by sea" + (" (part of the year)" if partial else ""),
-                    approximate=partial)
+    return Measured(
+        int(row["people"]),
+        f"{year}: {int(row['people'])} by sea" + (" (part of the year)" if partial else ""),
+        approximate=partial,
+    )
 
 
 def age_share(ctx: Context, snapshot: str, group: str) -> Measured:
@@ -296,8 +322,11 @@ def province_share(ctx: Context, provinces, snapshot: str | None = None, populat
         return Measured(v, f"{label}: {parts} = {v:.1f}%", approximate=approx)
     if rows["count"].notna().all() and rows["base_count"].notna().all():
         v = 100 * float(rows["count"].sum()) / float(rows["base_count"].iloc[0])
-        return Measured(v, f"{label}: {_fmt(int(rows['count'].sum()))} of {_fmt(int(rows['base_count'].iloc[0]))} = {v:.1f}%",
-                        approximate=approx)
+        return Measured(
+            v,
+            f"{label}: {_fmt(int(rows['count'].sum()))} of {_fmt(int(rows['base_count'].iloc[0]))} = {v:.1f}%",
+            approximate=approx,
+        )
     return _missing(f"snapshot {snapshot} has neither shares nor counts for every province listed")
 
 
@@ -315,8 +344,9 @@ def motive_share(ctx: Context, survey: str, category: str) -> Measured:
     row = _share_row(m, (m["survey_id"] == survey) & (m["category"] == category))
     if row is None:
         return _missing(f"no share for {category!r} in {survey}")
-    return Measured(float(row["share_pct"]), f"{row['survey_label']}: {row['share_pct']:g}%",
-                    approximate=bool(row["approximate"]))
+    return Measured(
+        float(row["share_pct"]), f"{row['survey_label']}: {row['share_pct']:g}%", approximate=bool(row["approximate"])
+    )
 
 
 def gdp_growth(ctx: Context, year: int) -> Measured:
@@ -326,8 +356,11 @@ def gdp_growth(ctx: Context, year: int) -> Measured:
     if rows.empty:
         return _missing(f"no growth estimate for {year}")
     row = rows.iloc[0]
-    return Measured(float(row["growth_pct"]), f"{row['agency']} ({row['variant'].replace('_', ' ')}, {int(row['release_year'])}): "
-                                              f"{row['growth_pct']:+.1f}% in {year}")
+    return Measured(
+        float(row["growth_pct"]),
+        f"{row['agency']} ({row['variant'].replace('_', ' ')}, {int(row['release_year'])}): "
+        f"{row['growth_pct']:+.1f}% in {year}",
+    )
 
 
 def food_insecure_share(ctx: Context, year: int, kind: str) -> Measured:
@@ -338,8 +371,11 @@ def food_insecure_share(ctx: Context, year: int, kind: str) -> Measured:
         return _missing(f"no {kind} share for {year}")
     q = row["share_qualifier"] or "exact"
     period = f", period {row['reference_period']}" if str(row["reference_period"]) != str(year) else ""
-    return Measured(float(row["share_pct"]), f"{row['agency']}{period}: {'' if q == 'exact' else q.replace('_', ' ') + ' '}"
-                                             f"{row['share_pct']:g}%", approximate=q != "exact")
+    return Measured(
+        float(row["share_pct"]),
+        f"{row['agency']}{period}: {'' if q == 'exact' else q.replace('_', ' ') + ' '}{row['share_pct']:g}%",
+        approximate=q != "exact",
+    )
 
 
 _NUMBER = re.compile(r"\d[\d,]*")
@@ -387,12 +423,33 @@ def no_data(ctx: Context) -> Measured:
     return _missing("the data do not have this figure")
 
 
-MEASURES: dict[str, Callable[..., Measured]] = {f.__name__: f for f in [
-    arrivals_total, ratio, pct_change, pct_of, ratio_to_mean, max_after_ratio, yearly_change, peak_year,
-    female_share, female_share_cumulative, cumulative_total, elite_count, sea_arrivals, age_share,
-    province_share, motive_share, gdp_growth, food_insecure_share, event_number, famine_deaths_lowest,
-    hidden_in_china_highest, no_data,
-]}
+MEASURES: dict[str, Any] = {  # name -> measure function (signatures differ by measure)
+    f.__name__: f
+    for f in [
+        arrivals_total,
+        ratio,
+        pct_change,
+        pct_of,
+        ratio_to_mean,
+        max_after_ratio,
+        yearly_change,
+        peak_year,
+        female_share,
+        female_share_cumulative,
+        cumulative_total,
+        elite_count,
+        sea_arrivals,
+        age_share,
+        province_share,
+        motive_share,
+        gdp_growth,
+        food_insecure_share,
+        event_number,
+        famine_deaths_lowest,
+        hidden_in_china_highest,
+        no_data,
+    ]
+}
 
 # year-valued arguments: a year after end_year (or before start_year) is outside the book's range
 _YEAR_ARGS = {"year", "year_a", "year_b", "year_from", "year_to", "base_year", "first", "last"}

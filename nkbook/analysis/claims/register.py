@@ -86,8 +86,16 @@ def check_register(frame: pd.DataFrame) -> list[Problem]:
             unknown = [a for a in args if a not in params]
             lacking = [p for p in required if p not in args]
             if unknown:
-                problems.append(Problem(file, f"measure {row['measure']} takes {', '.join(params) or 'no arguments'}; "
-                                              f"not {', '.join(unknown)}", line, key, col))
+                problems.append(
+                    Problem(
+                        file,
+                        f"measure {row['measure']} takes {', '.join(params) or 'no arguments'}; "
+                        f"not {', '.join(unknown)}",
+                        line,
+                        key,
+                        col,
+                    )
+                )
             if lacking:
                 problems.append(Problem(file, f"measure {row['measure']} needs {', '.join(lacking)}", line, key, col))
         t = _clean(row.get("time_arg"))
@@ -105,7 +113,6 @@ def check_register(frame: pd.DataFrame) -> list[Problem]:
         if row["measure"] == "no_data" and not _clean(row.get("needs")):
             problems.append(Problem(file, "a claim without a measure must say what data it needs", line, key, "needs"))
     return problems
-
 
 
 # --------------------------------------------------------------------------------------------

@@ -30,12 +30,22 @@ def _num(claim: dict, key: str, default=None):
 def _band(value, claimed, tol, approx, unit_text=""):
     d = abs(value - claimed)
     if d <= tol + 1e-9:
-        return Outcome("pass", f"{_fmt(value)} is within ±{_fmt(tol)}{unit_text} of {_fmt(claimed)}" if tol else
-                       f"{_fmt(value)} equals {_fmt(claimed)}")
+        return Outcome(
+            "pass",
+            f"{_fmt(value)} is within ±{_fmt(tol)}{unit_text} of {_fmt(claimed)}"
+            if tol
+            else f"{_fmt(value)} equals {_fmt(claimed)}",
+        )
     if approx is not None and d <= approx + 1e-9:
-        return Outcome("approx", f"{_fmt(value)} is {_fmt(d)}{unit_text} from {_fmt(claimed)}: outside ±{_fmt(tol)}"
-                                 f"{unit_text}, within ±{_fmt(approx)}{unit_text}")
-    return Outcome("fail", f"{_fmt(value)} is {_fmt(d)}{unit_text} from {_fmt(claimed)}, beyond ±{_fmt(approx if approx is not None else tol)}{unit_text}")
+        return Outcome(
+            "approx",
+            f"{_fmt(value)} is {_fmt(d)}{unit_text} from {_fmt(claimed)}: outside ±{_fmt(tol)}"
+            f"{unit_text}, within ±{_fmt(approx)}{unit_text}",
+        )
+    return Outcome(
+        "fail",
+        f"{_fmt(value)} is {_fmt(d)}{unit_text} from {_fmt(claimed)}, beyond ±{_fmt(approx if approx is not None else tol)}{unit_text}",
+    )
 
 
 def rule_equals(value, claim, at, scale=1.0) -> Outcome:
@@ -43,8 +53,11 @@ def rule_equals(value, claim, at, scale=1.0) -> Outcome:
     approx = _num(claim, "approx_tolerance")
     if claim.get("unit") == "year":
         c = claim["claimed_value"]
-        return Outcome("pass", f"{int(value)} is {int(c)}") if value == c else \
-            Outcome("fail", f"{int(value)}, not {int(c)}")
+        return (
+            Outcome("pass", f"{int(value)} is {int(c)}")
+            if value == c
+            else Outcome("fail", f"{int(value)}, not {int(c)}")
+        )
     return _band(value, claim["claimed_value"], 0, None if approx is None else approx * scale)
 
 
@@ -52,8 +65,13 @@ def rule_within_abs(value, claim, at, scale=1.0) -> Outcome:
     """Within ``tolerance`` of the claim, in the claim's units (approximately: ``approx_tolerance``)."""
     approx = _num(claim, "approx_tolerance")
     unit = " points" if claim.get("unit") == "percent" else ""
-    return _band(value, claim["claimed_value"], _num(claim, "tolerance", 0) * scale,
-                 None if approx is None else approx * scale, unit)
+    return _band(
+        value,
+        claim["claimed_value"],
+        _num(claim, "tolerance", 0) * scale,
+        None if approx is None else approx * scale,
+        unit,
+    )
 
 
 def rule_within_rel(value, claim, at, scale=1.0) -> Outcome:
@@ -63,8 +81,10 @@ def rule_within_rel(value, claim, at, scale=1.0) -> Outcome:
     approx = _num(claim, "approx_tolerance")
     d = abs(value - c) / abs(c) if c else math.inf
     if d <= tol + 1e-12:
-        return Outcome("pass", f"{_fmt(value)} equals {_fmt(c)}" if value == c else
-                       f"{_fmt(value)} is within {100 * tol:g}% of {_fmt(c)}")
+        return Outcome(
+            "pass",
+            f"{_fmt(value)} equals {_fmt(c)}" if value == c else f"{_fmt(value)} is within {100 * tol:g}% of {_fmt(c)}",
+        )
     if approx is not None and d <= approx * scale + 1e-12:
         return Outcome("approx", f"{_fmt(value)} is {100 * d:.1f}% from {_fmt(c)}: within {100 * approx * scale:g}%")
     band = approx * scale if approx is not None else tol
@@ -80,8 +100,11 @@ def rule_between(value, claim, at, scale=1.0) -> Outcome:
     if lo - 1e-9 <= value <= hi + 1e-9:
         return Outcome("pass", f"{_fmt(value)} is between {_fmt(lo)} and {_fmt(hi)}")
     if approx is not None and lo - approx * scale - 1e-9 <= value <= hi + approx * scale + 1e-9:
-        return Outcome("approx", f"{_fmt(value)} is outside {_fmt(lo)}-{_fmt(hi)} but within "
-                                 f"{_fmt(lo - approx * scale)}-{_fmt(hi + approx * scale)}")
+        return Outcome(
+            "approx",
+            f"{_fmt(value)} is outside {_fmt(lo)}-{_fmt(hi)} but within "
+            f"{_fmt(lo - approx * scale)}-{_fmt(hi + approx * scale)}",
+        )
     return Outcome("fail", f"{_fmt(value)} is outside {_fmt(lo)}-{_fmt(hi)}")
 
 
@@ -106,7 +129,7 @@ def rule_less_than(value, claim, at, scale=1.0) -> Outcome:
 
 
 def rule_is_max_since(value, claim, at, scale=1.0) -> Outcome:
-    """"The highest since Y": above the measure in every year after Y (``claimed_value``) up to the year before.
+    """ "The highest since Y": above the measure in every year after Y (``claimed_value``) up to the year before.
 
     The reference year Y itself is not compared ("the most since 2017" says nothing of 2017). Needs
     ``time_arg`` (the year argument the comparison moves); any year without a value makes the rule
@@ -125,13 +148,18 @@ def rule_is_max_since(value, claim, at, scale=1.0) -> Outcome:
     top_year = max(earlier, key=lambda y: earlier[y].value)
     top = earlier[top_year].value
     if value > top:
-        return Outcome("pass", f"{_fmt(value)} is above every year {since + 1}-{year - 1} (largest {_fmt(top)} in {top_year})")
+        return Outcome(
+            "pass", f"{_fmt(value)} is above every year {since + 1}-{year - 1} (largest {_fmt(top)} in {top_year})"
+        )
     return Outcome("fail", f"{_fmt(value)} is not above {_fmt(top)} in {top_year}")
 
 
 RULES: dict[str, Callable[..., Outcome]] = {
-    "equals": rule_equals, "within_abs": rule_within_abs, "within_rel": rule_within_rel,
-    "between": rule_between, "greater_than": rule_greater_than, "less_than": rule_less_than,
+    "equals": rule_equals,
+    "within_abs": rule_within_abs,
+    "within_rel": rule_within_rel,
+    "between": rule_between,
+    "greater_than": rule_greater_than,
+    "less_than": rule_less_than,
     "is_max_since": rule_is_max_since,
 }
-

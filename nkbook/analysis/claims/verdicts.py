@@ -104,21 +104,38 @@ def judge(claim: dict, ctx: Context, scale: float = 1.0, search_past: bool = Tru
     if not m.ok:
         am, ao = alternative()
         if ao is not None and ao.result in ("pass", "approx"):
-            return Verdict(claim["claim_id"], MISSCOPED, None,
-                           f"no figure for the scope claimed ({m.detail}); it holds for {claim.get('scope_note')}: "
-                           f"{am.detail}", detail=m.detail, alt_value=am.value)
+            return Verdict(
+                claim["claim_id"],
+                MISSCOPED,
+                None,
+                f"no figure for the scope claimed ({m.detail}); it holds for {claim.get('scope_note')}: {am.detail}",
+                detail=m.detail,
+                alt_value=am.value,
+            )
         needs = claim.get("needs") or m.detail
         return Verdict(claim["claim_id"], NOT_CHECKABLE, None, f"Would need: {needs}.", detail=m.detail)
 
     out = rule(m.value, claim, at, scale)
     if out.result == "unknown":
         needs = claim.get("needs") or out.text
-        return Verdict(claim["claim_id"], NOT_CHECKABLE, m.value, f"{out.text}. Would need: {needs}.",
-                       detail=m.detail, approximate=m.approximate)
+        return Verdict(
+            claim["claim_id"],
+            NOT_CHECKABLE,
+            m.value,
+            f"{out.text}. Would need: {needs}.",
+            detail=m.detail,
+            approximate=m.approximate,
+        )
     if out.result == "pass":
         if m.approximate:
-            return Verdict(claim["claim_id"], APPROX, m.value, f"{out.text}, but the published figure is itself approximate",
-                           detail=m.detail, approximate=True)
+            return Verdict(
+                claim["claim_id"],
+                APPROX,
+                m.value,
+                f"{out.text}, but the published figure is itself approximate",
+                detail=m.detail,
+                approximate=True,
+            )
         return Verdict(claim["claim_id"], SUPPORTED, m.value, out.text, detail=m.detail)
     if out.result == "approx":
         return Verdict(claim["claim_id"], APPROX, m.value, out.text, detail=m.detail, approximate=m.approximate)
@@ -137,19 +154,32 @@ def judge(claim: dict, ctx: Context, scale: float = 1.0, search_past: bool = Tru
             ot = rule(mt.value, {**claim, "_time_value": year}, at, scale)
             if ot.result in ("pass", "approx"):
                 when = "when the text was written" if year == as_of else f"at the end of {year}"
-                return Verdict(claim["claim_id"], OUTDATED, m.value,
-                               f"now {out.text} ({m.detail}); it held {when}: {mt.detail}, {ot.text}",
-                               detail=m.detail, held_in=year, approximate=m.approximate)
+                return Verdict(
+                    claim["claim_id"],
+                    OUTDATED,
+                    m.value,
+                    f"now {out.text} ({m.detail}); it held {when}: {mt.detail}, {ot.text}",
+                    detail=m.detail,
+                    held_in=year,
+                    approximate=m.approximate,
+                )
     am, ao = alternative()
     if ao is not None and ao.result in ("pass", "approx"):
-        return Verdict(claim["claim_id"], MISSCOPED, m.value,
-                       f"{out.text} for the scope claimed; it holds for {claim.get('scope_note')} ({am.detail})",
-                       detail=m.detail, alt_value=am.value, approximate=m.approximate)
+        return Verdict(
+            claim["claim_id"],
+            MISSCOPED,
+            m.value,
+            f"{out.text} for the scope claimed; it holds for {claim.get('scope_note')} ({am.detail})",
+            detail=m.detail,
+            alt_value=am.value,
+            approximate=m.approximate,
+        )
     return Verdict(claim["claim_id"], NOT_SUPPORTED, m.value, out.text, detail=m.detail, approximate=m.approximate)
 
 
-def evaluate(register: pd.DataFrame, ctx: Context, scale: float = 1.0, data_dir=None,
-             dated: bool = True) -> pd.DataFrame:
+def evaluate(
+    register: pd.DataFrame, ctx: Context, scale: float = 1.0, data_dir=None, dated: bool = True
+) -> pd.DataFrame:
     """Judge every claim at its own date and now; one row per claim (register columns + verdicts).
 
     ``verdict`` is the combined verdict (:func:`judge_dated`), ``verdict_written`` and
@@ -163,17 +193,29 @@ def evaluate(register: pd.DataFrame, ctx: Context, scale: float = 1.0, data_dir=
         if dated and as_of is not None:
             as_of = int(as_of)
             if as_of not in written:
-                written[as_of] = Context.as_written(data_dir if data_dir is not None else ctx.data_dir,
-                                                    ctx.start_year, as_of)
+                written[as_of] = Context.as_written(
+                    data_dir if data_dir is not None else ctx.data_dir, ctx.start_year, as_of
+                )
             then, v, verdict = judge_dated(claim, ctx, written[as_of], scale)
         else:
             v = judge(claim, ctx, scale)
             then, verdict = v, v.verdict
-        rows.append({**claim, "verdict": verdict, "verdict_written": then.verdict, "verdict_now": v.verdict,
-                     "value_written": then.value, "detail_written": then.detail,
-                     "value": v.value, "explanation": v.explanation,
-                     "detail": v.detail, "alt_value": v.alt_value, "held_in": v.held_in,
-                     "data_approximate": v.approximate})
+        rows.append(
+            {
+                **claim,
+                "verdict": verdict,
+                "verdict_written": then.verdict,
+                "verdict_now": v.verdict,
+                "value_written": then.value,
+                "detail_written": then.detail,
+                "value": v.value,
+                "explanation": v.explanation,
+                "detail": v.detail,
+                "alt_value": v.alt_value,
+                "held_in": v.held_in,
+                "data_approximate": v.approximate,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -186,4 +228,3 @@ def summary(verdicts: pd.DataFrame) -> dict[str, int]:
     out["n_hold"] = out["n_supported"] + out["n_approximately_supported"]
     out["n_checkable"] = out["n_claims"] - out["n_not_checkable"]
     return out
-
