@@ -188,3 +188,14 @@ def run_chapter(name: str, tmp_path: Path, data_dir: Path | None = None, **param
     )
     assert res["ok"], res.get("error")
     return res["results"]
+
+
+def has_nan(obj) -> bool:
+    """True if a chart spec (nested dicts and lists) holds NaN or an infinity (not valid JSON)."""
+    if isinstance(obj, float):
+        return obj != obj or obj in (float("inf"), float("-inf"))
+    if isinstance(obj, dict):
+        return any(has_nan(v) for v in obj.values())
+    if isinstance(obj, list):
+        return any(has_nan(v) for v in obj)
+    return False

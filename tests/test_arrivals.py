@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import math
 
 import pandas as pd
-from conftest import ROOT
+from conftest import ROOT, has_nan
 
 from nkbook.build import published
-from nkbook.build.notebooks import code_cells
 from nkbook.chapters import arrivals
 from nkbook.data import DATA_DIR
 
@@ -42,27 +40,9 @@ def test_bucket_per_year_mean():
     assert r["bucket_2001_per_year"] == round(r["bucket_2001_total"] / 3)
 
 
-def test_notebook_is_thin():
-    for line, _tags, source in code_cells(ROOT / "notebooks" / f"{CHAPTER}.md"):
-        lines = source.splitlines()
-        assert len(lines) <= 15, f"code cell at line {line} has {len(lines)} lines"
-        assert not any(s.lstrip().startswith(("def ", "class ")) for s in lines), f"def/class at line {line}"
-        assert "alt." not in source, f"inline Altair at line {line}"
-
-
-def _has_nan(obj) -> bool:
-    if isinstance(obj, float):
-        return math.isnan(obj) or math.isinf(obj)
-    if isinstance(obj, dict):
-        return any(_has_nan(v) for v in obj.values())
-    if isinstance(obj, list):
-        return any(_has_nan(v) for v in obj)
-    return False
-
-
 def test_chart_specs_have_no_nan():
     r = arrivals.compute(DATA_DIR)
     for build in (arrivals.arrivals_chart, arrivals.share_chart, arrivals.quarterly_chart):
         fig = build(r)
-        assert not _has_nan(fig.spec()), build.__name__
+        assert not has_nan(fig.spec()), build.__name__
         json.dumps(fig.spec(), allow_nan=False, default=str)

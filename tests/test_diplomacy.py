@@ -13,7 +13,15 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import MODIFIED_2023, MODIFIED_END_YEAR, _shift_cumulative, _shift_last_quarter, copy_data, edit_csv
+from conftest import (
+    MODIFIED_2023,
+    MODIFIED_END_YEAR,
+    _shift_cumulative,
+    _shift_last_quarter,
+    copy_data,
+    edit_csv,
+    has_nan,
+)
 
 from nkbook.analysis import series
 from nkbook.build import published
@@ -301,16 +309,6 @@ def test_notebook_is_prose_and_short_calls():
         assert "alt." not in src and "altair" not in src, f"inline Altair in the cell at line {line}"
 
 
-def _has_nan(obj) -> bool:
-    if isinstance(obj, float):
-        return math.isnan(obj)
-    if isinstance(obj, dict):
-        return any(_has_nan(v) for v in obj.values())
-    if isinstance(obj, (list, tuple)):
-        return any(_has_nan(v) for v in obj)
-    return False
-
-
 @pytest.mark.parametrize("name", CHARTS)
 def test_chart_builders_return_figures_without_nan(res, name):
     from nkbook.present import charts
@@ -318,7 +316,7 @@ def test_chart_builders_return_figures_without_nan(res, name):
     fig = getattr(dip, name)(res)
     assert isinstance(fig, charts.Figure)
     spec = fig.chart.to_dict()
-    assert not _has_nan(spec)
+    assert not has_nan(spec)
     assert "NaN" not in json.dumps(spec, allow_nan=True)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 import re
 
 import pandas as pd
@@ -18,6 +17,7 @@ from conftest import (
     _shift_last_quarter,
     copy_data,
     edit_csv,
+    has_nan,
 )
 
 from nkbook.build import published
@@ -282,16 +282,6 @@ def test_notebook_is_prose_and_short_calls():
         assert "alt." not in source and "altair" not in source, f"inline Altair in the cell at line {line}"
 
 
-def _has_nan(obj) -> bool:
-    if isinstance(obj, float):
-        return math.isnan(obj) or math.isinf(obj)
-    if isinstance(obj, dict):
-        return any(_has_nan(v) for v in obj.values())
-    if isinstance(obj, (list, tuple)):
-        return any(_has_nan(v) for v in obj)
-    return False
-
-
 def test_every_chart_builder_returns_a_figure_without_nan(res):
     from nkbook.present import charts
 
@@ -300,7 +290,7 @@ def test_every_chart_builder_returns_a_figure_without_nan(res):
         fig = build(res)
         assert isinstance(fig, charts.Figure), build.__name__
         spec = fig.spec()
-        assert not _has_nan(spec), build.__name__
+        assert not has_nan(spec), build.__name__
         assert "NaN" not in json.dumps(spec), build.__name__
         assert fig.source and fig.description
         names.add(fig.name)

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import math
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, has_nan
 
 from nkbook.build import published
-from nkbook.build.notebooks import code_cells
 from nkbook.chapters import synthesis
 from nkbook.data import DATA_DIR
 
@@ -71,27 +69,9 @@ def test_the_model_runs_on_two_windows_and_follows_the_data(computed, computed_2
     assert mod["cf_observed_total"] == observed
 
 
-def test_notebook_is_thin():
-    for line, _tags, source in code_cells(ROOT / "notebooks" / f"{CHAPTER}.md"):
-        lines = source.splitlines()
-        assert len(lines) <= 15, f"code cell at line {line} has {len(lines)} lines"
-        assert not any(s.lstrip().startswith(("def ", "class ")) for s in lines), f"def/class at line {line}"
-        assert "alt." not in source, f"inline Altair at line {line}"
-
-
-def _has_nan(obj) -> bool:
-    if isinstance(obj, float):
-        return math.isnan(obj) or math.isinf(obj)
-    if isinstance(obj, dict):
-        return any(_has_nan(v) for v in obj.values())
-    if isinstance(obj, list):
-        return any(_has_nan(v) for v in obj)
-    return False
-
-
 def test_chart_specs_have_no_nan(computed):
     for build in (synthesis.rate_ratio_chart, synthesis.residual_chart, synthesis.counterfactual_chart):
-        assert not _has_nan(build(computed).spec()), build.__name__
+        assert not has_nan(build(computed).spec()), build.__name__
 
 
 def test_strength_grades():
