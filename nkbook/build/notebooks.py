@@ -64,4 +64,6 @@ def read(path: Path):
 
     nb = jupytext.read(str(path), fmt="md:myst")
     nb.metadata.pop("jupytext", None)
+    for i, cell in enumerate(nb.cells):  # jupytext draws random cell ids: two builds must be identical
+        cell["id"] = f"cell-{i}"
     return nb

@@ -807,7 +807,7 @@ def event_windows_chart(r: Results) -> charts.Figure:
         {"lo": [band_low], "hi": [band_high], "label": [f"95% of all {len(windows)} years' window ratios"]}
     )
     order = list(complete["label"])
-    y_ev = alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelLimit=330, labelFontSize=10))
+    y_ev = alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelLimit=330, labelFontSize=11))
     ratio_title = f"Arrivals in the {event_window} years after ÷ the {event_window} years before (log scale)"
     x_ratio = alt.X("ratio:Q", title=ratio_title, scale=alt.Scale(type="log"))
     shade = (

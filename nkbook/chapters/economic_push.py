@@ -1364,7 +1364,7 @@ def growth_arrivals_chart(r):
     )
     tags = (
         alt.Chart(plot_frame(pts[pts["closure"]]))
-        .mark_text(dx=6, dy=-6, align="left", fontSize=10, color="#333")
+        .mark_text(dx=6, dy=-6, align="left", fontSize=11, color="#333")
         .encode(x="growth_pct:Q", y="arrivals:Q", text=alt.Text("year:Q", format="d"))
     )
     chart = (

@@ -125,7 +125,8 @@ class Figure:
         desc = html.escape(self.description)
         return (
             f'<figure class="nk-figure" id="fig-{self.name}">\n'
-            f'<div class="nk-vega" id="{vid}" role="img" aria-label="{desc}"><div class="nk-vega-target"></div></div>\n'
+            f'<div class="nk-vega" id="{vid}" role="img" aria-label="{desc}" tabindex="0">'
+            '<div class="nk-vega-target"></div></div>\n'
             f'<script type="application/json" class="nk-spec" data-target="{vid}">{_json_for_script(self.spec())}</script>\n'
             f'<figcaption><span class="nk-desc">{desc}</span> <span class="nk-source">Source: {html.escape(self.source)}</span></figcaption>\n'
             f'<p class="nk-download"><a download="{self.name}.csv" '
