@@ -283,7 +283,7 @@ def render_table(verdicts: pd.DataFrame, caption: str) -> str:
         shown = format_value(r["value"], r["unit"])
         if r["value"] is None and r.get("alt_value") is not None:
             shown = f"— (other scope: {format_value(r['alt_value'], r['unit'])})"
-        sort_value = "" if value is None else f"{float(value):.6g}"
+        sort_value = "" if value is None else f"{float(value):.4g}"
         verdict_class = "nk-verdict-" + re.sub(r"[^a-z]+", "-", r["verdict"]).strip("-")
         how = r["explanation"]
         if r.get("detail") and r["detail"] not in how:

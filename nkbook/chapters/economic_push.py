@@ -64,7 +64,7 @@ def growth_series(gdp: pd.DataFrame) -> pd.DataFrame:
     rows = gdp[gdp["used"].fillna(False).astype(bool)].copy()
     if rows["year"].duplicated().any():
         dup = sorted(rows.loc[rows["year"].duplicated(), "year"].astype(int).unique())
-        raise ValueError(f"gdp_growth has more than one used row for year(s) {dup}")
+        raise ValueError(f"gdp_growth has more than one used row for the years {dup}")
     rows["year"] = rows["year"].astype(int)
     rows["growth_pct"] = rows["growth_pct"].astype(float)
     cols = [c for c in ["year", "growth_pct", "measure", "release_year", "source"] if c in rows.columns]

@@ -53,7 +53,7 @@ def its_frame(years: pd.DataFrame, break_year: int, closure: tuple[int, int] = C
     after = int(((d["post"] == 1) & ordinary).sum())
     if before < MIN_SIDE_YEARS or after < MIN_SIDE_YEARS:
         raise ValueError(
-            f"break_year {b} leaves {before} year(s) before and {after} ordinary year(s) from the break "
+            f"break_year {b} leaves {before} year{'' if before == 1 else 's'} before and {after} ordinary year{'' if after == 1 else 's'} from the break "
             f"on (before the {closure[0]} closure) in {d['year'].min()}–{d['year'].max()}; "
             f"each side needs at least {MIN_SIDE_YEARS}"
         )

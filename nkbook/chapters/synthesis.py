@@ -13,6 +13,7 @@ import pandas as pd
 from nkbook.analysis import series
 from nkbook.analysis.stats import count_glm, rate_ratios
 from nkbook.data import load, used
+from nkbook.present import words
 
 CLOSURE = (2020, 2022)  # North Korea's border closure (January 2020 to the 2023 partial reopening)
 REOPENING_FROM = 2023  # partial reopening (August 2023); restrictions persist
@@ -233,7 +234,7 @@ def scorecard(res: dict[str, dict]) -> list[dict]:
             "factor": "The economic push",
             "chapter": "economic_push",
             "evidence": (
-                f"A point of GDP growth {e['lag_years']} year(s) earlier goes with {e['gdp_slope_pct']:+.1f}% "
+                f"A point of GDP growth {words.plural(e['lag_years'], 'year')} earlier goes with {e['gdp_slope_pct']:+.1f}% "
                 f"arrivals (95% interval {e['gdp_slope_pct_low']:+.1f} to {e['gdp_slope_pct_high']:+.1f}%). "
                 f"A contraction like {e['twin_growth_year']}'s was followed by {e['twin_ratio']:.1f} times "
                 f"more arrivals when the border was open than in 2021 ({e['twin_ratio_low']:.1f}–"

@@ -63,9 +63,12 @@ def _slug(name: str) -> str:
 
 
 def _finite(obj):
-    """NaN and infinities are not JSON: missing values become null."""
+    """NaN and infinities are not JSON: missing values become null; other numbers keep three
+    decimals (or three significant digits below 0.01), which is finer than any chart draws."""
     if isinstance(obj, float) and (obj != obj or obj in (float("inf"), float("-inf"))):
         return None
+    if isinstance(obj, float):  # a reader may see any value in a tooltip: no long unrounded decimals
+        return round(obj, 3) if abs(obj) >= 0.01 else float(f"{obj:.3g}")
     if isinstance(obj, dict):
         return {k: _finite(v) for k, v in obj.items()}
     if isinstance(obj, list):
@@ -117,8 +120,12 @@ class Figure:
         return responsive(self.chart.to_dict())
 
     def csv(self) -> str:
-        """Exactly the rows and columns of ``data``, as the download under the chart offers them."""
-        return self.data.to_csv(index=False, lineterminator="\n")
+        """Exactly the rows and columns of ``data`` as drawn (numbers rounded as in the chart)."""
+        shown = self.data.copy()
+        for col in shown.columns:
+            if pd.api.types.is_float_dtype(shown[col]):
+                shown[col] = shown[col].map(lambda v: v if pd.isna(v) else _finite(float(v)))
+        return shown.to_csv(index=False, lineterminator="\n")
 
     def html(self) -> str:
         vid = f"nk-vis-{self.name}"
