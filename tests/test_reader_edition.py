@@ -111,3 +111,17 @@ def test_pdf_has_page_numbers_and_korean_text(main_book):
     blank = [i + 1 for i, p in enumerate(reader.pages) if len(p.extract_text().strip()) <= len(f"{i + 1} / {n}")]
     assert not blank, f"blank pages: {blank}"
     assert "Show the data" not in text and "Download the data" not in text
+
+
+def test_no_build_leftovers_on_the_pages(main_book):
+    """No '(s)' plurals, <NA>, nan or long unrounded decimals anywhere a reader can see them:
+    the text, the tables, the chart data shown in tooltips, the CSV downloads."""
+    leftovers = re.compile(
+        r"\(s\)|&lt;NA&gt;|<NA>|\bnan\b|\bNaN\b|(?<![\w.])\d+\.0*[1-9]\d{4,}"
+    )  # 5+ significant decimals
+    for page in _pages(main_book["html"]):
+        raw = (main_book["html"] / page).read_text(encoding="utf-8")
+        raw = re.sub(r"<script(?! type=\"application/json\" class=\"nk-spec\").*?</script>", " ", raw, flags=re.S)
+        raw = urllib.parse.unquote(raw)
+        found = [m.group(0) for m in leftovers.finditer(raw)]
+        assert not found, f"{page}: {found[:5]}"
