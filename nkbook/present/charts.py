@@ -25,6 +25,30 @@ from nkbook.core.context import in_book
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 FEMALE, MALE, TOTAL, HIGHLIGHT, MUTED = "#CC79A7", "#0072B2", "#000000", "#D55E00", "#999999"
 
+# One colour for each series across the whole book: a chart that draws one of these series names
+# takes its colour from here (``series_scale``), so women, men, the closure band and each model look
+# the same in every chapter. Add a name here rather than choosing a colour in a chapter.
+SERIES_COLOURS: dict[str, str] = {
+    "Women": FEMALE,
+    "Men": MALE,
+    "Total": TOTAL,
+    "All arrivals": TOTAL,
+    "Border closed (2020–2022)": MUTED,
+    "Without trends": "#E69F00",
+    "With trends": "#009E73",
+    "Observed": TOTAL,
+    "Counterfactual": "#56B4E9",
+}
+
+
+def series_scale(names) -> alt.Scale:
+    """A colour scale for the named series, with the book-wide colour of each (unknown names refused)."""
+    names = list(dict.fromkeys(names))
+    unknown = [n for n in names if n not in SERIES_COLOURS]
+    if unknown:
+        raise KeyError(f"series {unknown} have no book-wide colour: add them to charts.SERIES_COLOURS")
+    return alt.Scale(domain=names, range=[SERIES_COLOURS[n] for n in names])
+
 VEGA_LITE_VERSION = alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0]
 
 

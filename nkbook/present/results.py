@@ -38,6 +38,8 @@ def plain(value):
         return value
     if isinstance(value, (list, tuple)):
         return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
     return value
 
 
@@ -86,9 +88,35 @@ class Results(dict):
         for k, v in values.items():
             self.put(k, v, digits)
 
+    def findings(self, *sentences: str) -> None:
+        """The chapter's key findings: 3 to 5 sentences built from its computed words and numbers.
+
+        They are stored as the result ``key_findings`` (a list, checked like every result) and
+        glued as Markdown (``key_findings_md``) for the box at the top of the chapter::
+
+            ````{admonition} Key findings
+            :class: key-findings
+            ```{glue:md} key_findings_md
+            :format: myst
+            ```
+            ````
+        """
+        points = [s.strip() for s in sentences]
+        if not 3 <= len(points) <= 5 or not all(points):
+            raise ValueError(f"key findings need 3 to 5 non-empty sentences, got {len(points)}")
+        self["key_findings"] = points
+
+    def findings_markdown(self) -> str:
+        return "\n".join(f"- {s}" for s in self["key_findings"])
+
     def glue(self) -> None:
         """Glue every value (in a notebook: the prose reads them with ``{glue:text}``)."""
         put_all(self)
+        if "key_findings" in self:
+            from IPython.display import Markdown
+            from myst_nb import glue
+
+            glue("key_findings_md", Markdown(self.findings_markdown()), display=False)
 
 
 def extract(notebook: dict) -> dict:
