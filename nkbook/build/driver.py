@@ -533,6 +533,11 @@ def build(
 
     frames = validate(data_path)  # raises DataError before anything runs
     log(f"data: {len(frames)} datasets in {display_path(data_path)} are valid")
+    from nkbook.data import parameters
+
+    bad = [p for c in chapters for p in parameters.check(c.name, final[c.name], frames)]
+    if bad:
+        raise BuildError("invalid parameters; nothing was run and the previous book is unchanged:\n  " + "\n  ".join(bad))
 
     out = root / "html"
     work = root / "work"
