@@ -220,13 +220,18 @@ def test_accessibility(browser, site):
             if b > a + 1:
                 problems.append(f"{path}: heading h{a} is followed by h{b}")
         page.add_script_tag(path=str(AXE))
-        result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-        for v in result["violations"]:
-            if v.get("impact") in ("serious", "critical"):
-                problems.append(
-                    f"{path}: axe {v['id']} ({v['impact']}): {v['help']} "
-                    f"e.g. {v['nodes'][0]['target'] if v['nodes'] else ''}"
-                )
+        for mode in ("light", "dark"):  # the theme's colour modes, as its switcher sets them
+            page.evaluate(
+                f"() => {{ document.documentElement.dataset.theme = '{mode}'; document.documentElement.dataset.mode = '{mode}'; }}"
+            )
+            page.wait_for_timeout(100)
+            result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+            for v in result["violations"]:
+                if v.get("impact") in ("serious", "critical"):
+                    problems.append(
+                        f"{path} ({mode} mode): axe {v['id']} ({v['impact']}): {v['help']} "
+                        f"e.g. {v['nodes'][0]['target'] if v['nodes'] else ''}"
+                    )
         page.close()
     s.close()
     assert problems == [], "\n".join(problems[:30])

@@ -531,13 +531,18 @@ def build(
             return noop_record
     from nkbook.build import appendix
 
+    phases: dict[str, float] = {}
+    t_phase = time.monotonic()
     frames = validate(data_path)  # raises DataError before anything runs
+    phases["validate"] = round(time.monotonic() - t_phase, 2)
     log(f"data: {len(frames)} datasets in {display_path(data_path)} are valid")
     from nkbook.data import parameters
 
     bad = [p for c in chapters for p in parameters.check(c.name, final[c.name], frames)]
     if bad:
-        raise BuildError("invalid parameters; nothing was run and the previous book is unchanged:\n  " + "\n  ".join(bad))
+        raise BuildError(
+            "invalid parameters; nothing was run and the previous book is unchanged:\n  " + "\n  ".join(bad)
+        )
 
     out = root / "html"
     work = root / "work"
@@ -550,7 +555,8 @@ def build(
     env = cache_mod.environment_hash()
     pkg = cache_mod.code_hash()
 
-    record: dict[str, Any] = {"executed": [], "cached": [], "seconds": {}}
+    record: dict[str, Any] = {"executed": [], "cached": [], "seconds": {}, "phases": phases}
+    t_phase = time.monotonic()
     done: dict[str, dict] = {}
     pending = list(chapters)
     jobs = jobs or os.cpu_count() or 1
@@ -617,6 +623,7 @@ def build(
         raise BuildError("notebook failed; the previous book is unchanged:\n" + "\n".join(lines))
 
     record["chapters"] = [c.name for c in chapters]
+    phases["execute"] = round(time.monotonic() - t_phase, 2)
     if not render:
         record["sphinx"] = "not run (render=False)"
         record["total_seconds"] = round(time.monotonic() - t0, 2)
@@ -641,13 +648,17 @@ def build(
     if not force and out.exists() and stamp.exists() and stamp.read_text() == key:
         record["sphinx"] = "skipped (nothing changed)"
     else:
+        t_phase = time.monotonic()
         run_sphinx(stage, pkg)
+        phases["sphinx"] = round(time.monotonic() - t_phase, 2)
         new = out.with_name(out.name + ".new")
         if new.exists():
             shutil.rmtree(new)
         shutil.copytree(stage / "_build" / "html", new)
         _publish_extras(new, data_path, results_dir)
+        t_phase = time.monotonic()
         record["pdf"] = _make_pdf(stage, new, want_pdf if pdf is None else pdf, log)
+        phases["pdf"] = round(time.monotonic() - t_phase, 2)
         (new / ".nkbook-build").write_text(key)
         swap_in(new, out)
         record["sphinx"] = "built"
