@@ -36,6 +36,38 @@ def bucket_frame(buckets: pd.DataFrame) -> pd.DataFrame:
     return t
 
 
+def derived_quarters(quarterly: pd.DataFrame) -> list[str]:
+    """Labels ('2024 Q4') of the used quarter rows flagged derived, in file order.
+
+    The one count of derived quarters: the chapter's prose, its quarterly chart and the data
+    appendix all use it, so they cannot disagree.
+    """
+    q = used(quarterly)
+    q = q[q["quarter"].notna() & q["derived"].fillna(False).astype(bool)]
+    return [f"{int(y)} Q{int(k)}" for y, k in zip(q["year"], q["quarter"], strict=True)]
+
+
+def derived_quarters_sentence(quarterly: pd.DataFrame) -> str:
+    """The data appendix's sentence on derived quarters, computed from the file."""
+    d = derived_quarters(quarterly)
+    if not d:
+        return "Every quarter in this file was published as such; none is derived."
+    verb = "is" if len(d) == 1 else "are"
+    return (
+        f"{words.plural(len(d), 'quarter')} ({words.join(d)}) {verb} derived from other published totals "
+        "(a year or half-year minus its other quarters, or a split by sex derived the same way); "
+        "each row's note gives the arithmetic."
+    )
+
+
+def checkpoint_gaps(cumulative: pd.DataFrame) -> list[int]:
+    """Years of the used cumulative checkpoints that differ from the running sum (a stated gap_*)."""
+    c = used(cumulative)
+    gaps = c[["gap_total", "gap_male", "gap_female"]].fillna(0).astype(int)
+    hit = c[(gaps != 0).any(axis=1)]
+    return sorted({int(pd.Timestamp(d).year) for d in hit["as_of"]})
+
+
 def quarter_frame(data_dir=None) -> pd.DataFrame:
     """Quarter rows only (half-year rows have no quarter), with a label and published/derived kind."""
     q = used(load("arrivals_quarterly", data_dir))
@@ -61,8 +93,11 @@ def compute(data_dir=None, *, start_year: int = 1998, end_year: int | None = Non
     early = buckets.set_index("period")
     r.put("bucket_1998_total", early.loc["≤1998", "total"])
     r.put("bucket_1998_female_pct", early.loc["≤1998", "female_share_pct"], 1)
-    r.put("bucket_2001_total", early.loc["1999–2001", "total"])
-    r.put("bucket_2001_per_year", early.loc["1999–2001", "total"] / 3, 0)
+    b2001 = buckets[buckets["period"] == "1999–2001"].iloc[0]
+    n_bucket_years = int(b2001["last_year"]) - int(b2001["first_year"]) + 1
+    r.put("bucket_2001_total", b2001["total"])
+    r.put("bucket_2001_years", n_bucket_years)
+    r.put("bucket_2001_per_year", b2001["total"] / n_bucket_years, 0)
 
     # year by year
     peak = years.loc[years["total"].idxmax()]
@@ -71,6 +106,10 @@ def compute(data_dir=None, *, start_year: int = 1998, end_year: int | None = Non
     by_year = years.set_index("year")["total"]
     r.put("peak_year", peak["year"])
     r.put("peak_total", peak["total"])
+    # like with like: the bucket's yearly average against the highest single year shown
+    per_year = float(b2001["total"]) / n_bucket_years
+    r.put("bucket_to_peak_word", words.direction(per_year, peak["total"]))
+    r.put("bucket_to_peak_times", words.times(float(peak["total"]) / per_year))
     r.put("low_year", low["year"])
     r.put("low_total", low["total"])
     r.put("latest_year", last["year"])
@@ -102,9 +141,9 @@ def compute(data_dir=None, *, start_year: int = 1998, end_year: int | None = Non
     qi = q.set_index("period")["total"]
     r.put("q1_2020", qi.get("2020 Q1"))
     r.put("q2_2020", qi.get("2020 Q2"))
-    derived = q[q["kind"] == DERIVED]
+    derived = [p for p in derived_quarters(load("arrivals_quarterly", data_dir)) if p in set(q["period"])]
     r.put("n_derived_quarters", len(derived))
-    r.put("derived_quarters_text", words.join(list(derived["period"])) if len(derived) else "none")
+    r.put("derived_quarters_text", words.join(derived) if derived else "none")
     r.put("derived_quarters_phrase", words.plural(len(derived), "quarter"))
 
     # everyone so far
@@ -113,6 +152,9 @@ def compute(data_dir=None, *, start_year: int = 1998, end_year: int | None = Non
     r.put("cumulative_total", running["total"].iloc[-1])
     r.put("cumulative_female_pct", 100 * running["female"].iloc[-1] / running["total"].iloc[-1], 1)
     r.put("cumulative_year", running["year"].iloc[-1])
+    gaps = [y for y in checkpoint_gaps(load("arrivals_cumulative", data_dir)) if y <= end_year]
+    r.put("n_checkpoint_gap_years", len(gaps))
+    r.put("checkpoint_gap_years_text", words.year_list(gaps) if gaps else "no year")
     return r
 
 
