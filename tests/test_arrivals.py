@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pandas as pd
 from conftest import ROOT, has_nan
 
+from nkbook.analysis.series import CLOSURE_YEARS
 from nkbook.build import appendix, published
 from nkbook.chapters import arrivals
 from nkbook.data import DATA_DIR, load
@@ -14,6 +16,7 @@ from nkbook.present import words
 
 CHAPTER = "arrivals"
 # keys not (yet) in the snapshot: none since the snapshot was updated on purpose (CHANGELOG)
+NEW_KEYS_PREFIXES = ("ta_", "time_abroad_")
 NEW_KEYS: set[str] = {
     "bucket_2001_years",
     "bucket_to_peak_word",
@@ -30,7 +33,7 @@ def snapshot() -> dict:
 
 def test_compute_matches_published_snapshot():
     r = arrivals.compute(DATA_DIR)
-    current = {f"{CHAPTER}.{k}": v for k, v in r.items() if k not in NEW_KEYS}
+    current = {f"{CHAPTER}.{k}": v for k, v in r.items() if k not in NEW_KEYS and not k.startswith(NEW_KEYS_PREFIXES)}
     assert published.diff(snapshot(), current) == []
 
 
@@ -97,3 +100,47 @@ def test_chart_specs_have_no_nan():
         fig = build(r)
         assert not has_nan(fig.spec()), build.__name__
         json.dumps(fig.spec(), allow_nan=False, default=str)
+
+
+def _time_abroad_rows():
+    return pd.read_csv(DATA_DIR / "time_abroad.csv")
+
+
+def test_time_abroad_lag_range_from_the_data():
+    """#18 item 3: the lag range the economic chapter cites, recomputed from time_abroad.csv."""
+    t = _time_abroad_rows()
+    shares = t[(t["measure"] == "share_pct") & t["value"].notna()]
+    avg_years = t[t["measure"] == "average_months"]["value"].dropna() / 12
+    full_ids = [sid for sid, g in t[t["measure"] == "share_pct"].groupby("statement_id") if g["value"].notna().all()]
+    full = t[(t["statement_id"] == sorted(full_ids)[0]) & (t["measure"] == "share_pct")].sort_values("bucket_low_years")
+    median_top = full[full["value"].cumsum() >= 50].iloc[0]["bucket_high_years"]
+    r = arrivals.compute(DATA_DIR)
+    assert r["time_abroad_lag_min"] == int(shares[shares["value"] > 0]["bucket_low_years"].min())
+    assert r["time_abroad_lag_max"] == max(math.ceil(round(avg_years.max(), 2)), int(median_top))
+    lag_max = r["time_abroad_lag_max"]
+    tail = full[full["bucket_low_years"] >= lag_max + 1]["value"].sum()
+    assert f"{r['time_abroad_lag_min']} to {lag_max} years" in r["time_abroad_lag_sentence"]
+    assert f"all but {tail:.1f}%" in r["time_abroad_lag_sentence"]
+    for key in ("time_abroad_lag_min", "time_abroad_lag_max", "time_abroad_lag_sentence"):
+        assert isinstance(r[key], (int, str))
+
+
+def test_time_abroad_latest_statement_against_the_closure():
+    t = _time_abroad_rows()
+    q = t[(t["measure"] == "qualitative") & t["bucket_low_years"].notna() & t["bucket_high_years"].isna()]
+    latest = q.sort_values("statement_year").iloc[-1]
+    left_by = int(latest["statement_year"] - latest["bucket_low_years"])
+    r = arrivals.compute(DATA_DIR)
+    assert r["ta_latest_left_by"] == left_by
+    assert f"in {left_by} or earlier" in r["ta_closure_sentence"]
+    assert r["ta_latest_before_closure"] is (left_by <= CLOSURE_YEARS[0])
+
+
+def test_time_abroad_table_keeps_missing_bands_missing():
+    r = arrivals.compute(DATA_DIR)
+    table = r.frames["time_abroad"]
+    t = _time_abroad_rows()
+    n_missing = int((t["measure"].eq("share_pct") & t["value"].isna()).sum())
+    cells = table.drop(columns="Time abroad before arrival").to_numpy().ravel()
+    assert sum("not published" in str(c) for c in cells) >= n_missing
+    assert "Source:" in arrivals.time_abroad_table(r).caption

@@ -6,10 +6,13 @@ charts and tables need; the chart builders take those results and return ``chart
 
 from __future__ import annotations
 
+import math
+import re
+
 import altair as alt
 import pandas as pd
 
-from nkbook.analysis import series
+from nkbook.analysis import series, time_abroad
 from nkbook.data import load, used
 from nkbook.present import charts, words
 from nkbook.present.results import Results
@@ -18,6 +21,24 @@ PUBLISHED = "Published"
 DERIVED = "Derived from other published totals"
 SOURCE_YEARLY = "Ministry of Unification (final series; 2025 as revised on 4 February 2026)."
 SOURCE_SHARE = "Ministry of Unification; share computed as women divided by all arrivals."
+SOURCE_TIME_ABROAD = (
+    "Yoon Yeo-sang, Korea Political Development Institute (2003), as reported by Yonhap via Hankyung, "
+    "4 November 2003; averages for 2005 and 2009 from the Ministry of Unification as reported by Yonhap."
+)
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 SOURCE_QUARTERS = "Ministry of Unification quarterly briefings as reported by Korean news outlets."
 
 
@@ -66,6 +87,197 @@ def checkpoint_gaps(cumulative: pd.DataFrame) -> list[int]:
     gaps = c[["gap_total", "gap_male", "gap_female"]].fillna(0).astype(int)
     hit = c[(gaps != 0).any(axis=1)]
     return sorted({int(pd.Timestamp(d).year) for d in hit["as_of"]})
+
+
+def cohort_label(cohort: str) -> str:
+    """'2003-01..05 arrivals' -> 'January–May 2003 arrivals', '2025-Q1 arrivals' -> 'Q1 2025 arrivals'."""
+    m = re.fullmatch(r"(\d{4})-(\d\d)\.\.(\d\d) (.*)", cohort)
+    if m:
+        year, a, b, rest = m.groups()
+        return f"{MONTHS[int(a) - 1]}–{MONTHS[int(b) - 1]} {year} {rest}"
+    m = re.fullmatch(r"(\d{4})-(Q\d) (.*)", cohort)
+    if m:
+        year, quarter, rest = m.groups()
+        return f"{quarter} {year} {rest}"
+    return cohort.replace(" NK ", " North Korea ").replace("2007-08", "2007–08")
+
+
+def _band_range(band: str) -> tuple[float, float | None]:
+    if band.endswith("+"):
+        return float(band[:-1]), None
+    lo, hi = band.split("-")
+    return float(lo), float(hi)
+
+
+def band_label(band: str) -> str:
+    """'4-5' -> '4–5 years', '6+' -> '6 years or more', '0-1' -> 'under 1 year'."""
+    if band.endswith("+"):
+        return f"{band[:-1]} years or more"
+    lo, hi = band.split("-")
+    return f"under {words.plural(int(hi), 'year')}" if lo == "0" else f"{lo}–{hi} years"
+
+
+def time_abroad_frame(dists: dict[str, dict]) -> pd.DataFrame:
+    """The published distributions side by side, one row per band of the finest distribution.
+
+    A band that a coarser distribution only covers as part of a wider band says so; a band whose
+    share was not published says "not published" (missing stays missing).
+    """
+    finest = max(dists.values(), key=lambda d: len(d["bands"]))
+    bands = [b for b, _ in finest["bands"]]
+    cols = {}
+    for d in dists.values():
+        shares = dict(d["bands"])
+        cells = []
+        for b in bands:
+            if b in shares:
+                cells.append("not published" if shares[b] is None else f"{shares[b]:g}")
+                continue
+            lo, hi = _band_range(b)
+            wider = [
+                c
+                for c in shares
+                if _band_range(c)[0] <= lo
+                and (_band_range(c)[1] is None or (hi is not None and hi <= _band_range(c)[1]))
+            ]
+            if not wider:
+                cells.append("")
+                continue
+            v = shares[wider[0]]
+            cells.append(f"in “{band_label(wider[0])}”: " + ("not published" if v is None else f"{v:g}"))
+        cols[f"{cohort_label(d['cohort'])} (%)"] = cells
+    return pd.DataFrame({"Time abroad before arrival": [band_label(b) for b in bands], **cols})
+
+
+def _time_abroad(r: Results, data_dir) -> None:
+    """#18 item 3: how long arrivals had spent abroad, and the lags it supports."""
+    df = time_abroad.frame(data_dir)
+    support = time_abroad.lag_range_support(data_dir)
+    dists = time_abroad.distributions(df=df)
+    avgs = time_abroad.averages(df=df)
+    full = dists[support["first_full_id"]]
+    r.frames["time_abroad"] = time_abroad_frame(dists)
+    r.put("ta_full_cohort", cohort_label(full["cohort"]))
+    r.put("ta_full_n", full["n"])
+    r.put("ta_full_within_1", full["within_1"]["low"], 2)
+    r.put("ta_full_within_3", full["within_3"]["low"], 2)
+    r.put("ta_full_median_band", band_label(full["median_bucket"]))
+    # the longest stay that most of the full distribution had reached, and when those people left
+    at_least = {k: full["published_total"] - full["within"][k]["low"] for k in full["within"]}
+    most = max((k for k, v in at_least.items() if v > 50), default=None)
+    if most is not None:
+        r.put("ta_full_most_years", most)
+        r.put("ta_full_most_share", at_least[most], 2)
+        r.put("ta_full_left_by", full["statement_year"] - most)
+        r.put(
+            "ta_full_most_sentence",
+            f"{words.number(at_least[most], 1)}% of them had spent at least {words.plural(most, 'year')} abroad, "
+            f"so most had left North Korea in {full['statement_year'] - most} or earlier",
+        )
+    else:
+        r.put("ta_full_most_sentence", "fewer than half of them had spent even one year abroad")
+    partial = [d for d in dists.values() if not d["complete"]]
+    if partial:
+        p = partial[0]
+        r.put(
+            "ta_partial_sentence",
+            f"For the {cohort_label(p['cohort'])} only some bands were published: "
+            f"{words.number(p['within_1']['low'], 1)}% had spent under a year abroad and the largest band, "
+            f"{band_label(p['largest_bucket'])}, held {words.number(p['largest_share'], 1)}%; "
+            f"{words.number(p['unpublished_share'], 1)}% is not allocated to any band.",
+        )
+    else:
+        r.put("ta_partial_sentence", "Every published distribution is complete.")
+    # the averages, in the order they were stated
+    avg_text = [
+        f"in {a['statement_year']}, {words.number(a['years'], 1)} years for {cohort_label(a['cohort'])}" for a in avgs
+    ]
+    r.put("ta_averages_text", "; ".join(avg_text))
+    r.put("ta_average_min_years", support["average_years_min"], 1)
+    r.put("ta_average_max_years", support["average_years_max"], 1)
+    first, last = avgs[0], avgs[-1]
+    r.put("ta_average_last_word", words.compare(last["years"], first["years"], "longer than", "shorter than"))
+    r.put("ta_average_last_year", last["statement_year"])
+    r.put("ta_average_first_year", first["statement_year"])
+    lo, hi = support["average_years_min"], support["average_years_max"]
+    r.put(
+        "ta_spread_sentence",
+        f"the typical stay has changed between periods (averages from {words.number(lo, 1)} to "
+        f"{words.number(hi, 1)} years), so no single lag fits the whole series"
+        if words.extent(hi, lo) == "far above"
+        else f"the published averages stay within {words.number(lo, 1)} to {words.number(hi, 1)} years",
+    )
+    r.put(
+        "ta_trend_sentence",
+        "The statements do not agree on a direction: some say stays were getting longer, others shorter"
+        if support["trend_mixed"]
+        else "The statements agree on one direction of change",
+    )
+    # the ministry's later statements (no figures): quoted from the data's paraphrase
+    q = df[(df["measure"] == "qualitative") & df["statement"].notna() & (df["statement_year"] >= 2013)]
+    q = q.sort_values("statement_year")
+    r.put(
+        "ta_statements_text",
+        "; ".join(
+            f"in {int(x.statement_year)}, of {cohort_label(str(x.cohort))}: {x.statement}" for x in q.itertuples()
+        ),
+    )
+    # the latest statement with a threshold: when those arrivals left, against the closure
+    thr, when = support["latest_threshold_years"], support["latest_statement_year"]
+    if thr is not None:
+        left_by = int(when - thr)
+        closed = series.CLOSURE_YEARS[0]
+        rel = (
+            f"before the border closed in {closed}"
+            if left_by < closed
+            else "by the year the border closed at the latest"
+            if left_by == closed
+            else f"possibly after the border closed in {closed}"
+        )
+        r.put("ta_latest_year", when)
+        r.put("ta_latest_threshold", thr, 0)
+        r.put("ta_latest_left_by", left_by)
+        r.put("ta_latest_before_closure", left_by <= closed)
+        r.put(
+            "ta_reopening_sentence",
+            "Arrivals after the reopening therefore mostly reflect departures made no later than the closure's "
+            "first year, not new departures"
+            if left_by <= closed
+            else "Some arrivals after the reopening may therefore reflect departures made after the border closed",
+        )
+        r.put(
+            "ta_closure_sentence",
+            f"The ministry said in {when} that most arrivals had spent {words.plural(thr, 'year')} or more abroad: "
+            f"they left North Korea in {left_by} or earlier, {rel}",
+        )
+    else:
+        r.put("ta_closure_sentence", "No statement gives a typical length of stay for the latest arrivals")
+        r.put("ta_reopening_sentence", "When the latest arrivals left is not published")
+    # the range of lags the published stays support (the economic chapter's lag grid cites it)
+    # rule: from the shortest band holding a published share to the longer of the largest average
+    # (rounded up) and the top of the full distribution's median band
+    lag_min = int(min(_band_range(b)[0] for d in dists.values() for b, v in d["bands"] if v))
+    median_top = _band_range(full["median_bucket"])[1]
+    lag_max = max(math.ceil(support["average_years_max"]), int(median_top or 0))
+    beyond = full["published_total"] - full["within"][lag_max + 1]["low"] if lag_max + 1 in full["within"] else None
+    under_1 = [d["within_1"]["low"] for d in dists.values()]
+    r.put("time_abroad_lag_min", lag_min)
+    r.put("time_abroad_lag_max", lag_max)
+    tail = (
+        f"; all but {words.number(beyond, 1)}% of its {full['n']} arrivals had stayed "
+        f"under {words.plural(lag_max + 1, 'year')}"
+        if beyond is not None
+        else ""
+    )
+    r.put(
+        "time_abroad_lag_sentence",
+        f"The published times abroad support lags of {lag_min} to {lag_max} years between leaving North Korea and "
+        f"arriving in South Korea: between {words.number(min(under_1), 1)}% and {words.number(max(under_1), 1)}% "
+        f"of arrivals had spent under a year abroad, the published averages run from "
+        f"{words.number(support['average_years_min'], 1)} to {words.number(support['average_years_max'], 1)} "
+        f"years, and the one full distribution ({cohort_label(full['cohort'])}) has its median in the "
+        f"{band_label(full['median_bucket'])} band{tail}.",
+    )
 
 
 def quarter_frame(data_dir=None) -> pd.DataFrame:
@@ -155,7 +367,16 @@ def compute(data_dir=None, *, start_year: int = 1998, end_year: int | None = Non
     gaps = [y for y in checkpoint_gaps(load("arrivals_cumulative", data_dir)) if y <= end_year]
     r.put("n_checkpoint_gap_years", len(gaps))
     r.put("checkpoint_gap_years_text", words.year_list(gaps) if gaps else "no year")
+
+    _time_abroad(r, data_dir)
     return r
+
+
+def time_abroad_table(r: Results) -> charts.Table:
+    return charts.table(
+        r.frames["time_abroad"],
+        caption=f"Share of arrivals by time spent abroad after leaving North Korea. Source: {SOURCE_TIME_ABROAD}",
+    )
 
 
 def bucket_table(r: Results) -> charts.Table:
