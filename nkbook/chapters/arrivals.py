@@ -109,6 +109,12 @@ def _band_range(band: str) -> tuple[float, float | None]:
     return float(lo), float(hi)
 
 
+def _covers(band: tuple[float, float | None], lo: float, hi: float | None) -> bool:
+    """Whether ``band`` contains the band [lo, hi) (an open upper end is None)."""
+    top = band[1]
+    return band[0] <= lo and (top is None or (hi is not None and hi <= top))
+
+
 def band_label(band: str) -> str:
     """'4-5' -> '4–5 years', '6+' -> '6 years or more', '0-1' -> 'under 1 year'."""
     if band.endswith("+"):
@@ -134,12 +140,7 @@ def time_abroad_frame(dists: dict[str, dict]) -> pd.DataFrame:
                 cells.append("not published" if shares[b] is None else f"{shares[b]:g}")
                 continue
             lo, hi = _band_range(b)
-            wider = [
-                c
-                for c in shares
-                if _band_range(c)[0] <= lo
-                and (_band_range(c)[1] is None or (hi is not None and hi <= _band_range(c)[1]))
-            ]
+            wider = [c for c in shares if _covers(_band_range(c), lo, hi)]
             if not wider:
                 cells.append("")
                 continue
@@ -230,7 +231,7 @@ def _time_abroad(r: Results, data_dir) -> None:
         rel = (
             f"before the border closed in {closed}"
             if left_by < closed
-            else "by the year the border closed at the latest"
+            else "that is, no later than the year the border closed"
             if left_by == closed
             else f"possibly after the border closed in {closed}"
         )
@@ -359,10 +360,9 @@ def checkpoint_frame(data_dir, end_year: int) -> pd.DataFrame:
                     base = _int_or_none(running.at[as_of.year - 1, k])
                     add = parts[k]
                     expected[k] = None if base is None or add.isna().any() else base + int(add.sum())
-        gap = {
-            k: (None if expected[k] is None or pd.isna(getattr(x, k)) else expected[k] - int(getattr(x, k)))
-            for k in expected
-        }
+        gap: dict[str, int | None] = {}
+        for k, e in expected.items():
+            gap[k] = None if e is None or pd.isna(getattr(x, k)) else e - int(getattr(x, k))
         differs = [
             f"{name} {gap[k]:+,}" for k, name in (("total", "total"), ("male", "men"), ("female", "women")) if gap[k]
         ]
@@ -747,8 +747,9 @@ def share_chart(r: Results) -> charts.Figure:
         ),
         name="female-share",
         description=(
-            f"Line chart of the share of women among each year's arrivals with a published split, "
-            f"{r['start_year']} to {r['end_year']}, with the 50 percent line"
+            "Line chart of the share of women among each year's arrivals with a published split"
+            + (f", {int(sh['year'].min())} to {int(sh['year'].max())}" if len(sh) else "")
+            + ", with the 50 percent line"
             + (" and the closure years shaded" if r["n_closure_years_shown"] else "")
             + f". {r['women_majority_sentence']}{lo}."
         ),
@@ -773,7 +774,6 @@ def quarterly_chart(r: Results) -> charts.Figure:
         bar_start=lambda d: d["start"] + pd.Timedelta(days=9), bar_end=lambda d: d["end"] - pd.Timedelta(days=9)
     )
     halves = q[q["kind"] == HALF_YEAR].assign(
-        mid=lambda d: d["start"] + (d["end"] - d["start"]) / 2,
         label=lambda d: d["period"] + ": " + d["total"].map(lambda v: f"{v:,}") + " (half-year)",
     )
     x = alt.X("bar_start:T", title="Quarter of arrival", axis=alt.Axis(format="%Y", tickCount="year"))
@@ -794,11 +794,13 @@ def quarterly_chart(r: Results) -> charts.Figure:
         .encode(
             x=x,
             x2="bar_end:T",
-            y=alt.Y("total:Q", title="People arriving in the period"),
+            y=alt.Y("total:Q", title="People arriving in the period", scale=alt.Scale(domainMin=0)),
+            y2=alt.datum(0),
             color=alt.Color(
                 "kind:N",
                 title=None,
                 scale=alt.Scale(domain=[PUBLISHED, DERIVED], range=[charts.SERIES_COLOURS["Total"], charts.MUTED]),
+                legend=alt.Legend(labelLimit=400),
             ),
             tooltip=[
                 alt.Tooltip("period:N", title="Quarter"),
@@ -813,8 +815,8 @@ def quarterly_chart(r: Results) -> charts.Figure:
             .mark_rect(fillOpacity=0, stroke=charts.HIGHLIGHT, strokeWidth=1.5, strokeDash=[4, 3])
             .encode(x="start:T", x2="end:T", y="total:Q", y2=alt.datum(0)),
             alt.Chart(halves)
-            .mark_text(dy=-8, fontSize=11, color=charts.HIGHLIGHT)
-            .encode(x="mid:T", y="total:Q", text="label:N"),
+            .mark_text(dy=-8, align="right", fontSize=11, color=charts.HIGHLIGHT)
+            .encode(x="end:T", y="total:Q", text="label:N"),
         ]
     chart = alt.layer(*layers).properties(title=alt.TitleParams(r["quarterly_title"], subtitle=r["quarterly_subtitle"]))
     cols = ["period", "start", "end", "total", "male", "female", "kind"]
