@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from nkbook import data as nkdata
+from nkbook.chapters import arrivals as arrivals_chapter
 from nkbook.core.paths import PROJECT_ROOT
 
 KEY_PACKAGES = [
@@ -44,6 +45,13 @@ def _cell(text) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def _computed_notes(name: str, frame: pd.DataFrame | None) -> list[str]:
+    """Sentences about a file computed from its rows (so the appendix agrees with the chapters)."""
+    if name == "arrivals_quarterly" and frame is not None:
+        return [arrivals_chapter.derived_quarters_sentence(frame), ""]
+    return []
+
+
 def data_page(data_dir: Path, frames: dict[str, pd.DataFrame]) -> str:
     lines = [
         "# Data and sources",
@@ -66,6 +74,7 @@ def data_page(data_dir: Path, frames: dict[str, pd.DataFrame]) -> str:
             "",
             _cell(res.get("description", "")),
             "",
+            *_computed_notes(name, frame),
             "| | |",
             "|---|---|",
             f'| File | <a href="../data/{res["path"]}" download>{res["path"]}</a> |',
