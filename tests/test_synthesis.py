@@ -167,6 +167,15 @@ def test_closure_graded_once_by_the_rule(computed):
     card = computed.frames["scorecard"]
     assert (card["piece"] == "closure").sum() == 1  # graded once, in one row
     assert computed["grade_rule"] == grades.RULE
+    # the closure row compares the closure years with their projection, naming them (the old row said
+    # "in 2020" of a ratio of 2021–22 to 2018–19)
+    row = card[card["piece"] == "closure"].iloc[0]
+    years = synthesis.frame(DATA_DIR)
+    closed = years[years["year"].between(*synthesis.CLOSURE)]
+    whole = next(s for s in specs if s["dating"] == "years")
+    assert whole["observed"] == int(closed["total"].sum())
+    assert f"{synthesis.CLOSURE[0]} to {synthesis.CLOSURE[1]}" in row["evidence"]
+    assert f"{computed['cf_share_min_pct']:.1f}–{computed['cf_share_max_pct']:.1f}%" in row["evidence"]
 
 
 def test_every_model_reports_its_residual_autocorrelation(computed):
@@ -299,6 +308,9 @@ def test_front_page_glues_every_number_from_computed_keys(computed):
     prose = re.sub(r"\{glue:text\}`[^`]+`", "", finding)
     assert not re.search(r"\d", prose), "a number typed in the front page's finding"
     keys = glue_keys(text, "synthesis.ipynb")
+    for target in re.findall(r"\{glue:text\}`([^`]+::[^`]+)`", text):
+        # myst-nb splits the format off at the last colon: a cross-document role needs one (":s")
+        assert re.search(r"::\w+:[^:]+$", target), target
     assert {"front_show", "front_rank"} <= keys
     assert keys - set(computed) == set()
     assert "attempts" in computed["front_rank"] and "neither" in computed["front_rank"]

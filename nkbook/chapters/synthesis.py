@@ -49,9 +49,9 @@ TERMS = {
 PIECES = [
     ("mobility", "border_origin", "Mobility and the borders", "arrivals from the provinces on the Chinese border"),
     ("diplomacy", "repatriation_events", "Diplomacy and border politics", "arrivals around repatriation events"),
-    ("economic_push", "output", "The economic push", "arrivals and North Korea's output (GDP growth)"),
+    ("economic_push", "output", "The economic push", "arrivals against North Korea's output (GDP growth)"),
     ("political_push", "succession", "The political push", "arrivals after the 2011 succession"),
-    ("political_push", "provocations", "The political push", "arrivals and missile testing"),
+    ("political_push", "provocations", "The political push", "arrivals against missile testing"),
     ("synthesis", "closure", "The border closure", "arrivals during the border closure"),
 ]
 SUFFIXES = ("", "_why", "_n_specs", "_n_robust")
@@ -257,12 +257,14 @@ def scorecard(res: dict[str, dict]) -> list[dict]:
                 else ""
             )
             evidence = f"{what.capitalize()}, over the chapter's grid: {got.get(key + '_why', grade)}{counted}."
+            if f"{key}_evidence" in got:
+                evidence = f"{got[key + '_evidence']} {evidence}"
             if grade in ("strong", "suggestive"):
-                suggests = f"An association of {what}; it could also reflect {RIVALS[piece]}."
+                suggests = f"An association ({what}), not a cause; it could also reflect {RIVALS[piece]}."
             elif grade == "not identifiable":
-                suggests = f"The grid cannot pin down {what}; it could reflect {RIVALS[piece]}."
+                suggests = f"The grid cannot pin down the association ({what}); it could reflect {RIVALS[piece]}."
             else:
-                suggests = f"No association the grid can detect for {what}; rival readings: {RIVALS[piece]}."
+                suggests = f"No association the grid can detect ({what}); rival readings: {RIVALS[piece]}."
         else:
             grade = ""
             evidence = f"The {chapter.replace('_', ' ')} chapter gave no grid for {what} in this build, so it is not graded here."
@@ -446,7 +448,24 @@ def compute(
             r.put(f"{key}_{row.term}_high", row.high, 3)
     coef = pd.concat(tables, ignore_index=True)
     r.frames["coef"] = coef
-    r.put("aic_gain_trends", float(fits[WITHOUT].ml.aic - fits[WITH].ml.aic), 1)
+    gain = float(fits[WITHOUT].ml.aic - fits[WITH].ml.aic)
+    r.put("aic_gain_trends", gain, 1)
+    r.put(
+        "aic_sentence",
+        f"Adding the trends {words.direction(0, gain, 'lowers', 'raises', 'leaves unchanged')} the AIC by "
+        f"{abs(gain):.1f} points: the series' shape "
+        f"{'is worth the extra terms' if gain > 2 else 'does not earn the extra terms by this measure'}.",
+    )
+    if b0 is not None:
+        step_w, step_t = r["without_post_rr"], r["with_post_rr"]
+        r.put(
+            "step_sentence",
+            f"The level step at the {b0} break is {step_w:.2f} without trends and {step_t:.2f} with them "
+            f"(the first is {words.times(step_w / step_t)} the second): how big the change after the break looks depends on "
+            "whether the series may have a trend.",
+        )
+    else:
+        r.put("step_sentence", "With no break in the window, the models have no Kim Jong-un-era step to compare.")
     break_text0 = f"break {b0}" if b0 is not None else "no break"
     r.put(
         "full_models_sentence", f"Both models use {break_text0} and {_spec_label(False, '', dating0).split('; ')[-1]}."
@@ -536,17 +555,19 @@ def compute(
         r.put("cf_sum_variance_factor", infl, 2)
         wider = sum((s["high"] - s["low"]) > (s["nb_high"] - s["nb_low"]) for s in specs)
         r.put("cf_n_block_wider", wider)
+        by_dating = {s["dating"]: s["observed"] for s in specs}
+        dated = {"years": f"counting all of {CLOSURE[0]}", "q2": f"counting from the second quarter of {CLOSURE[0]}"}
         obs_text = (
-            f"{specs[0]['observed']:,}"
-            if len({s["observed"] for s in specs}) == 1
-            else f"{min(s['observed'] for s in specs):,}–{max(s['observed'] for s in specs):,} (by the dating)"
+            f"{specs[0]['observed']:,} people arrived"
+            if len(set(by_dating.values())) == 1
+            else words.join([f"{v:,} arrived {dated[d]}" for d, v in by_dating.items()])
         )
         r.put(
             "cf_sentence",
             f"Across the {words.plural(len(specs), 'specification')}, the open years before the closure project "
             f"{round(min(s['expected'] for s in specs)):,}–{round(max(s['expected'] for s in specs)):,} arrivals for the "
             f"closure years (95% prediction intervals from {round(min(s['low'] for s in specs)):,} to "
-            f"{round(max(s['high'] for s in specs)):,}); {obs_text} arrived, "
+            f"{round(max(s['high'] for s in specs)):,}); {obs_text}, "
             f"{min(shares):.1f}–{max(shares):.1f}% of the projections. The observed count is below the prediction "
             f"interval in {n_rob} of the {len(specs)}.",
         )
@@ -668,7 +689,15 @@ def compute(
 
     # ---- the scorecard: grades read from the chapters' results, the closure's own from above
     up = read_upstream() if upstream is None else upstream
-    up = {**up, "synthesis": {k: v for k, v in r.items() if k.startswith("grade_closure")}}
+    own = {k: v for k, v in r.items() if k.startswith("grade_closure")}
+    if specs:
+        spans = list(dict.fromkeys(s["closure_span"] for s in specs))
+        own["grade_closure_evidence"] = (
+            f"Arrivals in the closure years ({words.join(spans, 'or')}) were {r['cf_share_min_pct']:.1f}–"
+            f"{r['cf_share_max_pct']:.1f}% of what the open years before projected."
+        )
+        r.put("closure_evidence", own["grade_closure_evidence"])
+    up = {**up, "synthesis": own}
     card = scorecard(up)
     r.frames["scorecard"] = pd.DataFrame(card)
     for row in card:
