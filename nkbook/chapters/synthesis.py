@@ -256,7 +256,10 @@ def scorecard(res: dict[str, dict]) -> list[dict]:
                 if n_specs is not None and n_robust is not None
                 else ""
             )
-            evidence = f"{what.capitalize()}, over the chapter's grid: {got.get(key + '_why', grade)}{counted}."
+            why = str(got.get(key + "_why", grade))
+            if n_specs is not None and f"{n_robust} of {n_specs}" in why:
+                counted = ""  # the chapter's reason already gives the counts
+            evidence = f"{what.capitalize()}, over the chapter's grid: {why}{counted}."
             if f"{key}_evidence" in got:
                 evidence = f"{got[key + '_evidence']} {evidence}"
             if grade in ("strong", "suggestive"):
