@@ -38,6 +38,7 @@ from nkbook.analysis.claims.verdicts import (
     SUPPORTED,
     VERDICTS,
     Verdict,
+    combine,
     evaluate,
     judge,
     measure,
@@ -69,6 +70,7 @@ __all__ = [
     "Outcome",
     "Verdict",
     "check_register",
+    "combine",
     "compute",
     "evaluate",
     "judge",
@@ -92,6 +94,15 @@ def _shown(value, unit: str, low=None, high=None) -> str:
     return format_value(value, unit) if pd.notna(value) else "no value"
 
 
+#: measures whose value is a change in percent: shown with its sign
+SIGNED = {"pct_change", "crop_change"}
+
+
+def _unit(unit: str, measure_name: str) -> str:
+    """The display unit: a percent change carries its sign."""
+    return "change" if unit == "percent" and measure_name in SIGNED else unit
+
+
 def _key(cid: str, rid: str) -> str:
     return f"{cid}_{rid}"
 
@@ -110,14 +121,16 @@ def compute(data_dir=None, *, start_year: int = 1998, end_year: int | None = Non
         r.put(f"verdict_{cid}", row["verdict"])
         r.put(f"verdict_written_{cid}", row["verdict_written"])
         r.put(f"verdict_now_{cid}", row["verdict_now"])
-        r.put(f"shown_written_{cid}", _shown(row["value_written"], row["unit"]))
+        r.put(f"shown_written_{cid}", _shown(row["value_written"], _unit(row["unit"], row["measure"])))
         r.put(f"claimed_{cid}", row["claimed_text"])
-        r.put(f"shown_{cid}", _shown(row["value"], row["unit"], row["value_low"], row["value_high"]))
-        r.put(f"n_readings_{cid}", sum(x["kind"] == READING for x in row["readings"]))
+        unit = _unit(row["unit"], row["measure"])
+        r.put(f"shown_{cid}", _shown(row["value"], unit, row["value_low"], row["value_high"]))
+        if row["readings"]:
+            r.put(f"n_readings_{cid}", sum(x["kind"] == READING for x in row["readings"]))
         for x in row["readings"]:
             k = _key(cid, x["reading_id"])
             r.put(f"reading_verdict_{k}", x["verdict"])
-            r.put(f"reading_shown_{k}", _shown(x["value"], row["unit"], x["low"], x["high"]))
+            r.put(f"reading_shown_{k}", _shown(x["value"], _unit(row["unit"], x["measure"]), x["low"], x["high"]))
             r.put(f"reading_label_{k}", x["label"])
         r.put(f"shown_alt_{cid}", _shown(row["alt_value"], row["unit"]))
         if pd.notna(row["value"]):
@@ -231,7 +244,9 @@ def readings_frame(verdicts: pd.DataFrame) -> pd.DataFrame:
                     "Claim": f"{TEXT_LABELS[row['text']]}: {row['claimed_text']}",
                     "Reading": x["label"],
                     "Kind": "reading" if x["kind"] == READING else "shown only (other scope)",
-                    "From the data": _shown(x["value"], row["unit"], x["low"], x["high"]).replace("no value", "—"),
+                    "From the data": _shown(x["value"], _unit(row["unit"], x["measure"]), x["low"], x["high"]).replace(
+                        "no value", "—"
+                    ),
                     "Verdict of the reading": x["verdict"],
                     "Verdict of the claim": row["verdict"],
                 }
@@ -375,6 +390,8 @@ def format_value(value, unit: str) -> str:
         return "—"
     if unit == "year":
         return f"{int(value):d}"
+    if unit == "change":
+        return f"{value:+.1f}%"
     if unit == "points":
         return f"{value:+.1f} points"
     if unit == "sign":
@@ -415,7 +432,9 @@ def render_table(verdicts: pd.DataFrame, caption: str) -> str:
     for r in verdicts.to_dict("records"):
         r = {k: _clean(v) for k, v in r.items()}
         value = r["value"] if r["value"] is not None else r.get("alt_value")
-        shown = _shown(r["value"], r["unit"], r.get("value_low"), r.get("value_high")).replace("no value", "—")
+        shown = _shown(r["value"], _unit(r["unit"], r["measure"]), r.get("value_low"), r.get("value_high")).replace(
+            "no value", "—"
+        )
         if r["value"] is None and r.get("alt_value") is not None:
             shown = f"— (other scope: {format_value(r['alt_value'], r['unit'])})"
         sort_value = "" if value is None else f"{float(value):.4g}"
@@ -428,7 +447,7 @@ def render_table(verdicts: pd.DataFrame, caption: str) -> str:
         if readings:
             items = "".join(
                 f"<li>{'' if x['kind'] == READING else 'Other scope, shown only: '}{_E(x['label'])}: "
-                f"{_E(_shown(x['value'], r['unit'], x['low'], x['high']).replace('no value', 'no figure'))}, "
+                f"{_E(_shown(x['value'], _unit(r['unit'], x['measure']), x['low'], x['high']).replace('no value', 'no figure'))}, "
                 f"<em>{_E(x['verdict'])}</em></li>"
                 for x in readings
             )

@@ -49,6 +49,7 @@ def series_scale(names) -> alt.Scale:
         raise KeyError(f"series {unknown} have no book-wide colour: add them to charts.SERIES_COLOURS")
     return alt.Scale(domain=names, range=[SERIES_COLOURS[n] for n in names])
 
+
 VEGA_LITE_VERSION = alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0]
 
 
