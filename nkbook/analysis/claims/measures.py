@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from nkbook.analysis.series import cumulative, resolve_years, yearly
+from nkbook.analysis.series import CLOSURE_YEARS, cumulative, resolve_years, yearly
 from nkbook.data import load, used
 from nkbook.data.checks import yearly_running_sum
 
@@ -556,8 +556,6 @@ def change_after_events(ctx: Context, dataset: str) -> Measured:
     more (or rose less) after the events than otherwise; with a handful of events this is a
     direction, not a test.
     """
-    from nkbook.analysis.series import CLOSURE_YEARS
-
     ev = used(ctx.frame(dataset))
     years = sorted({int(pd.Timestamp(d).year) for d in ev["date"]})
     tot = ctx.yearly().dropna(subset=["total"]).set_index("year")["total"]
