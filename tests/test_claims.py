@@ -561,6 +561,13 @@ def test_not_checkable_and_is_max_since():
         )
     )
     assert claims.judge(c, tie).verdict == claims.NOT_SUPPORTED  # 80 is not above 80: a tie is not "the most"
+    # the reference year itself is not compared: 50 in 2003 is "the most since 2000" although 2000 had 100
+    high_start = tiny_context(
+        yearly=pd.DataFrame(
+            {"year": [2000, 2001, 2002, 2003], "male": [0] * 4, "female": [0] * 4, "total": [100, 40, 30, 50]}
+        )
+    )
+    assert claims.judge({**c, "args": "year=2003"}, high_start).verdict == claims.SUPPORTED
 
 
 def test_elite_count_flags_approximate_data():
