@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from nkbook.analysis.series import cumulative, resolve_years, yearly
+from nkbook.analysis.series import CLOSURE_YEARS, cumulative, resolve_years, yearly
 from nkbook.data import load, used
 from nkbook.data.checks import yearly_running_sum
 
@@ -106,6 +106,13 @@ class Measured:
     value: float | None
     detail: str = ""
     approximate: bool = False
+    #: the value is only known to lie between ``low`` and ``high`` (two ways of computing it, or bounds)
+    low: float | None = None
+    high: float | None = None
+
+    @property
+    def is_range(self) -> bool:
+        return self.low is not None and self.high is not None and self.low != self.high
 
     @property
     def ok(self) -> bool:
@@ -318,7 +325,16 @@ def province_share(ctx: Context, provinces, snapshot: str | None = None, populat
     if rows["share_pct"].notna().all():
         v = float(rows["share_pct"].sum())
         parts = " + ".join(f"{s:g}" for s in rows["share_pct"])
-        return Measured(v, f"{label}: {parts} = {v:.1f}%", approximate=approx)
+        detail = f"{label}: published shares {parts} = {v:.1f}%"
+        if rows["count"].notna().all() and rows["base_count"].notna().all() and len(rows) > 1:
+            # the published shares and the published counts over the published base disagree
+            # slightly; the value is then known only to lie between the two
+            c = 100 * float(rows["count"].sum()) / float(rows["base_count"].iloc[0])
+            if abs(c - v) >= 0.05:
+                n, d = int(rows["count"].sum()), int(rows["base_count"].iloc[0])
+                detail += f"; counts {_fmt(n)} of {_fmt(d)} = {c:.1f}%"
+                return Measured(v, detail, approximate=approx, low=min(v, c), high=max(v, c))
+        return Measured(v, detail, approximate=approx)
     if rows["count"].notna().all() and rows["base_count"].notna().all():
         v = 100 * float(rows["count"].sum()) / float(rows["base_count"].iloc[0])
         return Measured(
@@ -327,6 +343,48 @@ def province_share(ctx: Context, provinces, snapshot: str | None = None, populat
             approximate=approx,
         )
     return _missing(f"snapshot {snapshot} has neither shares nor counts for every province listed")
+
+
+def province_share_bounds(ctx: Context, snapshot: str, provinces) -> Measured:
+    """Bounds (%) on the share of a snapshot's arrivals from the listed provinces, over the source's own base.
+
+    For a snapshot that itemises some provinces and lumps the rest (``Other``, or a group such as
+    of unknown make-up, ``border_province`` = unknown), and whose counts do not add up to
+    its total: the lower bound counts only the listed provinces itemised by name; the upper bound
+    adds every such lumped row (it may hold them) and the arrivals the source leaves
+    unallocated. The base is the snapshot's own total, read from ``age_at_arrival`` (the same
+    article's age table) when the province rows give none.
+    """
+    provinces = [provinces] if isinstance(provinces, str) else list(provinces)
+    o = ctx.frame("origin_province")
+    rows = o[o["snapshot_id"] == snapshot]
+    if rows.empty or rows["count"].isna().any():
+        return _missing(f"snapshot {snapshot} has no counts for every row")
+    base = rows["base_count"].dropna()
+    if base.empty:
+        a = used(ctx.frame("age_at_arrival"))
+        t = a[(a["snapshot_id"] == snapshot) & (a["sex"] == "total") & (a["age_group"] == "total")]
+        if t.empty or pd.isna(t.iloc[0]["count"]):
+            return _missing(f"no total published for {snapshot}")
+        b = int(t.iloc[0]["count"])
+    else:
+        b = int(base.iloc[0])
+    named = rows[rows["province"].isin(provinces)]
+    # a lumped row may hold a listed province when it is a group or 'Other' that is not known to exclude them
+    lumped = rows[~rows["province"].isin(provinces) & (rows["border_province"] == "unknown")]
+    unallocated = b - int(rows["count"].sum())
+    lo = 100 * float(named["count"].sum()) / b
+    hi = 100 * (float(named["count"].sum()) + float(lumped["count"].sum()) + max(unallocated, 0)) / b
+    label = rows.iloc[0]["ref_label"]
+    names = ", ".join(lumped["province"]) or "none"
+    return Measured(
+        lo,
+        f"{label}: named {_fmt(int(named['count'].sum()))} of the source's total {_fmt(b)} = {lo:.1f}%; "
+        f"with the lumped rows that may hold them ({names}) and {_fmt(max(unallocated, 0))} not itemised, "
+        f"at most {hi:.1f}%",
+        low=lo,
+        high=hi,
+    )
 
 
 def _share_row(frame: pd.DataFrame, mask) -> pd.Series | None:
@@ -393,10 +451,15 @@ def event_number(ctx: Context, event: str) -> Measured:
     return Measured(int(found[0].replace(",", "")), f"{rows.iloc[0]['title']}: {text}")
 
 
-def famine_deaths_lowest(ctx: Context, kind: str = "estimate") -> Measured:
-    """The lowest published famine death toll (low end of a range, or a single figure)."""
+def famine_deaths_lowest(ctx: Context, kind: str = "estimate", exclude=None) -> Measured:
+    """The lowest published famine death toll (low end of a range, or a single figure).
+
+    ``exclude`` leaves out estimates by id (e.g. the DPRK's own statement, which is not a scholarly estimate).
+    """
     f = ctx.frame("famine_deaths")
     f = f[f["kind"] == kind]
+    if exclude:
+        f = f[~f["estimate_id"].isin([exclude] if isinstance(exclude, str) else list(exclude))]
     low = f["deaths_low"].astype("Float64").fillna(f["deaths_central"].astype("Float64")).dropna()
     if low.empty:
         return _missing("no famine death estimates")
@@ -415,6 +478,125 @@ def hidden_in_china_highest(ctx: Context, first_year: int, last_year: int, kind:
         return _missing(f"no {kind} estimate dated {first_year}-{last_year}")
     top = rows.loc[rows["high"].astype(int).idxmax()]
     return Measured(int(top["high"]), f"{top['publisher']} ({int(top['year'])}): up to {_fmt(int(top['high']))}")
+
+
+def female_share_change(ctx: Context, year_from: int, year_to: int) -> Measured:
+    """Change in women's share of one year's arrivals from ``year_from`` to ``year_to``, in percentage points."""
+    y = ctx.yearly().set_index("year")
+    a = _women_share(y, year_from, f"no split by sex for {year_from}", f"in {year_from}")
+    b = _women_share(y, year_to, f"no split by sex for {year_to}", f"in {year_to}")
+    if not (a.ok and b.ok):
+        return _missing(a.detail if not a.ok else b.detail)
+    v = float(b.value) - float(a.value)  # type: ignore[arg-type]
+    return Measured(v, f"{a.detail} to {b.detail}: {v:+.1f} points")
+
+
+def event_year(ctx: Context, event: str) -> Measured:
+    """The year of an event in ``events`` (by id)."""
+    e = ctx.frame("events")
+    rows = e[e["event_id"] == event]
+    if rows.empty or pd.isna(rows.iloc[0]["year"]):
+        return _missing(f"no event {event} in the data")
+    row = rows.iloc[0]
+    return Measured(int(row["year"]), f"{row['title']}: {row['date']}")
+
+
+def first_event_year(ctx: Context, prefix: str, contains: str) -> Measured:
+    """The earliest year of an event whose id starts with ``prefix`` and contains ``contains``.
+
+    The data record the events found, not every event: a "first" is first among those recorded
+    (the value is flagged approximate).
+    """
+    e = ctx.frame("events")
+    ids = e["event_id"].astype(str)
+    rows = e[ids.str.startswith(prefix) & ids.str.contains(contains, regex=False)].sort_values("year")
+    if rows.empty:
+        return _missing(f"no {prefix}*{contains}* event in the data")
+    row = rows.iloc[0]
+    n = len(rows)
+    return Measured(
+        int(row["year"]),
+        f"earliest of {n} recorded: {row['title']} ({row['date']})",
+        approximate=True,
+    )
+
+
+def crop_change(ctx: Context, series: str, year: int, first: int, last: int) -> Measured:
+    """Food-crop production in ``year`` against the mean of ``first``–``last`` (same series), in percent."""
+    g = ctx.frame("grain_production")
+    g = g[g["series"] == series].drop_duplicates("year").set_index("year")["value_mt"]
+    base_years = list(range(first, last + 1))
+    if year not in g.index or any(y not in g.index for y in base_years):
+        return _missing(f"no {series} estimate for {year} and every year {first}-{last}")
+    mean = float(g[base_years].mean())
+    v = 100 * (float(g[year]) / mean - 1)
+    what = f"{first}" if first == last else f"the {first}-{last} mean"
+    return Measured(v, f"{float(g[year]):.2f} million tonnes in {year} against {mean:.2f} ({what}): {v:+.1f}%")
+
+
+def transit_share(ctx: Context, year: int) -> Measured:
+    """Published share (%) of one year's arrivals in South Korea that came through Thailand."""
+    t = ctx.frame("thailand_transit")
+    rows = t[(t["year"] == year) & t["share_pct"].notna()]
+    if rows.empty:
+        return _missing(f"no published share of {year} arrivals by route")
+    row = rows.iloc[0]
+    return Measured(
+        float(row["share_pct"]),
+        f"{row['measure']} in {year}: {row['share_pct']:g}% (reported, tertiary source)",
+        approximate=True,
+    )
+
+
+def change_after_events(ctx: Context, dataset: str) -> Measured:
+    """Direction only: mean yearly change in arrivals (%) from each event year to the next, minus that of the other years.
+
+    ``dataset`` names a table of dated events (``nuclear_tests``: its used rows). Years whose
+    following year is a border-closure year are left out. A negative value means arrivals fell
+    more (or rose less) after the events than otherwise; with a handful of events this is a
+    direction, not a test.
+    """
+    ev = used(ctx.frame(dataset))
+    years = sorted({int(pd.Timestamp(d).year) for d in ev["date"]})
+    tot = ctx.yearly().dropna(subset=["total"]).set_index("year")["total"]
+    closed = set(range(CLOSURE_YEARS[0], CLOSURE_YEARS[1] + 1))
+    change = {
+        int(y): 100 * (float(tot[y + 1]) / float(tot[y]) - 1)
+        for y in tot.index
+        if y + 1 in tot.index and y + 1 not in closed and y not in closed
+    }
+    after = [change[y] for y in years if y in change]
+    other = [v for y, v in change.items() if y not in years]
+    if not after or not other:
+        return _missing(f"no event year of {dataset} with a following open year in {ctx.start_year}-{ctx.end_year}")
+    a, o = sum(after) / len(after), sum(other) / len(other)
+    return Measured(
+        a - o,
+        f"after {len(after)} event years ({', '.join(str(y) for y in years if y in change)}): mean change "
+        f"{a:+.1f}%; other {len(other)} open years {o:+.1f}%; difference {a - o:+.1f} points",
+    )
+
+
+def women_with_markets(ctx: Context, counter: str) -> Measured:
+    """Direction only: +1 if women's arrivals moved the same way as one counter's market count between its first and last count, else -1."""
+    m = used(ctx.frame("markets"))
+    m = m[(m["area"] == "national") & (m["counter"] == counter)]
+    m = m.dropna(subset=["count"]).sort_values("as_of")
+    if len(m) < 2:
+        return _missing(f"fewer than two national market counts by {counter}")
+    y0, y1 = int(m.iloc[0]["as_of_year"]), int(m.iloc[-1]["as_of_year"])
+    c0, c1 = int(m.iloc[0]["count"]), int(m.iloc[-1]["count"])
+    yy = ctx.yearly().set_index("year")
+    if y0 == y1 or any(y not in yy.index or pd.isna(yy.at[y, "female"]) for y in (y0, y1)):
+        return _missing(f"no women's arrivals for both {y0} and {y1}")
+    w0, w1 = int(yy.at[y0, "female"]), int(yy.at[y1, "female"])
+    same = (c1 - c0) * (w1 - w0) > 0
+    who = str(m.iloc[0]["counter_description"] or counter)
+    return Measured(
+        1 if same else -1,
+        f"markets counted by {who}: {_fmt(c0)} ({y0}) to {_fmt(c1)} ({y1}); women arriving: "
+        f"{_fmt(w0)} to {_fmt(w1)} ({'the same direction' if same else 'opposite directions'})",
+    )
 
 
 def no_data(ctx: Context) -> Measured:
@@ -446,6 +628,14 @@ MEASURES: dict[str, Any] = {  # name -> measure function (signatures differ by m
         event_number,
         famine_deaths_lowest,
         hidden_in_china_highest,
+        province_share_bounds,
+        female_share_change,
+        event_year,
+        first_event_year,
+        crop_change,
+        transit_share,
+        change_after_events,
+        women_with_markets,
         no_data,
     ]
 }

@@ -62,6 +62,58 @@ def load_register(data_dir=None) -> pd.DataFrame:
     return frame
 
 
+def load_readings(data_dir=None, register: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The other readings of the registered claims (``data/claims_readings.csv``), validated."""
+    frame = load("claims_readings", data_dir)
+    reg = register if register is not None else load("claims", data_dir)
+    problems = check_readings(frame, reg)
+    if problems:
+        raise DataError(problems)
+    return frame
+
+
+def check_readings(frame: pd.DataFrame, register: pd.DataFrame) -> list[Problem]:
+    """Each reading names a registered claim, and its measure accepts its arguments."""
+    problems = []
+    file = frame.attrs.get("file", "data/claims_readings.csv")
+    lines = frame.attrs.get("lines") or [None] * len(frame)
+    claims = {r["claim_id"]: r for r in register.to_dict("records")}
+    for line, row in zip(lines, frame.to_dict("records")):
+        key = f"claim_id {row['claim_id']}, reading_id {row['reading_id']}"
+        claim = claims.get(row["claim_id"])
+        if claim is None:
+            problems.append(Problem(file, f"no claim {row['claim_id']!r} in the register", line, key, "claim_id"))
+            continue
+        name = _clean(row.get("measure")) or claim["measure"]
+        fn = MEASURES.get(name)
+        if fn is None:
+            problems.append(Problem(file, f"unknown measure {name!r}", line, key, "measure"))
+            continue
+        sig = inspect.signature(fn).parameters
+        params = list(sig)[1:]
+        required = [p for p in params if sig[p].default is inspect.Parameter.empty]
+        try:
+            args = parse_args(row.get("args"))
+        except ValueError as exc:
+            problems.append(Problem(file, str(exc), line, key, "args"))
+            continue
+        unknown = [a for a in args if a not in params]
+        lacking = [p for p in required if p not in args]
+        if unknown:
+            problems.append(
+                Problem(
+                    file,
+                    f"measure {name} takes {', '.join(params) or 'no arguments'}; not {', '.join(unknown)}",
+                    line,
+                    key,
+                    "args",
+                )
+            )
+        if lacking:
+            problems.append(Problem(file, f"measure {name} needs {', '.join(lacking)}", line, key, "args"))
+    return problems
+
+
 def check_register(frame: pd.DataFrame) -> list[Problem]:
     """Each row's measure accepts its arguments and its rule has the columns it needs."""
     problems = []
