@@ -415,10 +415,13 @@ def staged_toc(chapters: list[Chapter], spec: dict) -> str:
 
 def validate(data_dir: str | os.PathLike | None = None) -> dict:
     """Validate a data folder: every schema, the cross-file checks, and the claims register."""
-    from nkbook.chapters.claims import check_register
+    from nkbook.chapters.claims import check_readings, check_register
 
     def register(frames: dict) -> list:
-        return check_register(frames["claims"]) if "claims" in frames else []
+        problems = check_register(frames["claims"]) if "claims" in frames else []
+        if "claims" in frames and "claims_readings" in frames:
+            problems += check_readings(frames["claims_readings"], frames["claims"])
+        return problems
 
     from nkbook import data as nkdata
 
