@@ -480,3 +480,15 @@ def test_loader_knows_every_constraint_the_descriptor_uses():
         k for r in resources().values() for f in r["schema"]["fields"] for k in f.get("constraints", {})
     }
     assert used_constraints <= KNOWN_CONSTRAINTS
+
+
+def test_a_reading_of_an_unknown_claim_is_refused_before_anything_runs(tmp_path):
+    from nkbook.build import driver
+
+    data = copy_data(tmp_path / "data")
+    first = next(csv.DictReader(open(data / "claims_readings.csv", encoding="utf-8")))
+    edit_csv(data / "claims_readings.csv", {"reading_id": first["reading_id"]}, {"claim_id": "no_such_claim"})
+    with pytest.raises(DataError) as err:
+        driver.validate(data)
+    text = str(err.value)
+    assert "claims_readings.csv" in text and "claim_id" in text and "no_such_claim" in text
