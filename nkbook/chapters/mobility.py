@@ -897,18 +897,21 @@ def _closure_words(r, sexed: pd.DataFrame, end_year: int) -> None:
         post = pooled_share(sexed, c1 + 1, end_year)
         r.put("share_post_closure", post, 1)
         parts.append(f"in the years since, {post:.1f}%")
+    first = int(r["start_year"]) if "start_year" in r else int(min(years))
     if len(parts) == 3:
         text = f"{parts[0]}; {parts[1]}; and {parts[2]}."
+    elif end_year < c0:
+        text = (f"{parts[0]}. " if parts else "") + (
+            f"The years chosen ({first}–{end_year}) end before the border closure of {c0}–{c1}, "
+            "so no comparison with it can be made here."
+        )
     elif parts:
         text = "; ".join(parts) + (
-            f". The years chosen ({int(min(years))}–{end_year}) do not cover the whole "
+            f". The years chosen ({first}–{end_year}) do not cover the whole "
             f"closure of {c0}–{c1} and the years around it."
         )
     else:
-        text = (
-            f"The years chosen ({int(min(years))}–{end_year}) end before the border closure of {c0}–{c1}, "
-            "so no comparison with it can be made here."
-        )
+        text = f"The years chosen ({first}–{end_year}) do not cover the closure of {c0}–{c1} and the years around it."
     r.put("closure_sentence", _cap(text))
 
 
