@@ -1109,7 +1109,7 @@ def _border(r, origin: pd.DataFrame, totals: dict, provinces, start_year: int, e
         r.put("pyongyang_cumulative_pct", pc["share_pct"], 1)
         r.put(
             "pyongyang_sentence",
-            f"Pyongyang, far from the Chinese border, supplied {int(p['count'])} of the {short_label(p['ref_label'])} "
+            f"Pyongyang, which does not border China, supplied {int(p['count'])} of the {short_label(p['ref_label'])} "
             f"({pct:.1f}%), {words.compare(pct, pc['share_pct'], 'more than', 'less than', 'the same as')} its "
             f"{pc['share_pct']:.1f}% of everyone who had arrived to that date.",
         )
@@ -1960,7 +1960,7 @@ def markets_chart(r):
     )
     women_bars = (
         alt.Chart(arr_window)
-        .mark_bar(color=charts.FEMALE)
+        .mark_bar(color=charts.SERIES_COLOURS["Women"])
         .encode(
             x=alt.X(
                 "year:Q", title="Year of arrival in South Korea", scale=xscale, axis=alt.Axis(format="d", tickMinStep=1)
@@ -2124,7 +2124,7 @@ def representation_chart(r):
     for c in ("ratio", "low", "high", "arrival_share", "census_share"):
         d[c] = d[c].round(3 if c in ("ratio", "low", "high") else 2)
     ratio_min, ratio_max = float(d["ratio"].min()), float(d["ratio"].max())
-    domain = [min(0.05, ratio_min * 0.8), max(10.0, ratio_max * 1.25)]
+    domain = [round(min(0.05, ratio_min * 0.8), 3), round(max(10.0, ratio_max * 1.25), 1)]
     y = alt.Y("row:N", title=None, sort=order, axis=alt.Axis(labelLimit=300))
     x = alt.X("ratio:Q", title="Share of arrivals ÷ share of the 2008 population (log scale)",
               scale=alt.Scale(type="log", domain=domain))  # fmt: skip
