@@ -348,6 +348,7 @@ def snapshot_table(
     *,
     frame: pd.DataFrame | None = None,
     year_end_totals: dict | None = None,
+    bases: dict | None = None,
 ) -> pd.DataFrame:
     """One row per snapshot of origin_province.csv: its population, year, base and segments.
 
@@ -370,7 +371,7 @@ def snapshot_table(
         year = snapshot_year(first)
         if year is None or (start_year is not None and year < start_year) or (end_year is not None and year > end_year):
             continue
-        base, how = snapshot_base(rows, totals)
+        base, how = bases[sid] if bases and sid in bases else snapshot_base(rows, totals)
         comp = composition(rows, provinces, base)
         out.append(
             {
@@ -589,6 +590,11 @@ def _load(name: str, data_dir) -> pd.DataFrame:
     return frame
 
 
+def snapshot_bases(origin: pd.DataFrame, year_end_totals: dict) -> dict:
+    """Each snapshot's base and where it comes from (:func:`snapshot_base`), computed once."""
+    return {sid: snapshot_base(rows, year_end_totals) for sid, rows in origin.groupby("snapshot_id", sort=False)}
+
+
 def census_shares(census: pd.DataFrame, year: int = CENSUS_YEAR) -> pd.DataFrame:
     """Province shares of the census household population (used rows, level=province only).
 
@@ -636,6 +642,7 @@ def representation_table(
     start_year: int | None = None,
     end_year: int | None = None,
     design_effects=DESIGN_EFFECTS,
+    bases: dict | None = None,
 ) -> pd.DataFrame:
     """Representation ratios: a unit's share of a snapshot's arrivals ÷ its share of the 2008 census.
 
@@ -656,7 +663,7 @@ def representation_table(
         year = snapshot_year(first)
         if year is None or (start_year is not None and year < start_year) or (end_year is not None and year > end_year):
             continue
-        base, base_how = snapshot_base(rows, year_end_totals)
+        base, base_how = bases[sid] if bases and sid in bases else snapshot_base(rows, year_end_totals)
         units = []
         for _, row in rows.iterrows():
             cons = constituents(row["province"])
@@ -1018,7 +1025,9 @@ def _seven(r, sexed: pd.DataFrame, shares: pd.DataFrame, data_dir) -> None:
 
 
 def _border(r, origin: pd.DataFrame, totals: dict, provinces, start_year: int, end_year: int) -> None:
-    table = snapshot_table(None, provinces, start_year, end_year, frame=origin, year_end_totals=totals)
+    table = snapshot_table(
+        None, provinces, start_year, end_year, frame=origin, year_end_totals=totals, bases=r.extra["bases"]
+    )
     r.frames["origin_table"] = table
     shown = table[table["any_known"]]
     for _, row in shown.iterrows():
@@ -1118,7 +1127,9 @@ def _border(r, origin: pd.DataFrame, totals: dict, provinces, start_year: int, e
 
 
 def _essay(r, origin: pd.DataFrame, totals: dict, start_year: int, end_year: int) -> None:
-    essay = snapshot_table(None, ESSAY_GROUP, start_year, end_year, frame=origin, year_end_totals=totals)
+    essay = snapshot_table(
+        None, ESSAY_GROUP, start_year, end_year, frame=origin, year_end_totals=totals, bases=r.extra["bases"]
+    )
     essay["about_70"] = consistent_with(essay, 70)
     r.frames["essay"] = essay
     essay_cum = essay[(essay["population"] == "cumulative") & essay["any_known"] & (essay["lower"] > 0)]
@@ -1148,13 +1159,22 @@ def _essay(r, origin: pd.DataFrame, totals: dict, start_year: int, end_year: int
     if n_cum:
         r.put("essay_group_cumulative_min_low", essay_cum["lower"].min(), 1)
         r.put("essay_group_cumulative_min_year", essay_cum.loc[essay_cum["lower"].idxmin(), "year"])
-        clause = (
-            f"Not one of the {words.plural(n_cum, 'count')} of everyone arrived so far allows a share of about 70% "
-            if n_ok == 0
-            else f"{n_ok} of the {words.plural(n_cum, 'count')} of everyone arrived so far "
-            f"{'allows' if n_ok == 1 else 'allow'} a share of about 70% "
-        ) + (
-            f"(within 2.5 points): the lowest bound among them is {essay_cum['lower'].min():.1f}% "
+        if n_cum == 1:
+            clause = (
+                "The one count of everyone arrived so far "
+                + ("does not allow" if n_ok == 0 else "allows")
+                + " a share of about 70% "
+            )
+        elif n_ok == 0:
+            clause = f"Not one of the {n_cum} counts of everyone arrived so far allows a share of about 70% "
+        else:
+            clause = (
+                f"{n_ok} of the {n_cum} counts of everyone arrived so far "
+                f"{'allows' if n_ok == 1 else 'allow'} a share of about 70% "
+            )
+        clause += (
+            f"(within 2.5 points): {'its lower bound' if n_cum == 1 else 'the lowest bound among them'} is "
+            f"{essay_cum['lower'].min():.1f}% "
             f"({essay_cum.loc[essay_cum['lower'].idxmin(), 'year']})"
         )
     else:
@@ -1163,9 +1183,9 @@ def _essay(r, origin: pd.DataFrame, totals: dict, start_year: int, end_year: int
     if len(cum_exact):
         r.put("essay_group_published_cumulative_min", cum_exact["share"].min(), 1)
         r.put("essay_group_published_cumulative_max", cum_exact["share"].max(), 1)
-        clause += (
-            f"; where the ministry published the group's share for all arrivals it was "
-            f"{cum_exact['share'].min():.1f}% to {cum_exact['share'].max():.1f}%"
+        lo_p, hi_p = float(cum_exact["share"].min()), float(cum_exact["share"].max())
+        clause += "; where the ministry published the group's share for all arrivals it was " + (
+            f"{lo_p:.1f}% to {hi_p:.1f}%" if round(hi_p, 1) > round(lo_p, 1) else f"{lo_p:.1f}%"
         )
     r.put("essay_sentence", f"{clause}. {match}.")
     r.put(
@@ -1180,7 +1200,9 @@ def _essay(r, origin: pd.DataFrame, totals: dict, start_year: int, end_year: int
     )
 
     # the strict reading (provinces touching China), for the population the essay's source describes
-    strict = snapshot_table(None, STRICT_GROUP, start_year, end_year, frame=origin, year_end_totals=totals)
+    strict = snapshot_table(
+        None, STRICT_GROUP, start_year, end_year, frame=origin, year_end_totals=totals, bases=r.extra["bases"]
+    )
     sc = strict[(strict["population"] == "cumulative") & (strict["lower"] > 0)]
     r.frames["strict"] = strict
     if len(sc):
@@ -1223,7 +1245,7 @@ def _essay(r, origin: pd.DataFrame, totals: dict, start_year: int, end_year: int
 
 
 def _representation(r, origin: pd.DataFrame, census: pd.DataFrame, totals: dict, start_year: int, end_year: int):
-    rep = representation_table(origin, census, totals, start_year, end_year)
+    rep = representation_table(origin, census, totals, start_year, end_year, bases=r.extra["bases"])
     r.frames["representation"] = rep
     pop = census_shares(census)
     r.put("census_national_household", int(pop.attrs["national"]))
@@ -1582,6 +1604,7 @@ def compute(
     r.put("border_provinces_text", join_words(provinces))
     cum = series.cumulative(data_dir)
     totals = dict(zip(cum["year"].astype(int), cum["total"].astype(float)))
+    r.extra["bases"] = snapshot_bases(origin, totals)
     all_shares = share_table(data_dir)
     shares = series.window(all_shares, start_year, end_year)
     sexed = shares.dropna(subset=["share_year"])
