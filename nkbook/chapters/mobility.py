@@ -2148,7 +2148,7 @@ def representation_chart(r):
         d[c] = d[c].round(3 if c in ("ratio", "low", "high") else 2)
     ratio_min, ratio_max = float(d["ratio"].min()), float(d["ratio"].max())
     domain = [round(min(0.05, ratio_min * 0.8), 3), round(max(10.0, ratio_max * 1.25), 1)]
-    y = alt.Y("row:N", title=None, sort=order, axis=alt.Axis(labelLimit=300))
+    y = alt.Y("row:N", title=None, sort=order, axis=alt.Axis(labelLimit=240))
     x = alt.X("ratio:Q", title="Share of arrivals ÷ share of the 2008 population (log scale)",
               scale=alt.Scale(type="log", domain=domain))  # fmt: skip
     colour = charts.SERIES_COLOURS["All arrivals"]
@@ -2158,7 +2158,7 @@ def representation_chart(r):
         .mark_rule(color=colour, opacity=0.6)
         .encode(
             y=y,
-            yOffset=alt.YOffset("snapshot:N"),
+            yOffset=alt.YOffset("population_label:N", sort=list(POPULATION_NAMES.values())),
             x=alt.X("low:Q", scale=alt.Scale(type="log", domain=domain)),
             x2="high:Q",
         )
@@ -2168,7 +2168,7 @@ def representation_chart(r):
         .mark_point(filled=True, size=60, color=colour)
         .encode(
             y=y,
-            yOffset=alt.YOffset("snapshot:N"),
+            yOffset=alt.YOffset("population_label:N", sort=list(POPULATION_NAMES.values())),
             x=x,
             shape=alt.Shape("population_label:N", title=None, sort=list(POPULATION_NAMES.values())),
             tooltip=[
@@ -2199,7 +2199,7 @@ def representation_chart(r):
         )
     fig = (
         alt.layer(one, bars, pts)
-        .properties(height=alt.Step(16))
+        .properties(height=alt.Step(14))
         .properties(
             title=alt.TitleParams(
                 title,
