@@ -20,6 +20,7 @@ import pandas as pd
 
 from nkbook.analysis import grades, series, stats
 from nkbook.data import load, used
+from nkbook.data.provinces import constituents, known_provinces
 from nkbook.present import words
 
 # The essay's "Yanggang or Hamgyong": Ryanggang (= Yanggang) and both Hamgyong provinces.
@@ -149,58 +150,6 @@ def year_ranges(years: list[int]) -> str:
 
 # --------------------------------------------------------------------------------------------
 # province of origin
-
-
-def _split_top(text: str, sep: str = "+") -> list[str]:
-    """Split on ``sep`` outside parentheses."""
-    parts, depth, cur = [], 0, ""
-    for ch in text:
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        if ch == sep and depth == 0:
-            parts.append(cur)
-            cur = ""
-        else:
-            cur += ch
-    parts.append(cur)
-    return [p.strip() for p in parts if p.strip()]
-
-
-def constituents(label: str) -> frozenset | None:
-    """The single provinces a row label of origin_province.csv covers; None if not itemised.
-
-    'North Hamgyong' -> {North Hamgyong}; 'Ryanggang + Jagang' -> both; 'Hamgyong (North + South)'
-    and 'Pyongan (North + South, as published)' -> the North and South provinces; 'Border area as
-    published (A + B + C)' -> A, B, C; 'Other' -> None.
-    """
-    label = label.strip()
-    if label.lower() in {"other", "unknown", ""}:
-        return None
-    out: set[str] = set()
-    for part in _split_top(label):
-        m = re.match(r"^(.*?)\s*\((.*)\)$", part)
-        if not m:
-            out.add(part)
-            continue
-        head, inner = m.group(1).strip(), m.group(2).split(",")[0]
-        items = [x.strip() for x in inner.split("+") if x.strip()]
-        if items and all(x in ("North", "South") for x in items):
-            out |= {f"{x} {head}" for x in items}
-        else:
-            out |= set(items)
-    return frozenset(out)
-
-
-def known_provinces(frame: pd.DataFrame) -> list[str]:
-    """Every single-province name that appears in the data's labels (alone or in a group)."""
-    names: set[str] = set()
-    for label in frame["province"].dropna():
-        c = constituents(label)
-        if c:
-            names |= c
-    return sorted(names)
 
 
 def check_provinces(provinces, frame: pd.DataFrame) -> list[str]:
