@@ -38,6 +38,8 @@ SERIES_COLOURS: dict[str, str] = {
     "With trends": "#009E73",
     "Observed": TOTAL,
     "Counterfactual": "#56B4E9",
+    "All years": TOTAL,
+    "Closure years left out": "#0072B2",  # the economic push's fits, with and without
 }
 
 
@@ -48,6 +50,7 @@ def series_scale(names) -> alt.Scale:
     if unknown:
         raise KeyError(f"series {unknown} have no book-wide colour: add them to charts.SERIES_COLOURS")
     return alt.Scale(domain=names, range=[SERIES_COLOURS[n] for n in names])
+
 
 VEGA_LITE_VERSION = alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0]
 
