@@ -505,7 +505,7 @@ def _findings(r) -> None:
     first = (
         f"Output shrank in each of the {run['length']} years from {run['start']} to {run['end']}, the longest run of "
         f"contraction in the Bank of Korea series, leaving it at about {r['contraction_run_level_pct']:.0f}% of its "
-        "level before the run."
+        "level before the run" + (" (context before the window)." if run["end"] < r["start_year"] else ".")
         if run["length"]
         else "Output did not shrink in any year of the Bank of Korea series."
     )
@@ -1296,8 +1296,9 @@ def _trade(r, trade_all: pd.DataFrame, years: pd.DataFrame) -> None:
             "trade_corr_sentence",
             f"Outside the closure, in the {corr['n']} years with both figures, the logarithms of trade and arrivals "
             f"correlate at r = {r['trade_arrivals_r']:.2f} (95% interval {r['trade_arrivals_r_low']:.2f} to "
-            f"{r['trade_arrivals_r_high']:.2f}, treating the years as independent); the totals mix agencies and both "
-            "series have their own trends, so this is a description, not a mechanism.",
+            f"{r['trade_arrivals_r_high']:.2f}, an interval that treats the years as independent and is therefore too "
+            "narrow for these autocorrelated series); the totals mix agencies and both series have their own trends, "
+            "so this is a description that carries no conclusion, not a mechanism.",
         )
     else:
         r.put(
@@ -1435,11 +1436,13 @@ def gdp_chart(r):
         )
     )
     layers = [charts.closure_band(), bars] if last >= CLOSURE_YEARS[0] else [bars]
+    start = r.extra["start_year"]
     chart = alt.layer(*layers).properties(
         title=alt.TitleParams(
             gdp_title(r),
             subtitle="Real growth, Bank of Korea estimates as first published"
-            + ("; shaded: the border closure" if last >= CLOSURE_YEARS[0] else ""),
+            + ("; shaded: the border closure" if last >= CLOSURE_YEARS[0] else "")
+            + (f"; years before {start} are context outside the window" if first < start else ""),
         ),
     )
     by_year = g.set_index("year")["growth_pct"]
@@ -1505,7 +1508,8 @@ def famine_chart(r):
     chart = (ranges + points).properties(
         width=300,
         title=alt.TitleParams(
-            "Published estimates of famine deaths in the 1990s",
+            f"Published estimates of famine deaths in the 1990s range from {int(est['low'].min()):,} to "
+            f"{int(est['high'].max()):,}",
             subtitle="Each bar is one published range, each diamond one published figure; colour: method",
         ),
     )
@@ -1782,7 +1786,9 @@ def paradox_chart(r):
         (charts.closure_band() + bottom).properties(height=150, width=520),
     ).properties(
         title=alt.TitleParams(
-            f"Growth and arrivals around the border closure, 2015–{end_year}",
+            f"In 2020 growth was {r['growth_2020']:+.1f}% and arrivals "
+            f"{words.direction(r['arrivals_2019'], r['arrivals_2020'])} from {r['arrivals_2019']:,} to "
+            f"{r['arrivals_2020']:,}, then {r['arrivals_2021']:,} in 2021",
             subtitle="Top: real growth; bottom: arrivals in South Korea; shaded: the border closure",
         )
     )
@@ -1886,7 +1892,8 @@ def pou_chart(r):
     chart = (lines + pts).properties(
         width=520,
         title=alt.TitleParams(
-            "Prevalence of undernourishment in North Korea, by FAO edition",
+            f"Undernourishment {r['pou_direction']} from {r['pou_first_pct']:.1f}% to {r['pou_last_pct']:.1f}% in "
+            "the FAO edition the book reads",
             subtitle="Editions are never joined; lines link only consecutive periods of one edition",
         ),
     )
@@ -2045,12 +2052,20 @@ def trade_chart(r):
             ],
         )
     )
+    top = [band, tbars, tmiss] if end_year >= CLOSURE_YEARS[0] else [tbars, tmiss]
+    bottom = [band, abars] if end_year >= CLOSURE_YEARS[0] else [abars]
     chart = alt.vconcat(
-        (band + tbars + tmiss).properties(height=160, width=520), (band + abars).properties(height=160, width=520)
+        alt.layer(*top).properties(height=160, width=520), alt.layer(*bottom).properties(height=160, width=520)
     ).properties(
         title=alt.TitleParams(
-            f"Trade with China and arrivals in South Korea, {start_year}–{end_year}",
-            subtitle=("Top: China–North Korea trade, one agency per year; bottom: arrivals; shaded: the closure"),
+            (
+                f"By 2023 trade with China was back to {r['trade_2023_pct_of_2019']:.0f}% of its 2019 level, "
+                f"arrivals to {r['arrivals_2023_pct_of_2019']:.0f}%"
+                if r.extra.get("has_trade_closure")
+                else f"Trade with China and arrivals in South Korea, {start_year}–{end_year}"
+            ),
+            subtitle="Top: China–North Korea trade, one agency per year; bottom: arrivals"
+            + ("; shaded: the closure" if end_year >= CLOSURE_YEARS[0] else ""),
         )
     )
     missing = list(r.frames["trade_missing"]["year"])
