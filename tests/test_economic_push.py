@@ -677,10 +677,32 @@ def test_rise_after_contraction_names_the_years_it_happened(res):
     assert "in every one of them output had grown" in ec.rise_after_contraction(years, growth_up, 1)
 
 
+LAG = ec.compute.__kwdefaults__["lag_years"]
+
+
+def _flip_year(growth, arrivals, lag=LAG) -> int:
+    """The first year whose arrivals rose on the year before after positive growth ``lag`` years earlier."""
+    return next(
+        y
+        for y in sorted(arrivals)
+        if y - 1 in arrivals and arrivals[y] > arrivals[y - 1] and y - lag in growth and growth[y - lag] > 0
+    )
+
+
+@pytest.fixture(scope="module")
+def perturbed(tmp_path_factory):
+    """One perturbed copy of the data, computed once for the prose-flip tests."""
+    data = _perturbed(tmp_path_factory.mktemp("perturbed"))
+    return data, ec.compute(data)
+
+
 def _perturbed(tmp_path):
-    """2020 growth made positive, 2023 food and regime shares swapped, the FAO series made to fall."""
+    """2020 growth made positive, one year of positive growth made negative (the year before the first
+    rise in arrivals that followed growth), 2023 food and regime shares swapped, the FAO series made to fall."""
     data = copy_data(tmp_path / "data")
     edit_csv(data / "gdp_growth.csv", {"year": "2020", "used": "true"}, {"growth_pct": "2.5"})
+    year = _flip_year(_growth(), _arrivals())
+    edit_csv(data / "gdp_growth.csv", {"year": str(year - LAG), "used": "true"}, {"growth_pct": "-1.5"})
     motives = {(r["survey_id"], r["category"]): r for r in _rows("motive_surveys")}
     food = motives[("mou_2023_arrivals", "Food shortage")]["share_pct"]
     regime = motives[("mou_2023_arrivals", "Dislike of the North Korean regime")]["share_pct"]
@@ -706,8 +728,8 @@ def _perturbed(tmp_path):
     return data
 
 
-def test_prose_words_flip_with_the_data(res, tmp_path):
-    after = ec.compute(_perturbed(tmp_path))
+def test_prose_words_flip_with_the_data(res, perturbed):
+    _data, after = perturbed
     # 2020 growth: the word follows the sign
     assert "shrank" in res["closure_intro_sentence"] and _growth()[2020] < 0
     assert "grew" in after["closure_intro_sentence"] and "shrank" not in after["closure_intro_sentence"]
@@ -914,24 +936,18 @@ def test_key_findings_are_built_from_the_results(res):
     assert text.index("key_findings_md") < text.index("## ")
 
 
-def test_growth_negative_in_a_year_where_it_was_positive_flips_the_words(res, tmp_path):
+def test_growth_negative_in_a_year_where_it_was_positive_flips_the_words(res, perturbed):
     """Prose flip: a year of positive growth followed by more arrivals is made a contraction; the
     sentence on rises after a contraction must then name the year after it."""
-    growth, arrivals = _growth(), _arrivals()
-    lag = res["lag_years"]
-    year = next(
-        y
-        for y in sorted(arrivals)
-        if y - 1 in arrivals and arrivals[y] > arrivals[y - 1] and y - lag in growth and growth[y - lag] > 0
-    )
-    data = copy_data(tmp_path / "data")
-    edit_csv(data / "gdp_growth.csv", {"year": str(year - lag), "used": "true"}, {"growth_pct": "-1.5"})
-    after = ec.compute(data)
+    data, after = perturbed
+    arrivals = _arrivals()
+    assert res["lag_years"] == LAG
+    year = _flip_year(_growth(), arrivals)
     g2 = _growth(data)
     expected = [
         y
         for y in sorted(arrivals)
-        if y - 1 in arrivals and arrivals[y] > arrivals[y - 1] and y - lag in g2 and g2[y - lag] < 0
+        if y - 1 in arrivals and arrivals[y] > arrivals[y - 1] and y - LAG in g2 and g2[y - LAG] < 0
     ]
     assert year in expected
     from nkbook.present import words

@@ -470,6 +470,10 @@ def compute(data_dir=None, *, start_year: int = 1998, end_year: int | None = Non
     r = Results()
     start_year, end_year = series.resolve_years(start_year, end_year, data_dir)
     lag_years = int(lag_years)
+    lr = lag_range(data_dir)  # checked before anything else runs
+    if lag_years not in lr["lags"]:
+        raise ValueError(f"lag_years must be one of the grid's lags {lr['lags'][0]}-{lr['max_lag']}, got {lag_years}")
+    r.extra["lag_range"] = lr
     all_years = series.yearly(data_dir)
     years = series.window(all_years, start_year, end_year)
     growth = growth_series(load("gdp_growth", data_dir))
@@ -934,10 +938,7 @@ def _output_and_arrivals(r, years: pd.DataFrame, growth: pd.DataFrame, data_dir)
     from nkbook.analysis import grades
 
     lag_years, start_year, end_year = r.extra["lag_years"], r.extra["start_year"], r.extra["end_year"]
-    lr = lag_range(data_dir)
-    if lag_years not in lr["lags"]:
-        raise ValueError(f"lag_years must be one of the grid's lags {lr['lags'][0]}-{lr['max_lag']}, got {lag_years}")
-    r.extra["lag_range"] = lr
+    lr = r.extra["lag_range"]
     r.put("grid_max_lag", lr["max_lag"])
     r.put("grid_lags_extended", lr["extended"])
     r.put("grid_lag_range_sentence", lag_range_sentence(lr))
