@@ -629,7 +629,7 @@ def rise_after_contraction(years: pd.DataFrame, growth: pd.DataFrame, lag: int) 
     if not against:
         return lead + f"; in every one of them output had grown {words.plural(lag, 'year')} earlier."
     return (
-        lead + f"; in {words.year_list(against)} they rose although output had shrunk "
+        lead + f"; in {words.join([str(y) for y in against])} they rose although output had shrunk "
         f"{words.plural(lag, 'year')} earlier, so a growing economy was not a condition for more arrivals."
     )
 
