@@ -18,6 +18,9 @@ from nkbook.analysis.series import CLOSURE_YEARS
 from nkbook.present import words
 from nkbook.present.results import Results
 
+# The essay's figure for 2019 ("43% food insecure", seed_essay2024), read against the published shares.
+ESSAY_FOOD_PCT = 43
+
 # The one grain series the chapter plots: one agency, one definition (never mixed with another).
 GRAIN_SERIES = "rda_food_crops"
 
@@ -141,82 +144,6 @@ def lagged_pairs(
         .sort_values("year")
         .reset_index(drop=True)
     )
-
-
-def fit_log_ols(pairs: pd.DataFrame, level: float = 0.95):
-    """OLS of log arrivals on lagged growth (statsmodels). Returns (result, summary dict).
-
-    The summary has the slope (change in log arrivals per percentage point of growth) with its
-    interval, the same as a percentage change in arrivals (100 * (exp(b) - 1)), n, R², the slope's
-    p-value and the lag-1 autocorrelation of the residuals (a large value means the intervals,
-    which assume independent years, are too narrow).
-    """
-    import statsmodels.formula.api as smf
-
-    if len(pairs) < 4:
-        raise ValueError(f"too few years to fit ({len(pairs)})")
-    res = smf.ols("log_arrivals ~ growth_pct", data=pairs).fit()
-    low, high = res.conf_int(alpha=1 - level).loc["growth_pct"]
-    b = float(res.params["growth_pct"])
-    resid = np.asarray(res.resid)
-    ac1 = float(np.corrcoef(resid[:-1], resid[1:])[0, 1]) if len(resid) > 2 else math.nan
-    summary = {
-        "slope": b,
-        "slope_low": float(low),
-        "slope_high": float(high),
-        "pct_per_point": 100 * (math.exp(b) - 1),
-        "pct_per_point_low": 100 * (math.exp(low) - 1),
-        "pct_per_point_high": 100 * (math.exp(high) - 1),
-        "n": int(res.nobs),
-        "r2": float(res.rsquared),
-        "p": float(res.pvalues["growth_pct"]),
-        "resid_ac1": ac1,
-        "first_year": int(pairs["year"].min()),
-        "last_year": int(pairs["year"].max()),
-    }
-    return res, summary
-
-
-def fit_negbin(pairs: pd.DataFrame, level: float = 0.95) -> dict:
-    """Negative-binomial count model of arrivals on lagged growth: rate ratio per point with interval."""
-    from nkbook.analysis.stats import count_glm, rate_ratios
-
-    frame = pairs.assign(arrivals=pairs["arrivals"].astype(int))
-    rr = rate_ratios(count_glm(frame, "arrivals ~ growth_pct"), level=level).set_index("term")
-    row = rr.loc["growth_pct"]
-    return {
-        "rate_ratio": float(row["rate_ratio"]),
-        "low": float(row["low"]),
-        "high": float(row["high"]),
-        "p": float(row["p_value"]),
-        "n": int(len(frame)),
-    }
-
-
-def fit_band(result, x_min: float, x_max: float, label: str, steps: int = 60, level: float = 0.95) -> pd.DataFrame:
-    """The fitted line and its confidence band on the arrivals scale, over a grid of growth values."""
-    grid = pd.DataFrame({"growth_pct": np.linspace(x_min, x_max, steps)})
-    pred = result.get_prediction(grid).summary_frame(alpha=1 - level)
-    grid["fit"] = np.exp(pred["mean"].values)
-    grid["low"] = np.exp(pred["mean_ci_lower"].values)
-    grid["high"] = np.exp(pred["mean_ci_upper"].values)
-    grid["model"] = label
-    return grid
-
-
-def predict_years(result, pairs: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
-    """What a fitted push model predicts for the given years (prediction intervals), beside what happened.
-
-    Columns: year, growth_year, growth_pct, arrivals (observed), predicted, pred_low, pred_high and
-    observed_pct (observed as a percentage of predicted).
-    """
-    pred = result.get_prediction(pairs[["growth_pct"]]).summary_frame(alpha=1 - level)
-    out = pairs[["year", "growth_year", "growth_pct", "arrivals"]].copy().reset_index(drop=True)
-    out["predicted"] = np.exp(pred["mean"].values)
-    out["pred_low"] = np.exp(pred["obs_ci_lower"].values)
-    out["pred_high"] = np.exp(pred["obs_ci_upper"].values)
-    out["observed_pct"] = 100 * out["arrivals"] / out["predicted"]
-    return out
 
 
 def twin_shock(pairs: pd.DataFrame, growth_year: int, before: int = CLOSURE_YEARS[0]) -> dict | None:
@@ -543,6 +470,10 @@ def compute(data_dir=None, *, start_year: int = 1998, end_year: int | None = Non
     r = Results()
     start_year, end_year = series.resolve_years(start_year, end_year, data_dir)
     lag_years = int(lag_years)
+    lr = lag_range(data_dir)  # checked before anything else runs
+    if lag_years not in lr["lags"]:
+        raise ValueError(f"lag_years must be one of the grid's lags {lr['lags'][0]}-{lr['max_lag']}, got {lag_years}")
+    r.extra["lag_range"] = lr
     all_years = series.yearly(data_dir)
     years = series.window(all_years, start_year, end_year)
     growth = growth_series(load("gdp_growth", data_dir))
@@ -560,7 +491,7 @@ def compute(data_dir=None, *, start_year: int = 1998, end_year: int | None = Non
     _arduous_march(r, growth)
     _famine(r, load("famine_deaths", data_dir))
     _few_reached(r, data_dir, growth)
-    _output_and_arrivals(r, years, growth)
+    _output_and_arrivals(r, years, growth, data_dir)
     _closure(r, growth)
     _undernourishment(r, load("fao_undernourishment", data_dir))
     _food_2019(r, load("food_insecure", data_dir))
@@ -568,7 +499,51 @@ def compute(data_dir=None, *, start_year: int = 1998, end_year: int | None = Non
     _trade(r, load("china_trade", data_dir), years)
     _motives(r, load("motive_surveys", data_dir))
     _evidence_closure(r)
+    _findings(r)
     return r
+
+
+def _findings(r) -> None:
+    """The key findings box: sentences built from the values the chapter puts."""
+    run = r.extra["run"]
+    first = (
+        f"Output shrank in each of the {run['length']} years from {run['start']} to {run['end']}, the longest run of "
+        f"contraction in the Bank of Korea series, leaving it at about {r['contraction_run_level_pct']:.0f}% of its "
+        "level before the run" + (" (context before the window)." if run["end"] < r["start_year"] else ".")
+        if run["length"]
+        else "Output did not shrink in any year of the Bank of Korea series."
+    )
+    famine = (
+        f"The {r['famine_n_estimates']} published estimates of famine deaths run from {r['famine_low_min']:,} to "
+        f"{r['famine_high_max']:,}; in {r['china_hiding_year']}, at least {r['china_hiding_low']:,} North Koreans "
+        f"were estimated to be hiding in China"
+        + (
+            f", {r['china_hiding_times']} everyone who had reached the South by then."
+            if "china_hiding_times" in r
+            else "."
+        )
+    )
+    grid = (
+        f"Year by year, the link between growth and arrivals is graded {r['grade_output']} ({r['grade_output_why']}): "
+        f"across {r['lag_grid_n_fits']} pre-specified fits of lags 0 to {r['grid_max_lag']}, no association holds "
+        f"{r['grid_where']} (AR(1) GLS, Holm-adjusted)."
+        if r["lag_grid_n_fits"]
+        else "The window is too short for the grid of fits of growth against arrivals."
+    )
+    if r.extra.get("has_closure"):
+        closure = (
+            f"In 2020 growth was {r['growth_2020']:+.1f}% and arrivals {words.direction(r['arrivals_2019'], r['arrivals_2020'])} "
+            f"from {r['arrivals_2019']:,} to {r['arrivals_2020']:,}, then {r['arrivals_2021']:,} in 2021, with the "
+            "border closed: the yearly counts cannot separate the closure from the economy, nor either from routes "
+            "and guarding."
+        )
+    else:
+        closure = f"The window ends in {r['end_year']}, before the border closure of 2020."
+    food = (
+        f"About {r['food_2019_fao_wfp_pct']:.0f}% of the population was food insecure in 2019 by the FAO/WFP measure; "
+        f"the {r['food_2019_pou_pct']:.1f}% often quoted is an undernourishment rate for {r['food_2019_pou_period']}."
+    )
+    r.findings(first, famine, grid, closure, food)
 
 
 def _arduous_march(r, growth: pd.DataFrame) -> None:
@@ -654,185 +629,401 @@ def rise_after_contraction(years: pd.DataFrame, growth: pd.DataFrame, lag: int) 
     if not against:
         return lead + f"; in every one of them output had grown {words.plural(lag, 'year')} earlier."
     return (
-        lead + f"; in {words.year_list(against)} they rose although output had shrunk "
+        lead + f"; in {words.join([str(y) for y in against])} they rose although output had shrunk "
         f"{words.plural(lag, 'year')} earlier, so a growing economy was not a condition for more arrivals."
+    )
+
+
+# The push grid (issue #15): arrivals against lagged growth over a pre-specified grid of lags, two
+# specifications that respect the series' trend, and samples with and without the closure years.
+# A trending level regressed on a trendless rate picks up the trend, so neither specification
+# does that: the log-difference sets the change in log arrivals (a rate) against growth (a rate);
+# the level specification adds a linear trend term. The conclusion rests on AR(1) GLS (calibrated:
+# about 5% false positives on null series in tests/test_calibration.py), Holm-adjusted across the
+# grid; HAC OLS (which over-rejects at this length) is shown beside it and never carries it.
+BASE_LAGS = (0, 1, 2, 3)
+MAX_EXTENDED_LAG = 5
+SPECS = ("log-difference", "level with trend")
+SAMPLES = ("with every year", "without the closure years")
+ALPHA = 0.05
+MIN_FIT_YEARS = 8
+# Whitened residual lag-1 autocorrelation up to this size (in absolute value) counts as "little left".
+AC_LEFT = 0.2
+
+
+def lag_range(data_dir=None) -> dict:
+    """The lags the grid examines, from the evidence on time spent abroad before arrival.
+
+    The base grid is lags 0-3. It extends to :data:`MAX_EXTENDED_LAG` when the earliest complete
+    distribution of time abroad has fewer than half of its arrivals within 3 years, or the latest
+    ministry statement puts most arrivals beyond 3 years (``time_abroad.lag_range_support``).
+    """
+    from nkbook.analysis import time_abroad
+
+    try:
+        s = time_abroad.lag_range_support(data_dir)
+    except (KeyError, FileNotFoundError, ValueError):
+        s = {}
+    within3 = s.get("first_full_within_3")
+    threshold = s.get("latest_threshold_years")
+    by_distribution = within3 is not None and within3 < 50
+    by_statement = threshold is not None and threshold > max(BASE_LAGS)
+    extended = by_distribution or by_statement
+    max_lag = MAX_EXTENDED_LAG if extended else max(BASE_LAGS)
+    return {
+        "lags": tuple(range(0, max_lag + 1)),
+        "max_lag": max_lag,
+        "extended": extended,
+        "by_distribution": by_distribution,
+        "by_statement": by_statement,
+        "within_3": within3,
+        "cohort": s.get("first_full_cohort"),
+        "n": s.get("first_full_n"),
+        "median_bucket": s.get("first_full_median_bucket"),
+        "threshold": threshold,
+        "threshold_year": s.get("latest_statement_year"),
+        "average_min": s.get("average_years_min"),
+        "average_max": s.get("average_years_max"),
+    }
+
+
+def lag_range_sentence(lr: dict) -> str:
+    """Why the grid has the lags it has, in words computed from the time-abroad numbers."""
+    parts = []
+    if lr["within_3"] is not None:
+        parts.append(
+            f"of the {lr['n']:,} arrivals of the earliest complete distribution ({lr['cohort']}), "
+            f"{lr['within_3']:.1f}% had spent less than 3 years abroad ({words.majority(lr['within_3'])}), "
+            f"and the middle of the distribution lies in the {lr['median_bucket']} years band"
+        )
+    if lr["average_min"] is not None:
+        parts.append(f"the published averages run from {lr['average_min']:g} to {lr['average_max']:g} years")
+    if lr["threshold"] is not None:
+        parts.append(
+            f"the ministry's {lr['threshold_year']} statement puts most arrivals at {lr['threshold']:g} years or more"
+        )
+    evidence = ("On time abroad, " + "; ".join(parts) + ". ") if parts else "No evidence on time abroad was found. "
+    if lr["extended"]:
+        return evidence + (
+            f"Lags of up to 3 years would therefore miss much of the time abroad, so the grid extends to lag "
+            f"{lr['max_lag']}."
+        )
+    return evidence + f"The grid stays at lags 0 to {lr['max_lag']}."
+
+
+def push_pairs(years: pd.DataFrame, growth: pd.DataFrame, lag: int, start_year: int, end_year: int) -> pd.DataFrame:
+    """One row per arrival year of the window with growth ``lag`` years earlier, for both specifications.
+
+    Columns: year, arrivals, growth_year, growth_pct, log_arrivals, closure (the arrival year is a
+    closure year), ``dlog`` (log arrivals minus the previous year's; missing where the previous year
+    is not in the window), ``trend`` (years since the window's first pair) and ``touches_closure``
+    (the year or the year before it is a closure year: the differences the closure itself makes).
+    Built with plain arrays: the grid calls it once per lag.
+    """
+    if lag < 0:
+        raise ValueError("lag_years must be 0 or more")
+    w = years[(years["year"] >= start_year) & (years["year"] <= end_year)].dropna(subset=["total"])
+    counts = {int(y): float(t) for y, t in zip(w["year"], w["total"]) if float(t) > 0}
+    g = {int(y): float(v) for y, v in zip(growth["year"], growth["growth_pct"]) if not pd.isna(v)}
+    ys = [y for y in sorted(counts) if y - lag in g]
+    arr = np.array([counts[y] for y in ys], float)
+    logs = np.log(arr)
+    prev = np.array([math.log(counts[y - 1]) if y - 1 in counts else math.nan for y in ys], float)
+    year = np.array(ys, int)
+    lo, hi = CLOSURE_YEARS
+    closure = (year >= lo) & (year <= hi)
+    return pd.DataFrame(
+        {
+            "year": year,
+            "arrivals": arr.astype(int),
+            "growth_year": year - int(lag),
+            "growth_pct": np.array([g[y - lag] for y in ys], float),
+            "log_arrivals": logs,
+            "closure": closure,
+            "dlog": logs - prev,
+            "trend": year - (year.min() if len(year) else 0),
+            "touches_closure": closure | ((year - 1 >= lo) & (year - 1 <= hi)),
+        }
+    )
+
+
+def spec_data(pairs: pd.DataFrame, spec: str, sample: str) -> tuple[pd.DataFrame, str, list[str]]:
+    """The rows and the design (response, regressors) of one specification and sample."""
+    if spec == "log-difference":
+        keep = pairs["dlog"].notna().to_numpy().copy()
+        if sample != SAMPLES[0]:
+            keep &= ~pairs["touches_closure"].to_numpy()
+        return pairs[keep], "dlog", ["growth_pct"]
+    keep = np.ones(len(pairs), bool) if sample == SAMPLES[0] else ~pairs["closure"].to_numpy()
+    return pairs[keep], "log_arrivals", ["growth_pct", "trend"]
+
+
+def fit_spec(frame: pd.DataFrame, response: str, regressors: list[str], level: float = 0.95) -> dict:
+    """AR(1) GLS and HAC OLS of one specification: the slope on growth, its intervals and the
+    residual lag-1 autocorrelation of each.
+
+    The same estimators as :func:`nkbook.analysis.stats.ar1_gls` (statsmodels GLSAR, iterated,
+    at most 50 steps) and :func:`nkbook.analysis.stats.hac_ols` (Newey-West bandwidth, small-sample
+    correction, t reference), called on arrays rather than formulas, which is several times faster
+    (tests/test_economic_push.py checks that they agree).
+    """
+    from statsmodels.regression.linear_model import GLSAR, OLS
+
+    from nkbook.analysis import stats
+
+    y = frame[response].to_numpy(float)
+    X = np.column_stack([np.ones(len(frame))] + [frame[c].to_numpy(float) for c in regressors])
+    model = GLSAR(y, X, rho=1)
+    gls = model.iterative_fit(maxiter=50)
+    lags = stats.newey_west_lags(len(y))
+    ols = OLS(y, X).fit(cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": True}, use_t=True)
+    g_lo, g_hi = gls.conf_int(alpha=1 - level)[1]
+    h_lo, h_hi = ols.conf_int(alpha=1 - level)[1]
+    return {
+        "n": len(y),
+        "first_year": int(frame["year"].min()),
+        "last_year": int(frame["year"].max()),
+        "slope": float(gls.params[1]),
+        "low": float(g_lo),
+        "high": float(g_hi),
+        "p": float(gls.pvalues[1]),
+        "intercept": float(gls.params[0]),
+        "cov": np.asarray(gls.cov_params())[:2, :2],
+        "df_resid": float(gls.df_resid),
+        "rho": float(model.rho[0]),
+        "wresid_ac1": stats.lag1_autocorrelation(gls.wresid),
+        "hac_slope": float(ols.params[1]),
+        "hac_low": float(h_lo),
+        "hac_high": float(h_hi),
+        "hac_p": float(ols.pvalues[1]),
+        "resid_ac1": stats.lag1_autocorrelation(ols.resid),
+        "hac_lags": lags,
+    }
+
+
+def push_grid(
+    years: pd.DataFrame, growth: pd.DataFrame, start_year: int, end_year: int, lags=BASE_LAGS
+) -> tuple[pd.DataFrame, list[str]]:
+    """Every fit of the grid (lag x specification x sample), GLS p-values Holm-adjusted across it.
+
+    A sample that equals the full sample (no closure year in the window) is not fitted twice; a
+    fit with fewer than :data:`MIN_FIT_YEARS` years is left out and named in the second return value.
+    """
+    from nkbook.analysis import stats
+
+    rows, skipped = [], []
+    for lag in lags:
+        pairs = push_pairs(years, growth, lag, start_year, end_year)
+        for spec in SPECS:
+            full = spec_data(pairs, spec, SAMPLES[0])[0]
+            for sample in SAMPLES:
+                frame, response, regressors = spec_data(pairs, spec, sample)
+                if sample != SAMPLES[0] and len(frame) == len(full):
+                    continue
+                if len(frame) < MIN_FIT_YEARS:
+                    skipped.append(f"lag {lag}, {spec}, {sample} ({words.plural(len(frame), 'year')})")
+                    continue
+                rows.append({"lag": lag, "spec": spec, "sample": sample, **fit_spec(frame, response, regressors)})
+    grid = pd.DataFrame(rows)
+    if len(grid):
+        grid["p_holm"] = stats.holm(grid["p"])
+        grid["robust"] = grid["p_holm"] < ALPHA
+        for col in ("slope", "low", "high"):
+            grid[f"pct_{col}"] = 100 * (np.exp(grid[col]) - 1)
+    return grid, skipped
+
+
+def _lags_words(lags: list[int]) -> str:
+    return ("lag " if len(lags) == 1 else "lags ") + words.join([str(x) for x in lags])
+
+
+def grid_where(grid: pd.DataFrame) -> str:
+    """Where the reading 'no association' survives the grid: 'at every lag', 'at lag 0 only',
+    'at every lag except 3', 'at no lag'."""
+    lags = sorted(int(x) for x in grid["lag"].unique())
+    holds = [x for x in lags if not grid.loc[grid["lag"] == x, "robust"].any()]
+    fails = [x for x in lags if x not in holds]
+    if not fails:
+        return "at every lag"
+    if not holds:
+        return "at no lag"
+    if len(holds) < len(fails):
+        return f"at {_lags_words(holds)} only"
+    return f"at every lag except {words.join([str(x) for x in fails])}"
+
+
+def _fit_words(f) -> str:
+    side = (
+        "positive: arrivals higher after years of stronger growth"
+        if f.slope > 0
+        else "negative: arrivals higher after years of weaker growth, the sign a push predicts"
+    )
+    return (
+        f"lag {int(f.lag)}, {f.spec}, {f.sample} ({f.slope:+.3f} log points per point of growth, 95% interval "
+        f"{f.low:+.3f} to {f.high:+.3f}, Holm p = {f.p_holm:.3f}; {side})"
+    )
+
+
+def grid_conclusion(grid: pd.DataFrame, skipped: list[str] | None = None) -> str:
+    """How 'arrivals do not move with output' survives the grid, in words computed from it."""
+    if grid.empty:
+        return (
+            "The window is too short for any fit of the grid, so the link between growth and arrivals is not examined."
+        )
+    lags = sorted(int(x) for x in grid["lag"].unique())
+    text = (
+        f"Across the {words.plural(len(grid), 'fit')} of the grid ({_lags_words(lags)}; "
+        f"{words.join(sorted(grid['spec'].unique()))}; with and without the closure years where the window holds "
+        f"them), the reading that arrivals do not move with output (no AR(1) GLS slope distinguishable from zero "
+        f"after Holm's adjustment at {ALPHA:g}) holds {grid_where(grid)}."
+    )
+    found = grid[grid["robust"]]
+    if len(found):
+        text += (
+            " The slope is distinguishable from zero at "
+            + words.join([_fit_words(f) for f in found.itertuples()])
+            + "."
+        )
+    n_hac = int((grid["hac_p"] < ALPHA).sum())
+    text += (
+        f" HAC OLS, which over-rejects in series this short, would flag {words.plural(n_hac, 'fit')} at {ALPHA:g} "
+        "without adjustment; it is shown for comparison and carries no conclusion."
+    )
+    if skipped:
+        text += f" Left out as too short (fewer than {MIN_FIT_YEARS} years): {words.join(skipped)}."
+    return text
+
+
+def autocorrelation_sentence(grid: pd.DataFrame) -> str:
+    """What the residual lag-1 autocorrelation of every fit does to the intervals, in computed words."""
+    if grid.empty:
+        return ""
+    parts = []
+    for spec in SPECS:
+        g = grid[grid["spec"] == spec]
+        if len(g):
+            parts.append(f"{g['resid_ac1'].min():.2f} to {g['resid_ac1'].max():.2f} for the {spec} fits")
+    ols_max = float(grid["resid_ac1"].max())
+    effect = (
+        "positive autocorrelation makes intervals that treat the years as independent too narrow"
+        if ols_max > 0
+        else "it is not positive, so intervals that treat the years as independent are not made too narrow by it"
+    )
+    w = grid["wresid_ac1"].abs().max()
+    left = (
+        f"at most {w:.2f} in absolute value, {'little' if w <= AC_LEFT else 'some'} dependence left "
+        f"(the book calls up to {AC_LEFT:g} little)"
+    )
+    tail = (
+        "so the GLS intervals account for most of it"
+        if w <= AC_LEFT
+        else "so even the GLS intervals may be somewhat too narrow where it is largest"
+    )
+    return (
+        f"The least-squares residuals' lag-1 autocorrelation is {words.join(parts)}: {effect}. The AR(1) GLS "
+        f"fits estimate the error autocorrelation at {grid['rho'].min():.2f} to {grid['rho'].max():.2f} and "
+        f"model it; their whitened residuals keep {left}, {tail}."
     )
 
 
 def _verdict(low: float, high: float) -> str:
     if low > 0:
-        return "lies wholly above zero (fewer arrivals after worse years)"
+        return "lies wholly above zero (arrivals higher after years of stronger growth)"
     if high < 0:
-        return "lies wholly below zero (more arrivals after worse years)"
+        return "lies wholly below zero (arrivals higher after years of weaker growth)"
     return "includes zero"
 
 
-def _output_and_arrivals(r, years: pd.DataFrame, growth: pd.DataFrame) -> None:
+def _output_and_arrivals(r, years: pd.DataFrame, growth: pd.DataFrame, data_dir) -> None:
+    from nkbook.analysis import grades
+
     lag_years, start_year, end_year = r.extra["lag_years"], r.extra["start_year"], r.extra["end_year"]
-    pairs = lagged_pairs(years, growth, lag_years, start_year, end_year)
-    res_all, fit_all = fit_log_ols(pairs)
-    open_pairs = pairs[~pairs["closure"]]
-    res_open, fit_open = fit_log_ols(open_pairs)
-    nb_all, nb_open = fit_negbin(pairs), fit_negbin(open_pairs)
-    r.frames["pairs"] = pairs
-    r.extra.update(res_all=res_all, res_open=res_open, fit_all=fit_all, fit_open=fit_open)
-    for suffix, fit, nb in (("", fit_all, nb_all), ("_noclosure", fit_open, nb_open)):
-        r.put(f"gdp_slope{suffix}", fit["slope"], 3)
-        r.put(f"gdp_slope{suffix}_low", fit["slope_low"], 3)
-        r.put(f"gdp_slope{suffix}_high", fit["slope_high"], 3)
-        r.put(f"gdp_slope_pct{suffix}", fit["pct_per_point"], 1)
-        r.put(f"gdp_slope_pct{suffix}_low", fit["pct_per_point_low"], 1)
-        r.put(f"gdp_slope_pct{suffix}_high", fit["pct_per_point_high"], 1)
-        r.put(f"gdp_fit_n{suffix}", fit["n"])
-        r.put(f"gdp_fit_p{suffix}", fit["p"], 2)
-        r.put(f"gdp_fit_r2{suffix}", fit["r2"], 2)
-        r.put(f"gdp_fit_resid_ac1{suffix}", fit["resid_ac1"], 2)
-        r.put(f"gdp_fit_verdict{suffix}", _verdict(fit["slope_low"], fit["slope_high"]))
-        r.put(f"gdp_rr{suffix}", nb["rate_ratio"], 3)
-        r.put(f"gdp_rr{suffix}_low", nb["low"], 3)
-        r.put(f"gdp_rr{suffix}_high", nb["high"], 3)
-    r.put("lag_years_words", words.plural(lag_years, "year"))
-    same = [
-        (f["slope_low"] > 0) == (nb["low"] > 1) and (f["slope_high"] < 0) == (nb["high"] < 1)
-        for f, nb in ((fit_all, nb_all), (fit_open, nb_open))
-    ]
-    r.put(
-        "gdp_nb_agreement",
-        "gives the same picture"
-        if all(same)
-        else "does not give the same picture in every fit (compare its intervals with 1)",
-    )
-    push_found = [
-        name for name, f in (("with every year", fit_all), ("without the closure", fit_open)) if f["slope_high"] < 0
-    ]
-    r.put(
-        "gdp_push_sentence",
-        "Neither fit finds the push: no interval lies wholly below zero."
-        if not push_found
-        else f"Only the fit {' and '.join(push_found)} lies wholly below zero, the sign a push predicts.",
-    )
-    r.put("arrivals_peak_year", years.loc[years["total"].idxmax(), "year"])
-    r.put("gdp_fit_first_year", fit_all["first_year"])
-    r.put("gdp_fit_last_year", fit_all["last_year"])
-    r.put("gdp_fit_closure_n", int(pairs["closure"].sum()))
-    shift = fit_all["pct_per_point"] - fit_open["pct_per_point"]
-    r.put("gdp_slope_shift_pct", shift, 1)
-    n_closed = int(pairs["closure"].sum())
-    if n_closed:
-        r.put(
-            "gdp_closure_effect_sentence",
-            f"Keeping the {words.plural(n_closed, 'closure year')} makes the fitted change per point of growth "
-            f"{abs(shift):.1f} percentage points {words.compare(fit_all['pct_per_point'], fit_open['pct_per_point'])} "
-            "without them.",
-        )
-    else:
-        r.put("gdp_closure_effect_sentence", "The window holds no closure year, so the two fits are the same fit.")
-    r.put("gdp_r2_words", explained_words(fit_all["r2"]))
-    _lag_grid(r, years, growth)
-
-
-# The lag grid: arrivals in year t against growth in t - lag for every lag here, with and without
-# the closure years. The range is stated, not fitted; evidence on time abroad before arrival is what
-# should justify it (not in this chapter's data yet).
-LAG_GRID = (0, 1, 2, 3)
-ALPHA = 0.05
-
-
-def lag_grid(years: pd.DataFrame, growth: pd.DataFrame, start_year: int, end_year: int, lags=LAG_GRID) -> pd.DataFrame:
-    """log arrivals ~ growth + linear trend, per lag and sample, HAC errors (and AR(1) GLS beside them).
-
-    A trending level regressed on a trendless rate picks up the trend without the trend term. The
-    HAC p-values are Holm-adjusted across every fit of the grid. Columns: lag, sample, n, slope,
-    low, high (HAC 95%), p, p_holm, gls_slope, gls_p, resid_ac1.
-    """
-    from nkbook.analysis import stats
-
-    rows = []
-    for lag in lags:
-        pairs = lagged_pairs(years, growth, lag, start_year, end_year)
-        pairs = pairs.assign(trend=pairs["year"] - pairs["year"].min())
-        for sample, frame in (("with every year", pairs), ("without the closure years", pairs[~pairs["closure"]])):
-            if sample != "with every year" and len(frame) == len(pairs):
-                continue  # no closure year in the window: the same fit
-            if len(frame) < 8:
-                continue
-            frame = frame.reset_index(drop=True)
-            res = stats.hac_ols(frame, "log_arrivals ~ growth_pct + trend")
-            lo, hi = res.conf_int().loc["growth_pct"]
-            gls = stats.ar1_gls(frame, "log_arrivals ~ growth_pct + trend")
-            rows.append(
-                {
-                    "lag": lag,
-                    "sample": sample,
-                    "n": int(res.nobs),
-                    "slope": float(res.params["growth_pct"]),
-                    "low": float(lo),
-                    "high": float(hi),
-                    "p": float(res.pvalues["growth_pct"]),
-                    "gls_slope": float(gls.params["growth_pct"]),
-                    "gls_p": float(gls.pvalues["growth_pct"]),
-                    "resid_ac1": float(res.rho1),
-                }
-            )
-    grid = pd.DataFrame(rows)
-    if len(grid):
-        grid["p_holm"] = stats.holm(grid["p"])
-    return grid
-
-
-def lag_grid_conclusion(grid: pd.DataFrame, alpha: float = ALPHA) -> str:
-    """How 'arrivals do not move with output' survives the grid, in words computed from it."""
-    if grid.empty:
-        return "The window is too short for the lag grid."
-    found = grid[grid["p_holm"] < alpha]
-    lags = sorted(grid["lag"].unique())
-    holds = {int(l): not (found["lag"] == l).any() for l in lags}
-    ok = [l for l, h in holds.items() if h]
-    if len(ok) == len(lags):
-        where = "at every lag"
-    elif not ok:
-        where = "at no lag"
-    else:
-        where = f"at {'lag' if len(ok) == 1 else 'lags'} {words.join([str(l) for l in ok])} only"
-    text = (
-        f"Across the grid, the reading that arrivals do not move with output (no slope distinguishable from "
-        f"zero after Holm's adjustment at {alpha:g}) holds {where}."
-    )
-    if len(found):
-        parts = [
-            f"lag {int(f.lag)} {f.sample} ({f.slope:+.2f} log points per point of growth, HAC interval "
-            f"{f.low:+.3f} to {f.high:+.3f}, Holm p = {f.p_holm:.3f}, "
-            f"{'positive: fewer arrivals after worse years' if f.slope > 0 else 'negative: more arrivals after worse years'})"
-            for f in found.itertuples()
-        ]
-        text += " The slope is distinguishable from zero at " + words.join(parts) + "."
-        gls_agree = int((found["gls_p"] < alpha).sum())
-        text += (
-            f" AR(1) GLS, which the book's calibration finds better behaved than HAC in series this short, "
-            f"agrees (p < {alpha:g}) in {gls_agree} of these {len(found)}."
-        )
-    return text
-
-
-# Words for a share of variation explained, stated once.
-R2_WORDS = ((0.10, "almost none"), (0.30, "little"), (0.60, "some"), (1.01, "much"))
-
-
-def explained_words(r2: float) -> str:
-    """'almost none' (R² < 0.10), 'little' (< 0.30), 'some' (< 0.60), else 'much'."""
-    return next(w for cut, w in R2_WORDS if r2 < cut)
-
-
-def _lag_grid(r, years: pd.DataFrame, growth: pd.DataFrame) -> None:
-    grid = lag_grid(years, growth, r.extra["start_year"], r.extra["end_year"])
+    lr = r.extra["lag_range"]
+    r.put("grid_max_lag", lr["max_lag"])
+    r.put("grid_lags_extended", lr["extended"])
+    r.put("grid_lag_range_sentence", lag_range_sentence(lr))
+    r.frames["pairs"] = lagged_pairs(years, growth, lag_years, start_year, end_year)
+    grid, skipped = push_grid(years, growth, start_year, end_year, lr["lags"])
     r.frames["lag_grid"] = grid
+    r.put("lag_years_words", words.plural(lag_years, "year"))
+    peak = int(years.loc[years["total"].idxmax(), "year"])
+    r.put("arrivals_peak_year", peak)
+    first_y, last_y = int(years["year"].min()), int(years["year"].max())
+    r.put(
+        "arrivals_peak_sentence",
+        f"arrivals fell from their highest, in {first_y}, the window's first year"
+        if peak == first_y
+        else f"arrivals rose to their highest in {last_y}, the window's last year"
+        if peak == last_y
+        else f"arrivals rose from {first_y} to a peak in {peak} and fell after it",
+    )
     r.put("lag_grid_n_fits", len(grid))
-    r.put("lag_grid_conclusion", lag_grid_conclusion(grid))
+    r.put("lag_grid_skipped_n", len(skipped))
+    r.put("lag_grid_conclusion", grid_conclusion(grid, skipped))
+    r.put("lag_grid_autocorrelation_sentence", autocorrelation_sentence(grid))
+    if grid.empty:
+        r.put("grid_where", "not examined")
+        r.put("grade_output", "not detectable")
+        r.put("grade_output_why", "the window is too short for any fit of the grid")
+        r.put("grade_output_n_specs", 0)
+        r.put("grade_output_n_robust", 0)
+        r.put("gdp_push_sentence", "The window is too short to fit the headline specification.")
+        return
+    r.put("grid_where", grid_where(grid))
+    g = grades.grade(grid["slope"], grid["robust"])
+    r.put("grade_output", g["grade"])
+    r.put("grade_output_why", g["why"])
+    r.put("grade_output_n_specs", g["n_specs"])
+    r.put("grade_output_n_robust", g["n_robust"])
+    r.put("grade_rule", grades.RULE)
+    r.put("grid_resid_ac1_min", grid["resid_ac1"].min(), 2)
+    r.put("grid_resid_ac1_max", grid["resid_ac1"].max(), 2)
+    r.put("grid_rho_min", grid["rho"].min(), 2)
+    r.put("grid_rho_max", grid["rho"].max(), 2)
     for f in grid.itertuples():
-        key = f"lag{f.lag}" + ("" if f.sample == "with every year" else "_noclosure")
+        key = f"lag{f.lag}_{'diff' if f.spec == SPECS[0] else 'trend'}" + (
+            "" if f.sample == SAMPLES[0] else "_noclosure"
+        )
         r.put(f"grid_slope_{key}", f.slope, 3)
         r.put(f"grid_p_holm_{key}", f.p_holm, 3)
         r.put(f"grid_resid_ac1_{key}", f.resid_ac1, 2)
+    # the headline: the log-difference specification at the chapter's lag, from the grid
+    head = grid[(grid["lag"] == lag_years) & (grid["spec"] == SPECS[0])].set_index("sample")
+    r.extra["headline"] = head
+    fits = [(suffix, head.loc[s]) for suffix, s in (("", SAMPLES[0]), ("_noclosure", SAMPLES[1])) if s in head.index]
+    for suffix, f in fits:
+        r.put(f"gdp_slope{suffix}", f["slope"], 3)
+        r.put(f"gdp_slope_pct{suffix}", f["pct_slope"], 1)
+        r.put(f"gdp_slope_pct{suffix}_low", f["pct_low"], 1)
+        r.put(f"gdp_slope_pct{suffix}_high", f["pct_high"], 1)
+        r.put(f"gdp_fit_n{suffix}", f["n"])
+        r.put(f"gdp_fit_p{suffix}", f["p"], 3)
+        r.put(f"gdp_fit_p_holm{suffix}", f["p_holm"], 3)
+        r.put(f"gdp_fit_resid_ac1{suffix}", f["resid_ac1"], 2)
+        r.put(f"gdp_fit_rho{suffix}", f["rho"], 2)
+        r.put(f"gdp_fit_verdict{suffix}", _verdict(f["low"], f["high"]))
+    if SAMPLES[0] in head.index:
+        r.put("gdp_fit_first_year", head.loc[SAMPLES[0], "first_year"])
+        r.put("gdp_fit_last_year", head.loc[SAMPLES[0], "last_year"])
+    if SAMPLES[1] in head.index:
+        r.put("gdp_fit_closure_n", head.loc[SAMPLES[0], "n"] - head.loc[SAMPLES[1], "n"])
+        r.put(
+            "gdp_noclosure_sentence",
+            f"Leaving out the {words.plural(head.loc[SAMPLES[0], 'n'] - head.loc[SAMPLES[1], 'n'], 'change')} that "
+            f"touch a closure year ({head.loc[SAMPLES[1], 'n']} changes left), the estimate is "
+            f"{head.loc[SAMPLES[1], 'pct_slope']:+.1f}% (95% interval {head.loc[SAMPLES[1], 'pct_low']:+.1f}% to "
+            f"{head.loc[SAMPLES[1], 'pct_high']:+.1f}%; the interval "
+            f"{_verdict(head.loc[SAMPLES[1], 'low'], head.loc[SAMPLES[1], 'high'])}).",
+        )
+    else:
+        r.put("gdp_noclosure_sentence", "The window holds no closure year, so there is no second fit without it.")
+    push_found = [s for s, f in fits if f["high"] < 0]
+    r.put(
+        "gdp_push_sentence",
+        "No headline interval lies wholly below zero, the sign a push predicts."
+        if not push_found
+        else f"The headline interval {words.join(push_found)} lies wholly below zero, the sign a push predicts.",
+    )
 
 
 def _closure(r, growth: pd.DataFrame) -> None:
@@ -850,8 +1041,6 @@ def _closure(r, growth: pd.DataFrame) -> None:
         )
         r.put("closure_intro_sentence", note)
         r.put("closure_paragraph", "")
-        r.put("closure_expectation_paragraph", "")
-        r.frames["closure_pred"] = pd.DataFrame()
         return
     r.put("growth_2020", growth_by_year.get(2020), 1)
     r.put("contraction_2020", -growth_by_year.get(2020), 1)
@@ -882,14 +1071,6 @@ def _closure(r, growth: pd.DataFrame) -> None:
             f"After a similar fall in output, {words.times(twin['ratio'])} as many people reached the "
             "South with the border open as with it closed (one pair of years: an illustration, not a test).",
         )
-    closed = pairs[pairs["closure"]]
-    pred = predict_years(r.extra["res_open"], closed)
-    r.frames["closure_pred"] = pred
-    r.put("closure_predicted_total", pred["predicted"].sum(), 0)
-    r.put("closure_observed_total", pred["arrivals"].sum())
-    r.put("closure_observed_pct_of_predicted", 100 * pred["arrivals"].sum() / pred["predicted"].sum(), 1)
-    r.put("closure_below_interval_n", int((pred["arrivals"] < pred["pred_low"]).sum()))
-    r.put("closure_years_n", len(pred))
     g20 = float(growth_by_year.get(2020))
     r.put(
         "closure_intro_sentence",
@@ -897,7 +1078,6 @@ def _closure(r, growth: pd.DataFrame) -> None:
         f"({g20:+.1f}%), and North Korea sealed its border with China in January 2020.",
     )
     r.put("closure_paragraph", _closure_paragraph(r, g20, a19, a20, a21, twin))
-    r.put("closure_expectation_paragraph", _expectation_paragraph(r, pred))
 
 
 def _closure_paragraph(r, g20, a19, a20, a21, twin) -> str:
@@ -920,36 +1100,30 @@ def _closure_paragraph(r, g20, a19, a20, a21, twin) -> str:
     return text
 
 
-def _expectation_paragraph(r, pred) -> str:
-    fit = r.extra["fit_open"]
-    lo, hi = float(pred["pred_low"].min()), float(pred["pred_high"].max())
-    return (
-        f"The fit without the closure years explains {explained_words(fit['r2'])} of the variation "
-        f"(R² = {fit['r2']:.2f}), so what it 'expects' for the closure years is little more than the average of the "
-        f"open years: about {r['closure_predicted_total']:,.0f} arrivals in the {r['closure_years_n']} closure years "
-        f"together, with 95% prediction intervals from {lo:,.0f} to {hi:,.0f} a year. "
-        f"{r['closure_observed_total']:,} arrived ({r['closure_observed_pct_of_predicted']:.1f}% of that figure); "
-        f"{words.every_year_except({int(y): bool(a < l) for y, a, l in zip(pred['year'], pred['arrivals'], pred['pred_low'])}, 'in every closure year')}"
-        " the count was below the interval. The comparison says only that the closure years lie far from the "
-        "open years' level, not what growth would have produced."
-    )
-
-
 def _evidence_closure(r) -> None:
-    if r.extra.get("has_closure") and r.extra.get("has_trade_closure"):
+    end = r.extra["end_year"]
+    if not r.extra.get("has_closure"):
         r.put(
             "evidence_closure_sentence",
-            f"In 2020 output changed by {r['growth_2020']:+.1f}% and arrivals "
-            f"{words.direction(r['arrivals_2019'], r['arrivals_2020'])} from {r['arrivals_2019']:,} to "
-            f"{r['arrivals_2020']:,} and then {r['arrivals_2021']:,}; trade with China collapsed with them but was back "
-            f"to {r['trade_2023_pct_of_2019']:.1f}% of 2019 by 2023 while arrivals reached "
-            f"{r['arrivals_2023_pct_of_2019']:.1f}%.",
+            f"The window ends in {end}, before the border closure, so the closure years are not part of this reading.",
+        )
+        return
+    text = (
+        f"In 2020 output changed by {r['growth_2020']:+.1f}% and arrivals "
+        f"{words.direction(r['arrivals_2019'], r['arrivals_2020'])} from {r['arrivals_2019']:,} in 2019 to "
+        f"{r['arrivals_2020']:,}, then {words.direction(r['arrivals_2020'], r['arrivals_2021'])} to "
+        f"{r['arrivals_2021']:,} in 2021"
+    )
+    if r.extra.get("has_trade_closure"):
+        t21, t23, a23 = r["trade_2021_pct_of_2019"], r["trade_2023_pct_of_2019"], r["arrivals_2023_pct_of_2019"]
+        text += (
+            f"; trade with China stood at {t21:.1f}% of its 2019 level in 2021 and {t23:.1f}% in 2023, arrivals at "
+            f"{a23:.1f}% of theirs in 2023 (trade "
+            f"{words.compare(t23, a23, 'further back than', 'less far back than', 'as far back as')} arrivals)."
         )
     else:
-        r.put(
-            "evidence_closure_sentence",
-            "The window ends before the border closure, so the closure years are not part of this reading.",
-        )
+        text += f". The window ends in {end}, before the trade comparison for 2023."
+    r.put("evidence_closure_sentence", text)
 
 
 def _undernourishment(r, fao: pd.DataFrame) -> None:
@@ -992,6 +1166,30 @@ def _food_2019(r, food_raw: pd.DataFrame) -> None:
     implied = food["implied_population_m"].dropna()
     r.put("food_2019_implied_pop_low", implied.min(), 1)
     r.put("food_2019_implied_pop_high", implied.max(), 1)
+    same = words.is_close(implied.min(), implied.max())
+    r.put(
+        "food_2019_denominator_sentence",
+        f"so they are {'close to one another' if same else 'not close to one another'} (the book calls two "
+        f"values close when they differ by at most {100 * words.CLOSE:.0f}%): "
+        + (
+            "the assessments share a denominator and differ in what they count."
+            if same
+            else "the assessments do not share one denominator, so they differ in more than what they count."
+        ),
+    )
+    # the essay's figure (seed_essay2024: "43% food insecure"), read against the published shares
+    match = food[food["share_pct"].round(0) == ESSAY_FOOD_PCT]
+    kinds = {
+        "undernourished_pou": "the undernourishment rate",
+        "undernourished_need_assistance": "the undernourishment rate",
+    }
+    read = sorted({kinds.get(m, "a food-insecurity share") for m in match["measure"]})
+    r.put(
+        "food_2019_essay_sentence",
+        f"The essay's {ESSAY_FOOD_PCT}% matches {words.join(read, 'or')} when rounded"
+        if read
+        else f"No published 2019 share rounds to the essay's {ESSAY_FOOD_PCT}%",
+    )
 
 
 def _grain(r, grain_raw: pd.DataFrame, end_year: int) -> None:
@@ -1099,8 +1297,9 @@ def _trade(r, trade_all: pd.DataFrame, years: pd.DataFrame) -> None:
             "trade_corr_sentence",
             f"Outside the closure, in the {corr['n']} years with both figures, the logarithms of trade and arrivals "
             f"correlate at r = {r['trade_arrivals_r']:.2f} (95% interval {r['trade_arrivals_r_low']:.2f} to "
-            f"{r['trade_arrivals_r_high']:.2f}, treating the years as independent); the totals mix agencies and both "
-            "series have their own trends, so this is a description, not a mechanism.",
+            f"{r['trade_arrivals_r_high']:.2f}, an interval that treats the years as independent and is therefore too "
+            "narrow for these autocorrelated series); the totals mix agencies and both series have their own trends, "
+            "so this is a description that carries no conclusion, not a mechanism.",
         )
     else:
         r.put(
@@ -1138,6 +1337,11 @@ def _motives(r, motive_raw: pd.DataFrame) -> None:
     r.put("motive_peterson_econ", share("peterson_2009", "economic"), 1)
     r.put("motive_registered_econ", share("mou_registered_c2015", "economic"), 1)
     r.put("motive_n_surveys", motives["survey_id"].nunique())
+    mou = motives[motives["survey_id"].str.startswith("mou_") & (motives["group"] == "economic")]
+    mou_share = mou["share"].dropna()
+    r.put("motive_mou_econ_n", int(mou["survey_id"].nunique()))
+    r.put("motive_mou_econ_min", mou_share.min(), 1)
+    r.put("motive_mou_econ_max", mou_share.max(), 1)
     base_2023 = int(r.extra["arrivals_by_year"].get(2023))
     d, dlo, dhi = two_shares_diff_ci(
         share("mou_2023_arrivals", "political"), share("mou_2023_arrivals", "economic"), base_2023
@@ -1156,6 +1360,12 @@ def _motives(r, motive_raw: pd.DataFrame) -> None:
         "the two are indistinguishable" if dlo <= 0 <= dhi else "the gap is larger than these figures' sampling noise",
     )
     r.put(
+        "motive_gap_sentence",
+        "so 'the regime overtook food' is not something these figures can show."
+        if dlo <= 0 <= dhi
+        else "so even at that most favourable base the order of the two reasons is larger than sampling noise.",
+    )
+    r.put(
         "motive_econ_direction",
         words.direction(share("mou_hanawon_pre2001", "economic"), share("mou_2023_arrivals", "economic")),
     )
@@ -1164,30 +1374,59 @@ def _motives(r, motive_raw: pd.DataFrame) -> None:
 # charts and tables (each a function of the results)
 
 
+def _year_x(first: int, last: int, title: str = "Year", field: str = "year"):
+    """A year axis whose labels never touch: one label every 2, 5 or 10 years (by the span), with
+    space kept between labels, so that a phone (390 px) and the printed page both read them."""
+    import altair as alt
+
+    span = max(int(last) - int(first), 1)
+    step = 2 if span <= 12 else 5 if span <= 40 else 10
+    start = int(math.ceil(int(first) / step) * step)
+    return alt.X(
+        f"{field}:Q",
+        title=title,
+        axis=alt.Axis(
+            format="d", values=list(range(start, int(last) + 1, step)), labelOverlap="greedy", labelSeparation=6
+        ),
+        scale=alt.Scale(domain=[int(first) - 0.5, int(last) + 0.5], nice=False, zero=False),
+    )
+
+
+def gdp_title(r) -> str:
+    """The GDP chart's title, stating the finding (computed)."""
+    run = r.extra["run"]
+    g = r.frames["growth"]
+    first, last = int(g["year"].min()), int(g["year"].max())
+    if not run["length"]:
+        return f"North Korea's output grew in every year from {first} to {last}"
+    if run["length"] == 1:
+        return f"North Korea's output shrank in {run['start']}, never in two consecutive years"
+    return f"North Korea's output shrank in {run['length']} consecutive years, {run['start']}–{run['end']}"
+
+
 def gdp_chart(r):
     import altair as alt
 
     from nkbook.present import charts
 
     run, g = r.extra["run"], r.frames["growth"].copy()
-    in_run = g["year"].between(run["start"], run["end"])
-    run_label = f"Longest run of contraction ({run['start']}–{run['end']})"
+    first, last = int(g["year"].min()), int(g["year"].max())
+    run_label = f"Longest run of contraction ({run['start']}–{run['end']})" if run["length"] else None
     g["kind"] = "Growth"
     g.loc[g["growth_pct"] < 0, "kind"] = "Contraction"
-    g.loc[in_run, "kind"] = run_label
+    if run_label:
+        g.loc[g["year"].between(run["start"], run["end"]), "kind"] = run_label
     g["release"] = g["release_year"].astype(int)
-    kinds = [run_label, "Contraction", "Growth"]
+    kinds = [k for k in [run_label, "Contraction", "Growth"] if k]
+    colours = [charts.HIGHLIGHT, charts.MUTED, charts.PALETTE[0]][-len(kinds) :]
     bars = (
         alt.Chart(plot_frame(g))
-        .mark_bar(size=9)
+        .mark_bar(size=charts.bar_size(len(g), 400))
         .encode(
-            x=charts.year_axis(title="Year"),
+            x=_year_x(first, last),
             y=alt.Y("growth_pct:Q", title="Real growth on the previous year (%)"),
             color=alt.Color(
-                "kind:N",
-                title=None,
-                scale=alt.Scale(domain=kinds, range=[charts.HIGHLIGHT, charts.MUTED, charts.PALETTE[0]]),
-                legend=alt.Legend(labelLimit=300),
+                "kind:N", title=None, scale=alt.Scale(domain=kinds, range=colours), legend=alt.Legend(labelLimit=300)
             ),
             tooltip=[
                 alt.Tooltip("year:Q", title="Year", format="d"),
@@ -1197,26 +1436,29 @@ def gdp_chart(r):
             ],
         )
     )
-    first, last = int(g["year"].min()), int(g["year"].max())
-    chart = (charts.closure_band() + bars).properties(
-        width=540,
+    layers = [charts.closure_band(), bars] if last >= CLOSURE_YEARS[0] else [bars]
+    start = r.extra["start_year"]
+    chart = alt.layer(*layers).properties(
         title=alt.TitleParams(
-            f"North Korea's real growth, {first}–{last}",
-            subtitle="Bank of Korea estimates as first published; shaded: the border closure",
+            gdp_title(r),
+            subtitle="Real growth, Bank of Korea estimates as first published"
+            + ("; shaded: the border closure" if last >= CLOSURE_YEARS[0] else "")
+            + (f"; years before {start} are context outside the window" if first < start else ""),
         ),
     )
+    by_year = g.set_index("year")["growth_pct"]
     return charts.show(
         chart,
         name="economic_push-gdp-growth",
         description=(
             f"Bar chart of yearly real growth from {first} to {last}. "
-            f"Growth was negative in every year from {run['start']} to {run['end']} "
-            f"({run['length']} years)"
             + (
-                f"; in 2020 it was {g.set_index('year')['growth_pct'].get(2020)} percent."
-                if 2020 in set(g["year"])
-                else "."
+                f"Growth was negative in every year from {run['start']} to {run['end']} "
+                f"({words.plural(run['length'], 'year')})"
+                if run["length"]
+                else "Growth was not negative in any year"
             )
+            + (f"; in 2020 it was {by_year[2020]:+.1f} percent." if 2020 in by_year.index else ".")
         ),
         source="Bank of Korea, first-published estimates as reported at release (1993: GNP).",
         data=g[["year", "growth_pct", "measure", "release_year", "source"]],
@@ -1267,7 +1509,8 @@ def famine_chart(r):
     chart = (ranges + points).properties(
         width=300,
         title=alt.TitleParams(
-            "Published estimates of famine deaths in the 1990s",
+            f"Published estimates of famine deaths in the 1990s range from {int(est['low'].min()):,} to "
+            f"{int(est['high'].max()):,}",
             subtitle="Each bar is one published range, each diamond one published figure; colour: method",
         ),
     )
@@ -1288,31 +1531,66 @@ def famine_chart(r):
     )
 
 
+# series names of the push charts (colours from charts.SERIES_COLOURS, one per series book-wide)
+FIT_SERIES = {SAMPLES[0]: "All years", SAMPLES[1]: "Closure years left out"}
+
+
+def _headline_words(r) -> str:
+    head = r.extra.get("headline")
+    if head is None or head.empty:
+        return "too few years to fit"
+    robust = bool(head["robust"].any())
+    excl = bool(((head["low"] > 0) | (head["high"] < 0)).any())
+    if robust:
+        return "a link distinguishable from zero after Holm's adjustment"
+    if excl:
+        return "a link in one fit that does not survive Holm's adjustment across the grid"
+    return "no link distinguishable from zero"
+
+
+def growth_arrivals_title(r) -> str:
+    lag = r.extra["lag_years"]
+    return f"Change in arrivals against growth {words.plural(lag, 'year')} earlier: {_headline_words(r)}"
+
+
 def growth_arrivals_chart(r):
     import altair as alt
+    from scipy import stats as sps
 
     from nkbook.present import charts
 
-    pairs, lag = r.frames["pairs"], r.extra["lag_years"]
-    fit_all, fit_open = r.extra["fit_all"], r.extra["fit_open"]
-    x_lo, x_hi = float(pairs["growth_pct"].min()), float(pairs["growth_pct"].max())
-    labels = {"all": "Fit, all years", "open": "Fit, closure years left out"}
-    band = pd.concat(
-        [
-            fit_band(r.extra["res_all"], x_lo, x_hi, labels["all"]),
-            fit_band(r.extra["res_open"], x_lo, x_hi, labels["open"]),
-        ]
-    )
-    model_scale = alt.Scale(domain=[labels["all"], labels["open"]], range=[charts.PALETTE[0], charts.PALETTE[2]])
+    lag, head = r.extra["lag_years"], r.extra.get("headline")
+    if head is None or head.empty:
+        return _not_shown(r["lag_grid_conclusion"])
+    pairs = push_pairs(r.frames["years"], r.frames["growth"], lag, r.extra["start_year"], r.extra["end_year"])
+    pts = pairs.dropna(subset=["dlog"]).copy()
+    pts["ratio"] = np.exp(pts["dlog"])
+    closure_label = f"Change touching the closure ({CLOSURE_YEARS[0]}–{CLOSURE_YEARS[1] + 1})"
+    pts["period"] = np.where(pts["touches_closure"], closure_label, "Other years")
+    x_lo, x_hi = float(pts["growth_pct"].min()), float(pts["growth_pct"].max())
+    grid_x = np.linspace(x_lo, x_hi, 40)
+    lines = []
+    for sample, f in head.iterrows():
+        se = np.sqrt([np.array([1.0, x]) @ f["cov"] @ np.array([1.0, x]) for x in grid_x])
+        q = sps.t.ppf(0.975, f["df_resid"])
+        fit = f["intercept"] + f["slope"] * grid_x
+        lines.append(
+            pd.DataFrame(
+                {
+                    "growth_pct": grid_x,
+                    "fit": np.exp(fit),
+                    "low": np.exp(fit - q * se),
+                    "high": np.exp(fit + q * se),
+                    "series": FIT_SERIES[sample],
+                }
+            )
+        )
+    band = pd.concat(lines, ignore_index=True)
+    scale = charts.series_scale([FIT_SERIES[s] for s in head.index])
     area = (
         alt.Chart(band)
         .mark_area(opacity=0.15)
-        .encode(
-            x="growth_pct:Q",
-            y="low:Q",
-            y2="high:Q",
-            color=alt.Color("model:N", title=None, scale=model_scale, legend=None),
-        )
+        .encode(x="growth_pct:Q", y="low:Q", y2="high:Q", color=alt.Color("series:N", scale=scale, legend=None))
     )
     line = (
         alt.Chart(band)
@@ -1320,77 +1598,132 @@ def growth_arrivals_chart(r):
         .encode(
             x="growth_pct:Q",
             y="fit:Q",
-            color=alt.Color("model:N", title=None, scale=model_scale),
+            color=alt.Color("series:N", title="AR(1) GLS fit", scale=scale),
             tooltip=[
-                alt.Tooltip("model:N", title="Model"),
+                alt.Tooltip("series:N", title="Fit"),
                 alt.Tooltip("growth_pct:Q", title="Growth (%)", format=".1f"),
-                alt.Tooltip("fit:Q", title="Fitted arrivals", format=",.0f"),
-                alt.Tooltip("low:Q", title="95% low", format=",.0f"),
-                alt.Tooltip("high:Q", title="95% high", format=",.0f"),
+                alt.Tooltip("fit:Q", title="Fitted ratio to the year before", format=".2f"),
             ],
         )
     )
-    closure_label = f"Closure years ({CLOSURE_YEARS[0]}–{CLOSURE_YEARS[1]})"
-    pts = pairs.assign(period=pairs["closure"].map({True: closure_label, False: "Other years"}))
-    period_scale = dict(domain=["Other years", closure_label])
     dots = (
-        alt.Chart(plot_frame(pts))
+        alt.Chart(plot_frame(pts[["year", "arrivals", "growth_year", "growth_pct", "ratio", "period"]]))
         .mark_point(filled=True, size=70, opacity=0.9)
         .encode(
-            x=alt.X("growth_pct:Q", title=f"Real growth {words.plural(lag, 'year')} before arrival (%)"),
+            x=alt.X("growth_pct:Q", title=f"Real growth {words.plural(lag, 'year')} before the arrival year (%)"),
             y=alt.Y(
-                "arrivals:Q", title="Arrivals in South Korea (people per year, log scale)", scale=alt.Scale(type="log")
+                "ratio:Q",
+                title="Arrivals as a multiple of the year before (log scale)",
+                scale=alt.Scale(type="log"),
             ),
             shape=alt.Shape(
                 "period:N",
                 title=None,
-                scale=alt.Scale(**period_scale, range=["square", "circle"]),
+                scale=alt.Scale(domain=["Other years", closure_label], range=["square", "circle"]),
                 legend=alt.Legend(labelLimit=300),
             ),
-            fill=alt.Fill(
-                "period:N",
-                title=None,
-                scale=alt.Scale(**period_scale, range=["#333333", charts.HIGHLIGHT]),
-                legend=alt.Legend(labelLimit=300),
-            ),
-            stroke=alt.value(None),
             tooltip=[
                 alt.Tooltip("year:Q", title="Arrival year", format="d"),
                 alt.Tooltip("arrivals:Q", title="Arrivals", format=","),
+                alt.Tooltip("ratio:Q", title="Multiple of the year before", format=".2f"),
                 alt.Tooltip("growth_year:Q", title="Growth year", format="d"),
                 alt.Tooltip("growth_pct:Q", title="Growth (%)"),
             ],
+            color=alt.value(charts.TOTAL),
         )
     )
     tags = (
-        alt.Chart(plot_frame(pts[pts["closure"]]))
+        alt.Chart(plot_frame(pts[pts["touches_closure"]][["growth_pct", "ratio", "year"]]))
         .mark_text(dx=6, dy=-6, align="left", fontSize=11, color="#333")
-        .encode(x="growth_pct:Q", y="arrivals:Q", text=alt.Text("year:Q", format="d"))
+        .encode(x="growth_pct:Q", y="ratio:Q", text=alt.Text("year:Q", format="d"))
     )
-    chart = (
-        alt.layer(area, line, dots, tags)
-        .resolve_scale(color="independent")
-        .properties(
-            width=520,
-            title=alt.TitleParams(
-                f"Arrivals against growth {words.plural(lag, 'year')} earlier, {fit_all['first_year']}–{fit_all['last_year']}",
-                subtitle="Lines: least-squares fits of log arrivals with 95% confidence bands",
-            ),
+    f0 = head.iloc[0]
+    chart = alt.layer(area, line, dots, tags).properties(
+        title=alt.TitleParams(
+            growth_arrivals_title(r),
+            subtitle="Lines: AR(1) GLS fits of the change in log arrivals, with 95% bands for the fitted line",
         )
+    )
+    desc = "; ".join(
+        f"{FIT_SERIES[s].lower()}: {f['pct_slope']:+.1f}% per point of growth (95% interval "
+        f"{f['pct_low']:+.1f} to {f['pct_high']:+.1f})"
+        for s, f in head.iterrows()
     )
     return charts.show(
         chart,
         name="economic_push-growth-arrivals",
         description=(
-            f"Scatter of {fit_all['n']} years of arrivals (log scale) against growth "
-            f"{words.plural(lag, 'year')} earlier, with two fitted lines. With every year the fitted change is "
-            f"{fit_all['pct_per_point']:.1f} percent per point of growth (95% interval "
-            f"{fit_all['pct_per_point_low']:.1f} to {fit_all['pct_per_point_high']:.1f}); "
-            f"without the closure years it is {fit_open['pct_per_point']:.1f} "
-            f"({fit_open['pct_per_point_low']:.1f} to {fit_open['pct_per_point_high']:.1f})."
+            f"Scatter of {words.plural(len(pts), 'year')} of arrivals as a multiple of the year before (log scale), "
+            f"{int(f0['first_year'])} to {int(f0['last_year'])}, against growth {words.plural(lag, 'year')} earlier, "
+            f"with fitted lines. {desc}."
         ),
         source="Bank of Korea (growth, first published); Ministry of Unification (arrivals); fits by the book.",
-        data=pairs[["year", "arrivals", "growth_year", "growth_pct", "closure"]],
+        data=pts[["year", "arrivals", "ratio", "growth_year", "growth_pct", "touches_closure"]],
+    )
+
+
+def grid_title(r) -> str:
+    grid = r.frames["lag_grid"]
+    if grid.empty:
+        return "The window is too short for the lag grid"
+    return f"No association between growth and arrivals holds {grid_where(grid)} (AR(1) GLS, Holm-adjusted)"
+
+
+def grid_chart(r):
+    import altair as alt
+
+    from nkbook.present import charts
+
+    g = r.frames["lag_grid"]
+    if g.empty:
+        return _not_shown(r["lag_grid_conclusion"])
+    d = g[["lag", "spec", "sample", "n", "slope", "low", "high", "p_holm", "robust", "resid_ac1", "rho"]].copy()
+    d["series"] = d["sample"].map(FIT_SERIES)
+    d["fit"] = d["spec"] + " · " + d["series"]
+    d["holm"] = d["robust"].map({True: "Distinguishable from zero (Holm)", False: "Not distinguishable"})
+    scale = charts.series_scale(list(dict.fromkeys(d["series"])))
+    base = alt.Chart(plot_frame(d)).encode(
+        x=alt.X("lag:O", title="Lag between growth and arrival year (years)", axis=alt.Axis(labelAngle=0)),
+        xOffset=alt.XOffset("fit:N", sort=list(dict.fromkeys(d["fit"]))),
+        color=alt.Color("series:N", title=None, scale=scale),
+    )
+    rules = base.mark_rule(strokeWidth=2).encode(y="low:Q", y2="high:Q")
+    pts = base.mark_point(size=70, filled=True).encode(
+        y=alt.Y("slope:Q", title="Slope on growth (log points per point)"),
+        shape=alt.Shape("spec:N", title=None, scale=alt.Scale(domain=list(SPECS), range=["circle", "square"])),
+        opacity=alt.Opacity(
+            "holm:N",
+            title=None,
+            scale=alt.Scale(domain=["Distinguishable from zero (Holm)", "Not distinguishable"], range=[1.0, 0.45]),
+        ),
+        tooltip=[
+            alt.Tooltip("lag:O", title="Lag"),
+            alt.Tooltip("spec:N", title="Specification"),
+            alt.Tooltip("sample:N", title="Years"),
+            alt.Tooltip("n:Q", title="n"),
+            alt.Tooltip("slope:Q", title="GLS slope", format="+.3f"),
+            alt.Tooltip("low:Q", title="95% low", format="+.3f"),
+            alt.Tooltip("high:Q", title="95% high", format="+.3f"),
+            alt.Tooltip("p_holm:Q", title="Holm p", format=".3f"),
+            alt.Tooltip("resid_ac1:Q", title="OLS residual lag-1 autocorrelation", format=".2f"),
+        ],
+    )
+    zero = alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color=charts.MUTED, strokeDash=[4, 3]).encode(y="y:Q")
+    chart = alt.layer(zero, rules, pts).properties(
+        height=260,
+        title=alt.TitleParams(
+            grid_title(r),
+            subtitle="AR(1) GLS slope and 95% interval for every fit of the grid; 0 means no association",
+        ),
+    )
+    return charts.show(
+        chart,
+        name="economic_push-lag-grid",
+        description=(
+            f"Slopes with 95% intervals for {words.plural(len(g), 'fit')} of the lag grid. " + r["lag_grid_conclusion"]
+        ),
+        source="Bank of Korea (growth, first published); Ministry of Unification (arrivals); fits by the book.",
+        data=d[["lag", "spec", "sample", "n", "slope", "low", "high", "p_holm", "resid_ac1"]],
     )
 
 
@@ -1398,30 +1731,6 @@ def _not_shown(text: str):
     from IPython.display import Markdown
 
     return Markdown(f"*{text}*")
-
-
-def closure_table(r):
-    from nkbook.present import charts
-
-    if not r.extra.get("has_closure"):
-        return _not_shown(r["closure_intro_sentence"])
-
-    pred = r.frames["closure_pred"].rename(
-        columns={
-            "year": "Arrival year",
-            "growth_year": "Growth year",
-            "growth_pct": "Growth (%)",
-            "arrivals": "Arrivals",
-            "predicted": "Expected",
-            "pred_low": "95% low",
-            "pred_high": "95% high",
-            "observed_pct": "Arrivals as % of expected",
-        }
-    )
-    for col in ["Expected", "95% low", "95% high"]:
-        pred[col] = pred[col].round(0).astype(int)
-    pred["Arrivals as % of expected"] = pred["Arrivals as % of expected"].round(1)
-    return charts.table(pred)
 
 
 def paradox_chart(r):
@@ -1478,7 +1787,9 @@ def paradox_chart(r):
         (charts.closure_band() + bottom).properties(height=150, width=520),
     ).properties(
         title=alt.TitleParams(
-            f"Growth and arrivals around the border closure, 2015–{end_year}",
+            f"In 2020 growth was {r['growth_2020']:+.1f}% and arrivals "
+            f"{words.direction(r['arrivals_2019'], r['arrivals_2020'])} from {r['arrivals_2019']:,} to "
+            f"{r['arrivals_2020']:,}, then {r['arrivals_2021']:,} in 2021",
             subtitle="Top: real growth; bottom: arrivals in South Korea; shaded: the border closure",
         )
     )
@@ -1507,18 +1818,24 @@ def lag_grid_table(r):
         pd.DataFrame(
             {
                 "Lag (years)": g["lag"],
+                "Specification": g["spec"],
                 "Years": g["sample"],
                 "n": g["n"],
-                "Slope (log points per point of growth)": g["slope"].round(3),
-                "HAC 95% interval": [f"{lo:+.3f} to {hi:+.3f}" for lo, hi in zip(g["low"], g["high"])],
-                "HAC p": g["p"].round(3),
-                "Holm p": g["p_holm"].round(3),
-                "AR(1) GLS slope": g["gls_slope"].round(3),
-                "GLS p": g["gls_p"].round(3),
-                "Residual lag-1 autocorrelation": g["resid_ac1"].round(2),
+                "GLS slope": g["slope"].round(3),
+                "GLS 95% interval": [f"{lo:+.3f} to {hi:+.3f}" for lo, hi in zip(g["low"], g["high"])],
+                "Holm p (GLS)": g["p_holm"].round(3),
+                "HAC slope": g["hac_slope"].round(3),
+                "HAC p (comparison only)": g["hac_p"].round(3),
+                "OLS residual lag-1 autocorrelation": g["resid_ac1"].round(2),
+                "GLS error autocorrelation": g["rho"].round(2),
+                "GLS whitened residual lag-1 autocorrelation": g["wresid_ac1"].round(2),
             }
         ),
-        caption="log arrivals ~ lagged growth + linear trend; Newey–West (HAC) errors; Holm across the grid",
+        caption=(
+            "Slope of log arrivals (log-difference: their change on the year before; level with trend: with a "
+            "linear trend term) on growth lag years earlier; AR(1) GLS, Holm across the grid; HAC OLS beside it"
+        ),
+        digits=3,
     )
 
 
@@ -1576,7 +1893,8 @@ def pou_chart(r):
     chart = (lines + pts).properties(
         width=520,
         title=alt.TitleParams(
-            "Prevalence of undernourishment in North Korea, by FAO edition",
+            f"Undernourishment {r['pou_direction']} from {r['pou_first_pct']:.1f}% to {r['pou_last_pct']:.1f}% in "
+            "the FAO edition the book reads",
             subtitle="Editions are never joined; lines link only consecutive periods of one edition",
         ),
     )
@@ -1624,6 +1942,14 @@ def food_table(r):
     )
 
 
+def grain_title(r) -> str:
+    """The grain chart's title, stating the finding (computed)."""
+    return (
+        f"Food-crop harvests since {r['grain_recent_first_year']} ranged from {r['grain_recent_min']:.2f} to "
+        f"{r['grain_recent_max']:.2f} million tonnes"
+    )
+
+
 def grain_chart(r):
     import altair as alt
 
@@ -1633,8 +1959,9 @@ def grain_chart(r):
     gp = grain.assign(
         dating=grain["year_inferred"].map({True: "Year inferred from an undated report", False: "Year as published"})
     )
+    first, last = int(grain["year"].min()), int(grain["year"].max())
     enc = dict(
-        x=charts.year_axis(title="Harvest year"),
+        x=_year_x(first, last, title="Harvest year"),
         y=alt.Y("value_mt:Q", title="Food-crop production (million tonnes)", scale=alt.Scale(domain=[0, 6])),
     )
     gp = plot_frame(gp, ["year", "value_mt", "value_qualifier", "segment", "dating"])
@@ -1653,11 +1980,12 @@ def grain_chart(r):
             ],
         )
     )
-    chart = (charts.closure_band() + lines + pts).properties(
-        width=520,
+    layers = ([charts.closure_band()] if last >= CLOSURE_YEARS[0] else []) + [lines, pts]
+    chart = alt.layer(*layers).properties(
         title=alt.TitleParams(
-            "Food-crop production, Rural Development Administration estimates",
-            subtitle="One series (food crops incl. potatoes and soybeans); gaps are years not found",
+            grain_title(r),
+            subtitle="Rural Development Administration estimates, one series (food crops incl. potatoes and "
+            "soybeans); gaps are years not found",
         ),
     )
     return charts.show(
@@ -1666,7 +1994,7 @@ def grain_chart(r):
         description=(
             f"Line chart of {len(grain)} yearly food-crop estimates between "
             f"{int(grain['year'].min())} and {int(grain['year'].max())}, broken where years are "
-            f"missing. Since {int(recent['year'].min())} the lowest harvest was {recent['value_mt'].min()} "
+            f"missing. Since {int(recent['year'].min())} the lowest harvest was {recent['value_mt'].min():.2f} "
             f"million tonnes in {int(recent.loc[recent['value_mt'].idxmin(), 'year'])}."
         ),
         source="ROK Rural Development Administration, annual estimates as reported.",
@@ -1725,12 +2053,20 @@ def trade_chart(r):
             ],
         )
     )
+    top = [band, tbars, tmiss] if end_year >= CLOSURE_YEARS[0] else [tbars, tmiss]
+    bottom = [band, abars] if end_year >= CLOSURE_YEARS[0] else [abars]
     chart = alt.vconcat(
-        (band + tbars + tmiss).properties(height=160, width=520), (band + abars).properties(height=160, width=520)
+        alt.layer(*top).properties(height=160, width=520), alt.layer(*bottom).properties(height=160, width=520)
     ).properties(
         title=alt.TitleParams(
-            f"Trade with China and arrivals in South Korea, {start_year}–{end_year}",
-            subtitle=("Top: China–North Korea trade, one agency per year; bottom: arrivals; shaded: the closure"),
+            (
+                f"By 2023 trade with China was back to {r['trade_2023_pct_of_2019']:.0f}% of its 2019 level, "
+                f"arrivals to {r['arrivals_2023_pct_of_2019']:.0f}%"
+                if r.extra.get("has_trade_closure")
+                else f"Trade with China and arrivals in South Korea, {start_year}–{end_year}"
+            ),
+            subtitle="Top: China–North Korea trade, one agency per year; bottom: arrivals"
+            + ("; shaded: the closure" if end_year >= CLOSURE_YEARS[0] else ""),
         )
     )
     missing = list(r.frames["trade_missing"]["year"])

@@ -38,6 +38,8 @@ SERIES_COLOURS: dict[str, str] = {
     "With trends": "#009E73",
     "Observed": TOTAL,
     "Counterfactual": "#56B4E9",
+    "All years": TOTAL,
+    "Closure years left out": "#0072B2",  # the economic push's fits, with and without
 }
 
 
