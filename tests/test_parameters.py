@@ -26,7 +26,7 @@ def test_each_bad_value_is_refused_naming_the_parameter_and_range(frames):
         "end_year=": {"start_year": first, "end_year": last + 1},
         "lag_years": {"start_year": first, "lag_years": parameters.MAX_LAG + 1},
         "event_window": {"start_year": first, "event_window": 0},
-        "break_year": {"start_year": first, "break_year": last},
+        "break_year": {"start_year": first, "break_year": last + 1},
         "border_provinces": {"start_year": first, "border_provinces": ["Atlantis"]},
     }
     for word, params in cases.items():

@@ -9,7 +9,8 @@ parameter and its valid range, and the last good book stays. The rules:
   :data:`MIN_WINDOW` years;
 - ``lag_years``: a whole number of years from 0 to :data:`MAX_LAG`;
 - ``event_window``: a whole number of years from 1 to :data:`MAX_EVENT_WINDOW`;
-- ``break_year``: a year with at least :data:`BREAK_MARGIN` years of the window on each side;
+- ``break_year``: a year of the record (a break the window cannot identify, e.g. at its very start,
+  is said so in the chapter's text rather than refused);
 - ``border_provinces``: names of provinces in ``origin_province.csv``.
 """
 
@@ -22,7 +23,6 @@ from nkbook.data import provinces
 MIN_WINDOW = 10
 MAX_LAG = 5
 MAX_EVENT_WINDOW = 3
-BREAK_MARGIN = 3
 
 
 def year_range(frames: dict[str, pd.DataFrame]) -> tuple[int, int]:
@@ -64,9 +64,8 @@ def check(chapter: str, params: dict, frames: dict[str, pd.DataFrame]) -> list[s
         out += _whole("lag_years", params["lag_years"], 0, MAX_LAG)
     if "event_window" in params:
         out += _whole("event_window", params["event_window"], 1, MAX_EVENT_WINDOW)
-    if "break_year" in params and not out:
-        stop = last if end is None else end
-        out += _whole("break_year", params["break_year"], start + BREAK_MARGIN, stop - BREAK_MARGIN + 1)
+    if "break_year" in params:  # a break the window cannot identify is said so by the chapter
+        out += _whole("break_year", params["break_year"], first, last)
     if "border_provinces" in params:
         value = params["border_provinces"]
         op = frames.get("origin_province")
