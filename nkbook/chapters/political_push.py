@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import math
 import re
-import warnings
 
 import altair as alt
 import numpy as np
 import pandas as pd
-from statsmodels.tools.sm_exceptions import ConvergenceWarning, HessianInversionWarning
 
 from nkbook.analysis import series, stats
 from nkbook.analysis.series import CLOSURE_YEARS
@@ -25,6 +23,142 @@ from nkbook.present import charts, words
 from nkbook.present.results import Results
 
 MIN_SIDE_YEARS = 3  # an ITS segment needs at least this many ordinary (non-closure) years
+
+
+# --------------------------------------------------------------------------------------------
+# a small negative-binomial engine on arrays: the break-year scans and the grid fit hundreds of
+# models of ~28 points, and statsmodels' formula machinery costs ~50 ms a fit. Checked against
+# statsmodels (``tests/test_political_push.py``): same maximum, same HAC covariance.
+
+
+def design(frame: pd.DataFrame, terms) -> np.ndarray:
+    """The design matrix (intercept first) of ``terms``, columns of ``frame``."""
+    return np.column_stack([np.ones(len(frame))] + [frame[t].to_numpy(float) for t in terms])
+
+
+def nb_fit(y, x, hac_lags: int | None = None) -> dict | None:
+    """Maximum-likelihood NB2 fit of counts ``y`` on design ``x`` (rows in year order).
+
+    Returns ``beta``, ``alpha``, ``llf``, ``aic`` (parameters: the coefficients and the
+    dispersion), ``mu``, ``rho1`` (lag-1 autocorrelation of the Pearson residuals) and ``cov``:
+    the Newey–West (HAC) sandwich covariance of ``beta`` at the ML dispersion (observed
+    information, Bartlett weights, ``hac_lags`` lags or the rule of thumb, small-sample factor
+    n/(n−k)), the same as statsmodels' NB GLM with ``cov_type="HAC"``; ``cov_ml`` the inverse
+    observed information. None if the optimiser fails.
+    """
+    from scipy.special import digamma, gammaln, polygamma
+
+    y = np.asarray(y, float)
+    x = np.asarray(x, float)
+    n, k = x.shape
+    ly = np.log(y + 0.5)
+    b0, *_ = np.linalg.lstsq(x, ly, rcond=None)
+    lgy1 = gammaln(y + 1)
+
+    def loglik(b, la):
+        a = math.exp(la)
+        r = 1 / a
+        mu = np.exp(np.clip(x @ b, -30, 30))
+        return float(np.sum(gammaln(y + r) - gammaln(r) - lgy1 + r * np.log(r / (r + mu)) + y * np.log(mu / (r + mu))))
+
+    def newton_step(b, la):
+        # gradient and analytic Hessian in (beta, log alpha)
+        a = math.exp(la)
+        r = 1 / a
+        mu = np.exp(np.clip(x @ b, -30, 30))
+        d = 1 + a * mu
+        g_b = x.T @ ((y - mu) / d)
+        h_bb = -(x.T @ (x * (mu * (1 + a * y) / d**2)[:, None]))
+        h_ba = -(x.T @ (a * mu * (y - mu) / d**2))
+        # d/d(log a) of the log-likelihood and its second derivative
+        u = (np.log1p(a * mu) - digamma(y + r) + digamma(r)) * r + (y - mu) / d
+        g_a = float(np.sum(u))
+        du = (
+            -(np.log1p(a * mu) - digamma(y + r) + digamma(r)) * r
+            + r * (a * mu / d + (polygamma(1, y + r) - polygamma(1, r)) * r)
+            - a * mu * (y - mu) / d**2
+        )
+        h_aa = float(np.sum(du))
+        g = np.concatenate([g_b, [g_a]])
+        h = np.block([[h_bb, h_ba[:, None]], [h_ba[None, :], np.array([[h_aa]])]])
+        return g, h
+
+    theta = np.concatenate([b0, [math.log(max(float(np.var(ly - x @ b0)), 1e-4))]])
+    ll = loglik(theta[:k], theta[k])
+    g = np.full(k + 1, np.inf)
+    with np.errstate(all="ignore"):
+        for _ in range(100):
+            g, h = newton_step(theta[:k], theta[k])
+            if np.max(np.abs(g)) < 1e-7:
+                break
+            try:
+                step = np.linalg.solve(h, -g)
+            except np.linalg.LinAlgError:
+                return None
+            lam = 1e-6 * max(1.0, float(np.max(np.abs(np.diag(h)))))
+            while not np.all(np.isfinite(step)) or float(g @ step) <= 0:  # not an ascent direction: damp
+                step = np.linalg.solve(h - lam * np.eye(k + 1), -g)
+                lam *= 10
+            if float(g @ step) < 1e-10:  # Newton decrement: at the maximum to rounding
+                break
+            t = 1.0
+            while t > 1e-6:
+                cand = theta + t * step
+                ll_c = loglik(cand[:k], cand[k])
+                if np.isfinite(ll_c) and ll_c >= ll - 1e-9 * max(1.0, abs(ll)):
+                    break
+                t /= 2
+            else:
+                return None
+            gain, theta, ll = ll_c - ll, cand, ll_c
+            if gain < 1e-10 and t == 1.0:
+                break
+    if not np.all(np.isfinite(theta)):
+        return None
+
+    class _Out:  # the fields used below
+        pass
+
+    out = _Out()
+    out.x, out.fun = theta, -ll
+    beta, alpha = out.x[:k], math.exp(out.x[k])
+    mu = np.exp(x @ beta)
+    info = x.T @ (x * (mu * (1 + alpha * y) / (1 + alpha * mu) ** 2)[:, None])
+    try:
+        bread = np.linalg.inv(info)
+    except np.linalg.LinAlgError:
+        return None
+    lags = stats.newey_west_lags(n) if hac_lags is None else hac_lags
+    score = x * ((y - mu) / (1 + alpha * mu))[:, None]
+    meat = score.T @ score
+    for lag in range(1, lags + 1):
+        g = score[lag:].T @ score[:-lag]
+        meat += (1 - lag / (lags + 1)) * (g + g.T)
+    cov = bread @ meat @ bread * n / (n - k)
+    if not np.all(np.isfinite(np.diag(cov))) or np.any(np.diag(cov) <= 0):
+        return None
+    pearson = (y - mu) / np.sqrt(mu + alpha * mu**2)
+    return {
+        "beta": beta,
+        "alpha": alpha,
+        "llf": -float(out.fun),
+        "aic": 2 * (k + 1) + 2 * float(out.fun),
+        "mu": mu,
+        "cov": cov,
+        "cov_ml": bread,
+        "rho1": stats.lag1_autocorrelation(pearson),
+        "hac_lags": lags,
+        "pearson": pearson,
+    }
+
+
+def _ratio(fit: dict, weights: dict, names: list[str], level: float = 0.95, cov: str = "cov") -> tuple:
+    """exp(w · beta) with its interval from ``fit[cov]`` (weights by term name)."""
+    w = np.array([weights.get(n, 0.0) for n in names], float)
+    est = float(w @ fit["beta"])
+    se = float(math.sqrt(w @ fit[cov] @ w))
+    q = stats._z(level)
+    return math.exp(est), math.exp(est - q * se), math.exp(est + q * se)
 
 
 # --------------------------------------------------------------------------------------------
@@ -39,25 +173,26 @@ def its_frame(years: pd.DataFrame, break_year: int, closure: tuple[int, int] = C
     years) and ``reopened`` (1 in the years after the closure). Raises ValueError when either side
     of the break has fewer than :data:`MIN_SIDE_YEARS` ordinary years.
     """
-    d = years[["year", "total"]].copy()
-    d["year"] = d["year"].astype(int)
-    d["total"] = d["total"].astype(int)
+    year = years["year"].to_numpy().astype(int)
+    total = years["total"].to_numpy().astype(int)
     b = int(break_year)
-    d["t"] = d["year"] - b
-    d["post"] = (d["year"] >= b).astype(int)
-    d["t_post"] = d["t"] * d["post"]
-    d["closure"] = d["year"].between(closure[0], closure[1]).astype(int)
-    d["reopened"] = (d["year"] > closure[1]).astype(int)
-    ordinary = (d["closure"] == 0) & (d["reopened"] == 0)
-    before = int(((d["post"] == 0) & ordinary).sum())
-    after = int(((d["post"] == 1) & ordinary).sum())
+    t = year - b
+    post = (year >= b).astype(int)
+    clo = ((year >= closure[0]) & (year <= closure[1])).astype(int)
+    reo = (year > closure[1]).astype(int)
+    ordinary = (clo == 0) & (reo == 0)
+    before = int(((post == 0) & ordinary).sum())
+    after = int(((post == 1) & ordinary).sum())
     if before < MIN_SIDE_YEARS or after < MIN_SIDE_YEARS:
         raise ValueError(
-            f"break_year {b} leaves {before} year{'' if before == 1 else 's'} before and {after} ordinary year{'' if after == 1 else 's'} from the break "
-            f"on (before the {closure[0]} closure) in {d['year'].min()}–{d['year'].max()}; "
+            f"break_year {b} leaves {words.plural(before, 'year')} before and "
+            f"{words.plural(after, 'ordinary year')} from the break "
+            f"on (before the {closure[0]} closure) in {year.min()}–{year.max()}; "
             f"each side needs at least {MIN_SIDE_YEARS}"
         )
-    return d.reset_index(drop=True)
+    return pd.DataFrame(
+        {"year": year, "total": total, "t": t, "post": post, "t_post": t * post, "closure": clo, "reopened": reo}
+    )
 
 
 def its_formula(frame: pd.DataFrame) -> str:
@@ -66,82 +201,63 @@ def its_formula(frame: pd.DataFrame) -> str:
     return "total ~ " + " + ".join(terms)
 
 
-def _linear_ci(result, rows: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
-    """exp(X b) with a delta-method interval on the log scale, for design rows ``rows``."""
-    names = [n for n in result.params.index if n != "alpha"]
-    beta = result.params[names].to_numpy()
-    cov = result.cov_params().loc[names, names].to_numpy()
-    x = np.column_stack([np.ones(len(rows)) if n == "Intercept" else rows[n].to_numpy(float) for n in names])
-    eta = x @ beta
-    se = np.sqrt(np.einsum("ij,jk,ik->i", x, cov, x))
-    q = stats._z(level)
-    return pd.DataFrame(
-        {"fit": np.exp(eta), "low": np.exp(eta - q * se), "high": np.exp(eta + q * se)}, index=rows.index
-    )
-
-
-def _combo(result, weights: dict, level: float = 0.95) -> tuple[float, float, float]:
-    """exp(sum of w * coef) with its interval (e.g. the post-break yearly change, t + t_post)."""
-    names = list(weights)
-    w = np.array([weights[n] for n in names], float)
-    est = float(w @ result.params[names].to_numpy())
-    se = float(math.sqrt(w @ result.cov_params().loc[names, names].to_numpy() @ w))
-    q = stats._z(level)
-    return math.exp(est), math.exp(est - q * se), math.exp(est + q * se)
-
-
 def fit_its(years: pd.DataFrame, break_year: int, level: float = 0.95) -> dict:
-    """Fit the negative-binomial ITS and return its estimates.
+    """Fit the single-pre-trend negative-binomial ITS (kept only to show why it is replaced).
 
-    Returns a dict with ``result`` (the statsmodels fit), ``frame`` (design plus ``fit``/``low``/
-    ``high`` and the no-break ``counterfactual``: the pre-break level and trend carried on, with no
-    closure), ``table`` (rate ratios), ``level`` / ``trend_change`` / ``pre_trend`` / ``post_trend``
-    (each ``(ratio, low, high)``; trends are yearly ratios), ``closure`` / ``reopened`` (rate
-    ratios, or None when the range has no such year), ``alpha`` (NB dispersion),
-    ``poisson_dispersion`` (Pearson chi-squared / df of the same model fitted as Poisson: far above 1
-    means overdispersion, the reason for the negative binomial), ``aic`` and ``n``.
+    Returns ``frame`` (design plus ``fit`` and the no-break ``counterfactual``: the pre-break
+    level and trend carried on, with no closure), ``table`` (rate ratios with maximum-likelihood
+    intervals), ``level`` / ``trend_change`` / ``pre_trend`` / ``post_trend`` (each ``(ratio,
+    low, high)``), ``closure`` / ``reopened`` (or None), ``alpha``, ``poisson_dispersion``
+    (Pearson χ² / df of the same model fitted as Poisson), ``aic``, ``rho1`` and ``n``.
     """
     frame = its_frame(years, break_year)
-    formula = its_formula(frame)
-    with warnings.catch_warnings():
-        # a failed fit is caught just below and raised as an error, not left as a warning
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        warnings.simplefilter("ignore", HessianInversionWarning)
-        result = stats.count_glm(frame, formula)
-    if not result.mle_retvals.get("converged", True) or not np.all(np.isfinite(np.asarray(result.bse))):
+    terms = its_formula(frame).split("~", 1)[1].replace(" ", "").split("+")
+    x = design(frame, terms)
+    y = frame["total"].to_numpy(float)
+    fit = nb_fit(y, x)
+    if fit is None:
         raise RuntimeError(
-            f"the negative-binomial model did not converge or has no standard errors "
-            f"(break_year {break_year}, {frame['year'].min()}–{frame['year'].max()})"
+            f"the negative-binomial model did not converge (break_year {break_year}, "
+            f"{frame['year'].min()}–{frame['year'].max()})"
         )
-    poisson = stats.count_glm(frame, formula, family="poisson")
-    table = stats.rate_ratios(result, level)
-    rr = table.set_index("term")
+    import statsmodels.api as sm
+
+    poisson = sm.GLM(y, x, family=sm.families.Poisson()).fit()
+    names = ["Intercept", *terms]
+    se = np.sqrt(np.diag(fit["cov_ml"]))
+    q = stats._z(level)
+    from scipy.stats import norm
+
+    table = pd.DataFrame(
+        {
+            "term": names,
+            "rate_ratio": np.exp(fit["beta"]),
+            "low": np.exp(fit["beta"] - q * se),
+            "high": np.exp(fit["beta"] + q * se),
+            "p_value": 2 * norm.sf(np.abs(fit["beta"] / se)),
+        }
+    )
 
     def ratio(term):
-        if term not in rr.index:
-            return None
-        r = rr.loc[term]
-        return float(r["rate_ratio"]), float(r["low"]), float(r["high"])
+        return _ratio(fit, {term: 1}, names, level, "cov_ml") if term in names else None
 
-    fitted = _linear_ci(result, frame, level)
-    counter_rows = frame.assign(post=0, t_post=0, closure=0, reopened=0)
-    counter = _linear_ci(result, counter_rows, level)
-    out = pd.concat([frame, fitted], axis=1)
-    out["counterfactual"] = counter["fit"]
+    out = frame.copy()
+    out["fit"] = fit["mu"]
+    keep = [0] + [i + 1 for i, t in enumerate(terms) if t == "t"]
+    out["counterfactual"] = np.exp(x[:, keep] @ fit["beta"][keep])
     return {
-        "result": result,
-        "formula": formula,
         "frame": out,
         "table": table,
         "level": ratio("post"),
         "trend_change": ratio("t_post"),
         "pre_trend": ratio("t"),
-        "post_trend": _combo(result, {"t": 1, "t_post": 1}, level),
+        "post_trend": _ratio(fit, {"t": 1, "t_post": 1}, names, level, "cov_ml"),
         "closure": ratio("closure"),
         "reopened": ratio("reopened"),
-        "alpha": float(result.params["alpha"]),
+        "alpha": fit["alpha"],
         "poisson_dispersion": float(poisson.pearson_chi2 / poisson.df_resid),
-        "aic": float(result.aic),
+        "aic": fit["aic"],
+        "rho1": fit["rho1"],
         "n": int(len(frame)),
     }
 
@@ -567,16 +683,10 @@ def _its_section(r: Results, ctx: dict) -> None:
     _shape_section(r, ctx)
 
 
-def _pearson_nb(result, frame: pd.DataFrame) -> np.ndarray:
-    mu = np.asarray(result.predict(frame), float)
-    alpha = float(result.params["alpha"])
-    return (frame["total"].to_numpy(float) - mu) / np.sqrt(mu + alpha * mu**2)
-
-
 def _old_its_diagnostics(r: Results, its: dict) -> None:
     """What is wrong with the single-pre-trend model, in numbers (issue #15)."""
     fr = its["frame"].set_index("year")
-    r.put("its_rho1", stats.lag1_autocorrelation(_pearson_nb(its["result"], its["frame"])), 2)
+    r.put("its_rho1", its["rho1"], 2)
     before = its["frame"]["year"] < r["break_year"]
     last_pre = int(its["frame"].loc[before, "year"].max())
     r.put("its_last_pre_year", last_pre)
@@ -1576,10 +1686,11 @@ def shape_frame(
     the border shut in late January 2020, so that year mixes open and closed months) and the
     full-closure years (``closure``)."""
     d = its_frame(years, break_year, closure)
-    d["closure_first"] = (d["year"] == closure[0]).astype(int)
-    d["closure"] = d["year"].between(closure[0] + 1, closure[1]).astype(int)
+    year = d["year"].to_numpy()
+    d["closure_first"] = (year == closure[0]).astype(int)
+    d["closure"] = ((year >= closure[0] + 1) & (year <= closure[1])).astype(int)
     if knot is not None:
-        d["bend"] = np.clip(d["year"] - int(knot), 0, None)
+        d["bend"] = np.maximum(year - int(knot), 0)
     return d
 
 
@@ -1601,66 +1712,48 @@ def fit_shape(years: pd.DataFrame, break_year: int, knot: int | None, level: flo
     if knot is not None and not (frame["year"].min() + 2 <= knot <= break_year - 2):
         raise ValueError(f"knot {knot} must lie at least two years inside {frame['year'].min()}–{break_year}")
     formula = shape_formula(frame)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        res = stats.nb_hac(frame, formula)
-    if not res.ml.mle_retvals.get("converged", True) or not np.all(np.isfinite(np.asarray(res.bse))):
+    terms = formula.split("~", 1)[1].replace(" ", "").split("+")
+    names = ["Intercept", *terms]
+    x = design(frame, terms)
+    fit = nb_fit(frame["total"].to_numpy(float), x)
+    if fit is None:
         raise RuntimeError(f"no converged fit (break {break_year}, knot {knot})")
-    q = stats._z(level)
-    cov = res.cov_params()
-
-    def comb(weights):
-        names = list(weights)
-        w = np.array([weights[n] for n in names], float)
-        est = float(w @ res.params[names].to_numpy())
-        se = float(math.sqrt(w @ cov.loc[names, names].to_numpy() @ w))
-        return math.exp(est), math.exp(est - q * se), math.exp(est + q * se)
-
     pre = {"t": 1, "bend": 1} if knot is not None else {"t": 1}
-    counter_rows = frame.assign(post=0, t_post=0, closure_first=0, closure=0, reopened=0)
-    x = np.column_stack(
-        [np.ones(len(frame)) if n == "Intercept" else counter_rows[n].to_numpy(float) for n in res.params.index]
-    )
+    keep = [i for i, n in enumerate(names) if n in ("Intercept", "t", "bend")]
     out = frame.copy()
-    out["fit"] = np.asarray(res.fittedvalues)
-    out["counterfactual"] = np.exp(x @ res.params.to_numpy())
+    out["fit"] = fit["mu"]
+    out["counterfactual"] = np.exp(x[:, keep] @ fit["beta"][keep])
+    i_post = names.index("post")
+    from scipy.stats import norm
+
     return {
-        "level": comb({"post": 1}),
-        "trend_change": comb({"t_post": 1}),
-        "pre_trend": comb(pre),
-        "post_trend": comb({**pre, "t_post": 1}),
-        "aic": float(res.ml.aic),
-        "rho1": float(res.rho1),
-        "hac_lags": int(res.hac_lags),
+        "level": _ratio(fit, {"post": 1}, names, level),
+        "trend_change": _ratio(fit, {"t_post": 1}, names, level),
+        "pre_trend": _ratio(fit, pre, names, level),
+        "post_trend": _ratio(fit, {**pre, "t_post": 1}, names, level),
+        "aic": fit["aic"],
+        "rho1": float(fit["rho1"]),
+        "hac_lags": int(fit["hac_lags"]),
         "frame": out,
-        "p_level": float(res.pvalues["post"]),
+        "p_level": float(2 * norm.sf(abs(fit["beta"][i_post] / math.sqrt(fit["cov"][i_post, i_post])))),
         "knot": knot,
         "break_year": int(break_year),
         "formula": formula,
-        "alpha": float(res.alpha),
+        "alpha": float(fit["alpha"]),
+        "fit": fit,
+        "names": names,
     }
 
 
 def _shape_aic(years: pd.DataFrame, break_year: int, knot: int) -> float | None:
-    """AIC of the shape model's maximum-likelihood fit alone (no HAC refit): what the knot scan
-    compares. Array-based (no formula parsing), so a scan over knots and break years stays fast."""
-    import statsmodels.api as sm
-
+    """AIC of the shape model's maximum-likelihood fit: what the knot scan compares."""
     try:
         frame = shape_frame(years, break_year, knot)
     except ValueError:
         return None
-    terms = shape_formula(frame).split("~", 1)[1].split("+")
-    x = np.column_stack([np.ones(len(frame))] + [frame[t.strip()].to_numpy(float) for t in terms])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            ml = sm.NegativeBinomial(frame["total"].to_numpy(float), x).fit(disp=False, maxiter=500)
-        except (np.linalg.LinAlgError, ValueError):
-            return None
-    if not ml.mle_retvals.get("converged", True) or not np.isfinite(ml.aic):
-        return None
-    return float(ml.aic)
+    terms = shape_formula(frame).split("~", 1)[1].replace(" ", "").split("+")
+    fit = nb_fit(frame["total"].to_numpy(float), design(frame, terms))
+    return None if fit is None else float(fit["aic"])
 
 
 def best_knot(years: pd.DataFrame, break_year: int) -> dict | None:
