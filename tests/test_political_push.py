@@ -539,7 +539,7 @@ def test_shape_model_recovers_a_planted_step():
 # words that follow the numbers (#16) and windows that build
 
 
-WINDOWS = [(1998, 2015), (2005, 2016), (2012, None), (1998, 2019), (2010, 2022)]
+WINDOWS = [(1998, 2015), (2005, 2016), (2012, None), (1998, 2019), (2010, 2022), (2016, None), (1998, 2007)]
 
 
 @pytest.mark.parametrize("window", WINDOWS)

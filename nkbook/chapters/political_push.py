@@ -675,13 +675,13 @@ def _shape_section(r: Results, ctx: dict) -> None:
     r.put("profile_last", prof["break_year"].max())
     r.put("profile_best_year", int(best["break_year"]))
     in_set = prof.loc[prof["in_set"], "break_year"].tolist()
-    r.put("profile_set_text", words.year_list(in_set, "or"))
+    r.put("profile_set_text", _years(in_set, "or"))
     r.put("profile_set_n", len(in_set))
     r.put(
         "profile_set_sentence",
         f"only {in_set[0]} is within that distance"
         if len(in_set) == 1
-        else f"the years within that distance are {words.year_list(in_set, 'and')}",
+        else f"the years within that distance are {_years(in_set, 'and')}",
     )
     others = prof[prof["break_year"] != int(best["break_year"])].sort_values("delta_aic")
     r.put("profile_runner_up_year", int(others["break_year"].iloc[0]))
@@ -712,7 +712,7 @@ def _grid_words(r: Results, grid: pd.DataFrame, starts: list[int], break_year: i
     n = len(grid)
     r.put("grid_n", n)
     r.put("grid_breaks_text", f"{GRID_BREAKS[0]}–{GRID_BREAKS[-1]}")
-    r.put("grid_starts_text", words.year_list(starts))
+    r.put("grid_starts_text", _years(starts))
     n_down = int((grid["level_rr"] < 1).sum()) if n else 0
     n_hac = int(grid["excludes_1"].sum()) if n else 0
     n_rob = int(grid["robust"].sum()) if n else 0
@@ -1005,6 +1005,11 @@ def block_bootstrap_corr(x, y, n_boot: int = 2000, seed: int = stats.SEED) -> tu
     return float(lo), float(hi)
 
 
+def _years(years, conjunction: str = "and") -> str:
+    """Years listed one by one: '2007, 2010 and 2014' (no runs, which read badly beside 'and')."""
+    return words.join([str(int(y)) for y in sorted(set(years))], conjunction)
+
+
 def _peak_sentence(after: list[int], years: pd.DataFrame) -> str:
     """Where the years after the nuclear tests fall against the arrival peak (computed, #16)."""
     peak = int(years.loc[years["total"].idxmax(), "year"])
@@ -1013,20 +1018,46 @@ def _peak_sentence(after: list[int], years: pd.DataFrame) -> str:
     later = [y for y in after if y > peak]
     parts = []
     if before:
-        parts.append(f"{words.year_list(before)} {'comes' if len(before) == 1 else 'come'} before it")
+        parts.append(f"{_years(before)} {'comes' if len(before) == 1 else 'come'} before it")
     if at:
         parts.append(f"{at[0]} is the peak year itself")
     if later:
-        parts.append(f"{words.year_list(later)} {'comes' if len(later) == 1 else 'come'} after it")
-    tail = (
-        "so they do not all fall in the years of decline after the peak"
-        if before or at
-        else "so all of them fall after the peak"
-    )
-    return (
-        f"The years after a test are {words.year_list(after)}; against the arrival peak of {peak}, "
-        f"{words.join(parts)}, {tail}."
-    )
+        parts.append(f"{_years(later)} {'comes' if len(later) == 1 else 'come'} after it")
+    one = len(after) == 1
+    if before or at:
+        tail = (
+            "so it does not fall in the years after the peak"
+            if one
+            else "so they do not all fall in the years of decline after the peak"
+        )
+    else:
+        tail = "so it falls after the peak" if one else "so all of them fall after the peak"
+    lead = f"The year after a test is {after[0]}" if one else f"The years after a test are {_years(after)}"
+    return f"{lead}; against the arrival peak of {peak}, {words.join(parts)}, {tail}."
+
+
+def corr_grid(years: pd.DataFrame, full: pd.DataFrame) -> list[dict]:
+    """The correlation grid: levels, levels before the closure and year-on-year changes, with
+    missiles in the arrival year or the one before (:data:`CORR_LAGS`); specifications with too
+    few years are left out."""
+    specs = []
+    for lag in CORR_LAGS:
+        lagged = years.merge(full[["year", "missiles"]].assign(year=full["year"] + lag), on="year", how="inner")
+        lagged = lagged.sort_values("year")
+        pre = lagged[lagged["year"] < CLOSURE_YEARS[0]]
+        consecutive = (lagged["year"].diff() == 1).to_numpy()
+        d_arr = np.log(lagged["total"].astype(float)).diff().to_numpy()[consecutive]
+        d_mis = lagged["missiles"].astype(float).diff().to_numpy()[consecutive]
+        for name, x, y in [
+            ("levels", lagged["missiles"], lagged["total"]),
+            ("levels_pre_closure", pre["missiles"], pre["total"]),
+            ("changes", d_mis, d_arr),
+        ]:
+            c = robust_correlation(x, y, bootstrap=lag == 0)
+            if c is not None:
+                last = int(pre["year"].max()) if len(pre) else -1
+                specs.append({"lag": lag, "series": name, **c, "last_year": last})
+    return specs
 
 
 def _provocations(r: Results, ctx: dict) -> None:
@@ -1075,22 +1106,20 @@ def _provocations(r: Results, ctx: dict) -> None:
     # a grid: levels over every full year, levels before the closure, year-on-year changes; missiles
     # in the same year and in the year before the arrivals (lag 0 and 1). The interval is a
     # moving-block bootstrap, the test a circular shift (calibrated), never Fisher-z.
-    specs = []
-    for lag in CORR_LAGS:
-        lagged = years.merge(full[["year", "missiles"]].assign(year=full["year"] + lag), on="year", how="inner")
-        lagged = lagged.sort_values("year")
-        pre = lagged[lagged["year"] < CLOSURE_YEARS[0]]
-        consecutive = (lagged["year"].diff() == 1).to_numpy()
-        d_arr = np.log(lagged["total"].astype(float)).diff().to_numpy()[consecutive]
-        d_mis = lagged["missiles"].astype(float).diff().to_numpy()[consecutive]
-        for name, x, y in [
-            ("levels", lagged["missiles"], lagged["total"]),
-            ("levels_pre_closure", pre["missiles"], pre["total"]),
-            ("changes", d_mis, d_arr),
-        ]:
-            c = robust_correlation(x, y, bootstrap=lag == 0)
-            if c is not None:
-                specs.append({"lag": lag, "series": name, **c, "last_year": int(pre["year"].max())})
+    specs = corr_grid(years, full)
+    r.put("corr_window_note", "")
+    if len(specs) < len(CORR_LAGS) * 3:
+        # the window has too few missile years for every specification: use every year the database covers
+        specs = corr_grid(ctx["all_years"], full)
+        joined = ctx["all_years"].merge(full[["year", "missiles"]], on="year", how="inner").sort_values("year")
+        r.put(
+            "corr_window_note",
+            f"The chosen years ({start_year}–{end_year}) have too few years with missile counts for these "
+            f"correlations, so they use every year the database covers, {int(joined['year'].min())}–"
+            f"{int(joined['year'].max())}, outside the chosen window. ",
+        )
+        r.put("corr_first_year", joined["year"].min())
+        r.put("corr_last_year", joined["year"].max())
     grid = pd.DataFrame(specs)
     r.frames["corr_grid"] = grid
     at0 = grid[grid["lag"] == 0].set_index("series") if len(grid) else grid
@@ -1174,7 +1203,7 @@ def _provocations(r: Results, ctx: dict) -> None:
             f"value it can give is {contrast['circular_min_p']:.2f}).",
         )
         after = list(contrast["event_years"])
-        r.put("nuclear_following_years", words.year_list(after))
+        r.put("nuclear_following_years", _years(after))
         r.put("nuclear_peak_sentence", _peak_sentence(after, years))
     peak_year = int(years.loc[years["total"].idxmax(), "year"])
     ctx["contrast"] = contrast
@@ -1201,7 +1230,7 @@ def provocations_chart(r: Results) -> charts.Figure:
     xa = alt.X("year:Q", title="Year", axis=alt.Axis(format="d", tickMinStep=1), scale=x_dom)
     arr = (
         alt.Chart(years[["year", "total"]])
-        .mark_bar(color=charts.PALETTE[0])
+        .mark_bar(color=charts.SERIES_COLOURS["All arrivals"])
         .encode(
             x=xa,
             y=alt.Y("total:Q", title="Arrivals per year"),
