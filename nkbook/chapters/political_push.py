@@ -565,6 +565,12 @@ def _successions(r: Results, ctx: dict) -> None:
     r.put("changes_first_year", pre_closure["year"].min())
     r.put("changes_last_year_pre_closure", pre_closure["year"].max())
     r.put("median_abs_change_pre_closure_pct", pre_closure["change_pct"].abs().median(), 1)
+    width = r["drop_2011_2012_noise_high_pct"] - r["drop_2011_2012_noise_low_pct"]
+    r.put("noise_width_pts", width, 1)
+    r.put(
+        "noise_width_words",
+        words.compare(width, r["median_abs_change_pre_closure_pct"], more="wider", less="narrower", same="as wide"),
+    )
     r.put("change_2012_words", words.direction(by_year[2011], by_year[2012]))
     r.put("change_2011_2012_pct", 100 * (by_year[2012] / by_year[2011] - 1), 1)
     r.put("drop_2012_sharpest_text", f"{nth_largest(drop_rank)} fall before the border closure")
@@ -611,6 +617,14 @@ def _its_section(r: Results, ctx: dict) -> None:
     r.put("its_rho1", its["rho1"], 2)
     r.put("series_max_total", years["total"].max())
     r.put("series_max_year", years.loc[years["total"].idxmax(), "year"])
+    pre = years[years["year"] < break_year]
+    peak_pre = int(pre.loc[pre["total"].idxmax(), "year"])
+    r.put(
+        "pre_break_shape_sentence",
+        f"it climbs to a peak in {peak_pre} and turns down before the break"
+        if peak_pre < int(pre["year"].max())
+        else f"it is highest in {peak_pre}, the last year before the break, and a bend lets its rise change pace",
+    )
     ctx["its_aic"] = its["aic"]
     _shape_section(r, ctx)
 
