@@ -736,6 +736,9 @@ def _grid_words(r: Results, grid: pd.DataFrame, starts: list[int], break_year: i
     r.put("grid_n_robust", n_rob)
     r.put("grid_n_holm", n_holm)
     r.put("grid_down_verdict", survival_words(n_down, n, "a step down at the break"))
+    r.put("grid_down_of", count_of(n_down, n))
+    r.put("grid_robust_of", count_of(n_rob, n))
+    r.put("grid_holm_of", count_of(n_holm, n))
     r.put("grid_verdict", survival_words(n_hac, n, "a step down whose HAC interval excludes no change"))
     r.put(
         "grid_placebo_verdict",
@@ -1168,6 +1171,7 @@ def _provocations(r: Results, ctx: dict) -> None:
     n_rob = int((grid["shift_p"] < 0.05).sum())
     r.put("corr_grid_n", len(grid))
     r.put("corr_grid_n_robust", n_rob)
+    r.put("corr_robust_of", count_of(n_rob, len(grid)))
     r.put(
         "corr_grid_verdict",
         survival_words(n_rob, len(grid), "an association the circular-shift test finds at the 5% level"),
