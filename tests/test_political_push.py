@@ -20,7 +20,74 @@ from nkbook.data import DATA_DIR
 
 CHAPTER = "political_push"
 # published values that Phase B/C changed on purpose (listed in the report); empty after Phase A
-MOVED_ON_PURPOSE: set[str] = set()
+# issue #15/#16: the single-pre-trend ITS and its scan replaced, Fisher-z and permutation p-values replaced by
+# block-bootstrap and circular-shift ones, the placebo test on pre-closure years only (listed in the report)
+MOVED_ON_PURPOSE: set[str] = {
+    "alt_start_year",
+    "corr_missiles_changes_high",
+    "corr_missiles_changes_low",
+    "corr_missiles_high",
+    "corr_missiles_low",
+    "corr_missiles_pre_closure_high",
+    "corr_missiles_pre_closure_low",
+    "grid_chosen_verdict",
+    "grid_holm_verdict",
+    "grid_n_excludes",
+    "grid_n_holm",
+    "grid_verdict",
+    "its_alpha",
+    "its_alt_level_change_high_pct",
+    "its_alt_level_change_low_pct",
+    "its_alt_level_change_pct",
+    "its_alt_trend_change_pct",
+    "its_closure_change_high_pct",
+    "its_closure_change_low_pct",
+    "its_closure_change_pct",
+    "its_closure_text",
+    "its_level_change_high_pct",
+    "its_level_change_low_pct",
+    "its_level_change_pct",
+    "its_level_rr",
+    "its_level_rr_high",
+    "its_level_rr_low",
+    "its_post_trend_high_pct",
+    "its_post_trend_low_pct",
+    "its_post_trend_pct",
+    "its_post_trend_verdict",
+    "its_pre_trend_high_pct",
+    "its_pre_trend_low_pct",
+    "its_pre_trend_pct",
+    "its_trend_change_high_pct",
+    "its_trend_change_low_pct",
+    "its_trend_change_pct",
+    "its_trend_rr",
+    "its_trend_rr_high",
+    "its_trend_rr_low",
+    "missiles_peak_closure_text",
+    "mou2023_gap_verdict",
+    "mou2023_gap_within_noise",
+    "nuclear_contrast_p",
+    "nuclear_following_before_peak_text",
+    "nuclear_following_years",
+    "placebo_candidates",
+    "placebo_p",
+    "placebo_rank",
+    "placebo_sentence",
+    "profile_chosen_gap",
+    "profile_chosen_in_set",
+    "scan_aic_gap",
+    "scan_alt_aic_gap",
+    "scan_alt_best_year",
+    "scan_best_year",
+    "scan_first",
+    "scan_last",
+    "scan_n",
+    "scan_n_drop",
+    "scan_n_placebo",
+    "shape_level_verdict",
+    "turn_earliest",
+    "turn_latest",
+}
 
 
 def _csv(name, data_dir=DATA_DIR):
@@ -86,11 +153,29 @@ def test_fit_its_recovers_a_known_step_and_trends():
     assert at["fit"] / at["counterfactual"] == pytest.approx(level[0], rel=1e-6)
 
 
-def test_break_scan_skips_impossible_breaks_and_flags_drops():
-    scan = political.break_scan(_synthetic(), range(2000, 2020))
-    assert scan["break_year"].min() == 2003 and scan["break_year"].max() == 2017
-    chosen = scan.set_index("break_year").loc[2010]
-    assert bool(chosen["level_excludes_1"]) and chosen["level_high"] < 1
+def test_nb_fit_matches_statsmodels():
+    """The array engine (used for the hundreds of fits of the scans) finds the same maximum and the
+    same HAC covariance as statsmodels' negative binomial."""
+    import warnings
+
+    import statsmodels.api as sm
+
+    from nkbook.analysis import stats
+
+    years = _synthetic(first=1998, last=2019)
+    frame = political.shape_frame(years, 2010, 2004)
+    terms = political.shape_formula(frame).split("~")[1].replace(" ", "").split("+")
+    x = political.design(frame, terms)
+    y = frame["total"].to_numpy(float)
+    fit = political.nb_fit(y, x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ml = sm.NegativeBinomial(y, x).fit(disp=False, maxiter=500)
+        hac = stats.nb_hac(frame, political.shape_formula(frame))
+    assert fit["llf"] == pytest.approx(ml.llf, abs=1e-6)
+    assert fit["aic"] == pytest.approx(ml.aic, abs=1e-5)
+    assert fit["beta"] == pytest.approx(np.asarray(ml.params[:-1]), abs=1e-4)
+    assert np.sqrt(np.diag(fit["cov"])) == pytest.approx(np.asarray(hac.bse), rel=1e-3)
 
 
 def test_year_changes_skip_gaps_and_rank():
@@ -136,7 +221,7 @@ def test_event_year_contrast():
     assert out["event_years"] == [2002]
     assert out["event_mean_pct"] == pytest.approx(100 * (math.exp(-0.5) - 1))
     assert out["difference"] == pytest.approx(-0.5 - 0.5 / 3)
-    assert 0 < out["p_value"] <= 1
+    assert 0 < out["circular_p"] <= 1 and out["circular_min_p"] == pytest.approx(1 / 4)
     with pytest.raises(ValueError):
         political.event_year_contrast(ch, [1990], lag=1)
 
@@ -201,7 +286,7 @@ def test_missile_counts_are_the_used_series_with_gaps_absent():
 
 
 # --------------------------------------------------------------------------------------------
-# the chapter through compute() (fast tier: no book build)
+# the chapter through compute() (fast tier: no book build); one computation shared by the module
 
 
 @pytest.fixture(scope="module")
@@ -229,21 +314,49 @@ def test_notebook_is_thin():
         assert "alt.Chart" not in source
 
 
+BUILDERS = [
+    "its_chart",
+    "break_profile_chart",
+    "provocations_chart",
+    "elite_chart",
+    "motives_chart",
+    "perception_chart",
+    "songbun_chart",
+]
+
+
 def test_chart_and_table_builders_run(res):
-    for name in [
-        "its_chart",
-        "break_scan_chart",
-        "provocations_chart",
-        "elite_chart",
-        "motives_chart",
-        "perception_chart",
-        "songbun_chart",
-    ]:
+    nb = (DATA_DIR.parent / "notebooks" / f"{CHAPTER}.md").read_text(encoding="utf-8")
+    for name in BUILDERS:
         fig = getattr(political, name)(res)
         assert fig.description and fig.source
         json.dumps(fig.chart.to_dict(), allow_nan=False)
-    for name in ["its_table", "claim_table", "diplomat_table"]:
+        assert "hover" not in json.dumps(fig.chart.to_dict()).lower()
+    for name in ["shape_table", "grid_table", "claim_table", "diplomat_table"]:
         assert len(getattr(political, name)(res).frame)
+    assert "hover" not in nb.lower()
+    # model table: readable term names, no raw design-column names
+    terms = set(political.shape_table(res).frame["Term"])
+    assert terms <= set(political.SHAPE_TERMS.values()) and "Step at the break" in terms
+
+
+def test_chart_titles_state_the_finding(res):
+    spec = political.its_chart(res).chart.to_dict()
+    title = spec["title"]["text"]
+    assert f"{abs(res['shape_level_change_pct']):.0f}%" in title
+    assert ("below" if res["shape_level_change_pct"] < 0 else "above") in title
+    assert str(res["profile_best_year"]) in political.break_profile_chart(res).chart.to_dict()["title"]["text"]
+    assert str(res["missiles_peak_year"]) in political.provocations_chart(res).chart.to_dict()["title"]["text"]
+
+
+def test_key_findings_are_built_from_results(res):
+    points = res["key_findings"]
+    assert 3 <= len(points) <= 5
+    joined = " ".join(points)
+    for key in ["grade_succession", "grade_provocations", "profile_best_year", "elite_2023"]:
+        assert str(res[key]) in joined
+    nb = (DATA_DIR.parent / "notebooks" / f"{CHAPTER}.md").read_text(encoding="utf-8")
+    assert "key_findings_md" in nb.split("## Successions")[0]
 
 
 def test_chapter_results_follow_the_data(res):
@@ -251,9 +364,9 @@ def test_chapter_results_follow_the_data(res):
     assert res["arrivals_2011"] == arrivals[2011] and res["arrivals_2012"] == arrivals[2012]
     assert res["drop_2011_2012_pct"] == pytest.approx(100 * (1 - arrivals[2012] / arrivals[2011]), abs=0.05)
     assert res["break_year"] == 2012 and res["its_first_year"] == res["start_year"] == 1998
-    assert res["its_level_rr_low"] < res["its_level_rr"] < res["its_level_rr_high"]
     years = series.window(series.yearly(), res["start_year"], res["end_year"])
-    assert res["its_level_rr"] == pytest.approx(political.fit_its(years, 2012)["level"][0], abs=1e-3)
+    shape = political.best_knot(years, 2012)
+    assert res["shape_level_change_pct"] == pytest.approx(100 * (shape["level"][0] - 1), abs=0.05)
     assert res["its_poisson_dispersion"] > 1  # why the model is negative binomial
     elite = {r["period_id"]: r for r in _csv("elite_defectors")}
     for key, pid in [("pre", "1997h2_2011"), ("post", "2012_2024h1")]:
@@ -272,7 +385,6 @@ def test_chapter_results_follow_the_data(res):
     assert res["mou2023_regime_pct"] == float(
         motives[("mou_2023_arrivals", "Dislike of the North Korean regime")]["share_pct"]
     )
-    assert res["arrivals_2023"] == arrivals[2023]
     increases = sorted(
         (arrivals[y] - arrivals[y - 1] for y in arrivals if y - 1 in arrivals and arrivals[y] > arrivals[y - 1]),
         reverse=True,
@@ -284,48 +396,197 @@ def test_chapter_results_follow_the_data(res):
 def test_moving_the_break_year_changes_the_model(res):
     moved = political.compute(DATA_DIR, break_year=2010)
     assert moved["break_year"] == 2010
-    assert moved["its_level_rr"] != res["its_level_rr"]
     years = series.window(series.yearly(), moved["start_year"], moved["end_year"])
-    assert moved["its_level_rr"] == pytest.approx(political.fit_its(years, 2010)["level"][0], abs=1e-3)
+    expected = political.best_knot(years, 2010)["level"][0]
+    assert moved["shape_level_change_pct"] == pytest.approx(100 * (expected - 1), abs=0.05)
     assert moved["drop_2011_2012_pct"] == res["drop_2011_2012_pct"]
 
 
 def test_chapter_page_has_charts_and_closing_box(main_book):
     page = main_book["html"] / "notebooks" / f"{CHAPTER}.html"
     raw = page.read_text(encoding="utf-8")
-    for name in ["its", "break-scan", "provocations", "elite-rates", "motives", "succession-views", "songbun"]:
+    for name in ["its", "break-profile", "provocations", "elite-rates", "motives", "succession-views", "songbun"]:
         assert f'id="fig-political-push-{name}"' in raw
     for spec in re.findall(r'<script type="application/json" class="nk-spec"[^>]*>(.*?)</script>', raw, flags=re.S):
         json.loads(spec)  # a NaN in a spec leaves the chart blank
     text = page_text(page)
-    assert "What the evidence says" in text
+    assert "What the evidence says" in text and "Key findings" in text
     assert "{glue" not in text and "nan%" not in text.lower()
+
+
+# --------------------------------------------------------------------------------------------
+# inference that respects the series (#15)
+
+
+def test_single_trend_misfit_is_measured_and_the_shape_model_fits_better(res):
+    arrivals = _arrivals()
+    last_pre = res["its_last_pre_year"]
+    observed = arrivals[last_pre]
+    assert res["its_observed_last_pre"] == observed
+    assert abs(res["shape_fit_last_pre"] - observed) < abs(res["its_fit_last_pre"] - observed)
+    assert res["shape_aic_better_by"] > 0 and res["shape_fit_words"] == "better"
+    assert abs(res["shape_rho1"]) < abs(res["its_rho1"])
+    lo, est, hi = res["shape_level_change_low_pct"], res["shape_level_change_pct"], res["shape_level_change_high_pct"]
+    assert lo < est < hi
+    lo, est, hi = res["gls_level_change_low_pct"], res["gls_level_change_pct"], res["gls_level_change_high_pct"]
+    assert lo < est < hi
+    # what the serial correlation does to the step's interval is computed from the two covariances
+    assert res["shape_hac_widening_words"] == ("wider" if res["shape_hac_widening"] > 1 else "narrower")
+
+
+def test_break_year_profile_is_shown_and_derived(res):
+    prof = res.frames["break_profile"]
+    best = int(prof.loc[prof["aic"].idxmin(), "break_year"])
+    assert res["profile_best_year"] == best
+    in_set = prof.loc[prof["delta_aic"] <= political.PROFILE_CUTOFF, "break_year"].tolist()
+    assert best in in_set and all(str(y) in res["profile_set_sentence"] for y in in_set)
+
+
+def test_grid_is_graded_once_by_the_calibrated_test(res):
+    from nkbook.analysis import grades, stats
+
+    grid = res.frames["grid"]
+    assert set(grid["break_year"]) <= set(political.GRID_BREAKS) and set(grid["start"]) <= set(political.GRID_STARTS)
+    # the robustness flag is the placebo test, recomputed here from the arrivals
+    all_years = series.yearly()
+    for row in grid.itertuples():
+        yrs = series.window(all_years, row.start, res["end_year"])
+        yrs = yrs[yrs["year"] < political.CLOSURE_YEARS[0]].reset_index(drop=True)
+        pos = int(yrs.index[yrs["year"] == row.break_year][0])
+        p = stats.placebo_break_test(np.log(yrs["total"].astype(float)), pos, window=3, alternative="less")["p"]
+        assert row.placebo_p == pytest.approx(p) and bool(row.robust) is (p <= 0.05)
+    assert list(grid["p_holm"]) == pytest.approx(stats.holm(grid["placebo_p"]))
+    g = grades.grade(np.log(grid["level_rr"]), grid["robust"].tolist(), log_scale=True)
+    assert res["grade_succession"] == g["grade"] and res["grade_succession_n_specs"] == len(grid)
+    assert res["grade_succession_n_robust"] == int(grid["robust"].sum())
+    assert res["grade_succession_why"].startswith(g["why"])
+    # the HAC step count is reported but never decides the grade
+    assert res["grid_n_excludes"] == int(grid["excludes_1"].sum())
+
+
+def test_correlations_have_dependence_aware_intervals(res):
+    from nkbook.analysis import grades
+
+    grid = res.frames["corr_grid"]
+    joined = res.frames["joined"]
+    x, y = joined["missiles"].to_numpy(float), joined["total"].to_numpy(float)
+    lo, hi = political.block_bootstrap_corr(x, y)
+    assert (res["corr_missiles_low"], res["corr_missiles_high"]) == (round(lo, 2), round(hi, 2))
+    r = np.corrcoef(x, y)[0, 1]
+    shifted = [abs(np.corrcoef(np.roll(x, k), y)[0, 1]) >= abs(r) - 1e-12 for k in range(1, len(x))]
+    assert res["corr_missiles_shift_p"] == round((1 + sum(shifted)) / len(x), 2)
+    # not the Fisher-z interval
+    z = np.arctanh(r)
+    assert round(float(np.tanh(z - 1.96 / np.sqrt(len(x) - 3))), 2) != res["corr_missiles_low"]
+    g = grades.grade(grid["r"].tolist(), (grid["shift_p"] < 0.05).tolist())
+    assert res["grade_provocations"] == g["grade"] and res["grade_provocations_n_specs"] == len(grid)
+    assert {"corr_missiles_rho1", "corr_missiles_changes_rho1", "corr_rho1_max"} <= set(res)
+
+
+def test_two_cohort_comparison_uses_a_two_sample_interval(res):
+    from nkbook.analysis import stats
+
+    motives = {(r["survey_id"], r["category"]): r for r in _csv("motive_surveys")}
+    cat = "Hardship (livelihood difficulties)"
+    a, b = motives[("mou_choi_2012", cat)], motives[("mou_choi_2017h1", cat)]
+    n_a = round(int(a["count"]) / (float(a["share_pct"]) / 100))
+    n_b = round(int(b["count"]) / (float(b["share_pct"]) / 100))
+    d, lo, hi = stats.two_proportion_ci(int(b["count"]), n_b, int(a["count"]), n_a)
+    assert (res["choi_hardship_change_low"], res["choi_hardship_change_high"]) == (round(lo, 1), round(hi, 1))
+    assert res["choi_hardship_change_verdict"] == ("excludes" if lo > 0 or hi < 0 else "includes")
+
+
+def test_two_share_difference_interval_is_wider_than_one_share():
+    from nkbook.analysis import stats
+
+    d, lo, hi = political.multinomial_difference_ci(22.6, 21.4, 196)
+    assert d == pytest.approx(1.2)
+    one_lo, one_hi = stats.proportion_ci(44, 196)
+    assert (hi - lo) > (one_hi - one_lo)  # the shares are of the same people: the gap is less certain
+    assert lo < 0 < hi
+
+
+def test_elite_conclusion_is_worded_from_every_reading_of_around(res):
+    rows = {r["period_id"]: r for r in _csv("elite_defectors")}
+    post, e23 = int(rows["2012_2024h1"]["count"]), int(rows["2023"]["count"])
+    readings = (e23 - 1, e23, e23 + 1)  # "around 10" may mean 11
+    holds = {c: political.elite_2012_2017_floor(post, c) / 6 > c for c in readings}
+    assert res["elite_early_more_robust"] is all(holds.values())
+    sentence = res["elite_both_readings_sentence"]
+    assert all(str(c) in sentence for c in readings)
+    floor = min(political.elite_2012_2017_floor(post, c) / 6 for c in readings)
+    assert f"{floor:.1f}" in sentence
+    if not all(holds.values()) and any(holds.values()):
+        assert "cannot say" in sentence  # the conclusion does not flip with the reading: it says it depends
+
+
+def test_motive_surveys_are_not_joined(res):
+    nb = (DATA_DIR.parent / "notebooks" / f"{CHAPTER}.md").read_text(encoding="utf-8")
+    assert "weigh more in the recent surveys than in the older" not in nb
+    assert "weigh more in recent surveys" not in nb
+    spec = political.motives_chart(res).chart.to_dict()
+    assert spec["mark"]["type"] == "point"  # dots, never a line across surveys
+
+
+def test_shape_model_recovers_a_planted_step():
+    years = _synthetic(level_ratio=0.5, pre=0.10, post=-0.05, break_year=2010, first=1998, last=2019)
+    fit = political.fit_shape(years, 2010, None)
+    assert fit["level"][1] < 0.5 < fit["level"][2]
+    assert abs(fit["level"][0] - 0.5) < 0.08
 
 
 # --------------------------------------------------------------------------------------------
 # words that follow the numbers (#16) and windows that build
 
 
-@pytest.mark.parametrize("window", [dict(start_year=2005, end_year=2016), dict(start_year=2012), dict(end_year=2015)])
+WINDOWS = [(1998, 2015), (2005, 2016), (2012, None), (1998, 2019), (2010, 2022), (2016, None), (1998, 2007)]
+
+
+@pytest.mark.parametrize("window", WINDOWS)
 def test_window_sweep_builds(window):
-    r = political.compute(DATA_DIR, **window)
+    start, end = window
+    r = political.compute(DATA_DIR, start_year=start, end_year=end)
     nb = (DATA_DIR.parent / "notebooks" / f"{CHAPTER}.md").read_text(encoding="utf-8")
     glued = set(re.findall(r"\{glue:text\}`([a-z0-9_]+)", nb))
     assert glued <= set(r), glued - set(r)
     start, end = r["start_year"], r["end_year"]
-    can_break = (
-        political.MIN_SIDE_YEARS <= sum(1 for y in range(start, r["break_year"]))
-        and sum(1 for y in range(r["break_year"], min(end + 1, political.CLOSURE_YEARS[0]))) >= political.MIN_SIDE_YEARS
-    )
-    # a window that cannot carry the break says so in a computed sentence, else says nothing
+    before = sum(1 for y in range(start, r["break_year"]))
+    after = sum(1 for y in range(r["break_year"], min(end + 1, political.CLOSURE_YEARS[0])))
+    can_break = before >= political.MIN_SIDE_YEARS and after >= political.MIN_SIDE_YEARS
+    # a window that cannot carry the break says so in a computed sentence (naming the window), else says nothing
     assert bool(r["its_window_note"]) is (not can_break)
-    assert r["grid_n"] > 0
+    if not can_break:
+        assert f"{start}–{end}" in r["its_window_note"]
+    assert r["grid_n"] > 0 and r["grade_succession"] in ("strong", "suggestive", "not detectable", "not identifiable")
+    assert 3 <= len(r["key_findings"]) <= 5
+    for fig in BUILDERS:
+        json.dumps(getattr(political, fig)(r).chart.to_dict(), allow_nan=False)
+    # the peak sentence is derived from the window's own peak
+    arrivals = {y: v for y, v in _arrivals().items() if start <= y <= end}
+    peak = max(arrivals, key=arrivals.get)
+    assert r["arrivals_peak_year"] == peak
+
+
+def test_nuclear_following_years_against_the_peak(res):
+    arrivals = _arrivals()
+    peak = max((y for y in arrivals if res["start_year"] <= y <= res["end_year"]), key=arrivals.get)
+    following = sorted({int(r["date"][:4]) + 1 for r in _csv("nuclear_tests") if r["used"] == "true"})
+    following = [y for y in following if y < political.CLOSURE_YEARS[0] and y in arrivals]
+    assert res["arrivals_peak_year"] == peak
+    early = [y for y in following if y <= peak]
+    sentence = res["nuclear_peak_sentence"]
+    if early:  # the false "all in the years of decline after the peak" is not what the text says
+        assert str(early[0]) in sentence and "do not all fall" in sentence
+    else:
+        assert "all of them fall after the peak" in sentence
 
 
 def test_prose_flips_on_perturbed_data(tmp_path, res):
     """Documented perturbation: in motive_surveys the 2023 regime share is set 5 points below the food
     share, and the 2020 regime share 5 points above food (the two orders swap); the 2023 elite count
-    'around 10' becomes 6. The glued words must follow the perturbed numbers."""
+    'around 10' becomes 6; the 2006 arrivals are raised above the 2009 peak (so every year after a
+    nuclear test then follows the peak); the refugees' hostile songbun share is set above the 1958 one.
+    The glued words must follow the perturbed numbers (expected words derived from the perturbed CSVs)."""
     data = copy_data(tmp_path / "data")
     motives = {(r["survey_id"], r["category"]): r for r in _csv("motive_surveys")}
     food23 = float(motives[("mou_2023_arrivals", "Food shortage")]["share_pct"])
@@ -341,91 +602,45 @@ def test_prose_flips_on_perturbed_data(tmp_path, res):
         {"share_pct": f"{food20 + 5:.1f}"},
     )
     edit_csv(data / "elite_defectors.csv", {"period_id": "2023"}, {"count": "6"})
-    mod = political.compute(data)
+    arrivals = _arrivals()
+    new_2006 = max(arrivals.values()) + 100
+    row = next(
+        r
+        for r in _csv("arrivals_yearly")
+        if r["granularity"] == "year" and r["period"] == "2006" and r["used"] == "true"
+    )
+    edit_csv(
+        data / "arrivals_yearly.csv",
+        {"granularity": "year", "period": "2006", "used": "true"},
+        {"total": str(new_2006), "male": str(new_2006 - int(row["female"]))},
+    )
+    songbun = {(r["snapshot"], r["class"]): r for r in _csv("songbun")}
+    hostile58 = float(songbun[("allocation_1958", "hostile")]["share_pct"])
+    edit_csv(
+        data / "songbun.csv",
+        {"snapshot": "refugee_self_report", "class": "hostile"},
+        {"share_pct": f"{hostile58 + 5:g}"},
+    )
+    try:
+        mod = political.compute(data)
+    except Exception as err:  # a perturbed copy that the loader refuses names why
+        pytest.fail(f"perturbed data refused: {err}")
     assert res["mou2023_lead_words"] == "ahead of" and mod["mou2023_lead_words"] == "behind"
     assert res["mou2020_lead_words"] == "behind" and mod["mou2020_lead_words"] == "ahead of"
     assert mod["mou2023_gap_pts"] == pytest.approx(-5.0, abs=0.05)
-    # the elite words are derived from the perturbed count
     post = {r["period_id"]: r for r in _csv("elite_defectors", data)}["2012_2024h1"]
     per_year = int(post["count"]) / (int(post["duration_months"]) / 12)
     assert mod["elite_2023_vs_post_side"] == ("below" if 6 < per_year else "above")
     expected = all(political.elite_2012_2017_floor(int(post["count"]), c) / 6 > c for c in (5, 6, 7))
     assert mod["elite_early_more_robust"] is expected
-    assert mod["elite_early_more_verdict"] != res["elite_early_more_verdict"]
-
-
-def test_nuclear_following_years_against_the_peak(res):
-    arrivals = _arrivals()
-    peak = max((y for y in arrivals if res["start_year"] <= y <= res["end_year"]), key=arrivals.get)
-    following = sorted({int(r["date"][:4]) + 1 for r in _csv("nuclear_tests") if r["used"] == "true"})
-    following = [y for y in following if y < political.CLOSURE_YEARS[0] and y in arrivals]
-    assert res["arrivals_peak_year"] == peak
-    early = [y for y in following if y <= peak]
-    if early:  # the false "all in the years of decline after the peak" is not what the text says
-        assert str(early[0]) in res["nuclear_following_before_peak_text"]
-        assert "do not all fall" in res["nuclear_following_before_peak_text"]
-
-
-# --------------------------------------------------------------------------------------------
-# inference that respects the series (#15)
-
-
-def test_shape_model_fits_the_year_before_the_break_better(res):
-    arrivals = _arrivals()
-    last_pre = res["its_last_pre_year"]
-    observed = arrivals[last_pre]
-    assert abs(res["shape_fit_last_pre"] - observed) < abs(res["its_fit_last_pre"] - observed)
-    assert res["shape_counterfactual_at_break"] < res["its_counterfactual_at_break"]
-    assert res["shape_aic_better_by"] > 0
-    assert abs(res["shape_rho1"]) < abs(res["its_rho1"])
-    lo, est, hi = res["shape_level_change_low_pct"], res["shape_level_change_pct"], res["shape_level_change_high_pct"]
-    assert lo < est < hi
-
-
-def test_break_year_profile_and_grid(res):
-    prof, grid = res.frames["break_profile"], res.frames["grid"]
-    best = int(prof.loc[prof["aic"].idxmin(), "break_year"])
-    assert res["profile_best_year"] == best
-    assert set(prof.loc[prof["delta_aic"] <= political.PROFILE_CUTOFF, "break_year"]) >= {best}
-    assert set(grid["break_year"]) <= set(political.GRID_BREAKS)
-    assert set(grid["start"]) <= set(political.GRID_STARTS)
-    assert list(grid["p_holm"]) == pytest.approx(
-        __import__("nkbook.analysis.stats", fromlist=["holm"]).holm(grid["p_level"])
-    )
-    assert res["grid_n"] == len(grid) and res["grid_n_holm"] == int(grid["holm_below_05"].sum())
-    assert res["grid_holm_verdict"] == political.survival_words(
-        res["grid_n_holm"], len(grid), "the same after Holm's correction across the grid"
-    )
-
-
-def test_shape_model_recovers_a_planted_step():
-    years = _synthetic(level_ratio=0.5, pre=0.10, post=-0.05, break_year=2010, first=1998, last=2019)
-    fit = political.fit_shape(years, 2010, None)
-    assert fit["level"][1] < 0.5 < fit["level"][2]
-    assert abs(fit["level"][0] - 0.5) < 0.08
-
-
-def test_two_share_difference_interval_is_wider_than_one_share():
-    d, lo, hi = political.multinomial_difference_ci(22.6, 21.4, 196)
-    assert d == pytest.approx(1.2)
-    one_lo, one_hi = __import__("nkbook.analysis.stats", fromlist=["proportion_ci"]).proportion_ci(44, 196)
-    assert (hi - lo) > (one_hi - one_lo)  # the shares are of the same people: the gap is less certain
-    assert lo < 0 < hi
-
-
-def test_elite_conclusion_is_worded_by_the_reading_of_around(res):
-    post = {r["period_id"]: r for r in _csv("elite_defectors")}["2012_2024h1"]
-    e23 = int({r["period_id"]: r for r in _csv("elite_defectors")}["2023"]["count"])
-    holds = {c: political.elite_2012_2017_floor(int(post["count"]), c) / 6 > c for c in (e23 - 1, e23, e23 + 1)}
-    assert res["elite_early_more_robust"] is all(holds.values())
-    for c, v in holds.items():
-        if not all(holds.values()) and not v:
-            assert str(c) in res["elite_early_more_verdict"].split("but not")[1]
-
-
-def test_motive_surveys_are_not_joined(res):
-    nb = (DATA_DIR.parent / "notebooks" / f"{CHAPTER}.md").read_text(encoding="utf-8")
-    assert "weigh more in the recent surveys than in the older" not in nb
-    assert "weigh more in recent surveys" not in nb
-    spec = political.motives_chart(res).chart.to_dict()
-    assert spec["mark"]["type"] == "point"  # dots, never a line across surveys
+    assert mod["elite_both_readings_sentence"] != res["elite_both_readings_sentence"]
+    # the peak moved to 2006: derive where the years after the tests fall from the perturbed data
+    mod_arrivals = _arrivals(data)
+    peak = max(mod_arrivals, key=mod_arrivals.get)
+    assert mod["arrivals_peak_year"] == peak == 2006
+    following = [int(r["date"][:4]) + 1 for r in _csv("nuclear_tests", data) if r["used"] == "true"]
+    following = [y for y in following if y < political.CLOSURE_YEARS[0]]
+    if all(y > peak for y in following):
+        assert "all of them fall after the peak" in mod["nuclear_peak_sentence"]
+    assert res["songbun_hostile_words"] == "not over-represented"
+    assert mod["songbun_hostile_words"] == "over-represented"
