@@ -43,6 +43,15 @@ READS = {  # what each chapter records while it runs (modules: its own module an
 }
 
 
+_VALID: dict = {}
+
+
+def _frames() -> dict:
+    if not _VALID:
+        _VALID.update(driver.validate())
+    return _VALID
+
+
 class Kernels:
     """Stands in for papermill: records what ran, writes a notebook, returns reads and results."""
 
@@ -82,7 +91,8 @@ def project(tmp_path, monkeypatch):
         return digest + "-edited" if Path(path).resolve() in edited else digest
 
     monkeypatch.setattr(cache_mod, "file_sha", file_sha)
-    monkeypatch.setattr(driver, "validate", lambda data_dir: {})  # tested in test_data; not the point here
+    frames = _frames()  # validated once (tested in test_data; not the point here), parameters checked
+    monkeypatch.setattr(driver, "validate", lambda data_dir: frames)
     root = tmp_path / "_build"
 
     def run(**kw) -> dict:
