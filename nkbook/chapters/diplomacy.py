@@ -677,11 +677,11 @@ def _event_windows(res: Results, arrivals: pd.Series, start_year, end_year, even
                 f"{ok['min_p'].min():.3f}, and Holm needs {0.05 / len(ok):.4f} for the smallest"
             )
         res.put("grid_verdict", verdict)
+        raw_n = f"none of the {len(ok)}" if not len(raw) else f"{len(raw)} of the {len(ok)}"
         res.put(
             "grid_raw_text",
-            f"Before any correction, {words.plural(len(raw), 'specification')} of {len(ok)} "
-            f"{'has' if len(raw) == 1 else 'have'} a circular-shift p-value below 0.05 "
-            f"(the smallest is {ok['p'].min():.3f})",
+            f"Before any correction, {raw_n} {'has' if len(raw) <= 1 else 'have'} a circular-shift p-value "
+            f"below 0.05 (the smallest is {ok['p'].min():.3f})",
         )
         g = grades.grade(ok["estimate"].tolist(), (ok["p"] < 0.05).tolist(), log_scale=True)
     else:
@@ -1042,8 +1042,8 @@ def _findings(res: Results) -> None:
     grid = (
         f"Across the {res['grid_n_specs']} pre-specified versions of the event test (windows of "
         f"{res['grid_windows']} years, signed and absolute changes, circular-shift p-values), "
-        f"{res['grid_raw_text'][0].lower() + res['grid_raw_text'][1:]}; {res['grid_verdict']}. Graded by the book's "
-        f"rule: {res['grade_repatriation_events']} ({res['grade_repatriation_events_why']})."
+        f"{res['grid_raw_text'][0].lower() + res['grid_raw_text'][1:]}, and {res['grid_verdict']}. Graded by the "
+        f"book's rule: {res['grade_repatriation_events']} ({res['grade_repatriation_events_why']})."
     )
     if res["repat_n_events"]:
         repat = (
