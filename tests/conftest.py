@@ -80,8 +80,10 @@ def edit_csv(path: Path, match: dict, changes: dict) -> None:
 
 
 # The modified data folder every chapter is also run on: 2023 arrivals changed (so the claims that
-# rest on them change verdict), and a narrower year range.
+# rest on them change verdict), and a narrow window (2012–2024: 13 years from the succession on, the
+# whole book built for it, issue #16; windows before the closure go through each chapter's compute()).
 MODIFIED_2023 = {"male": "40", "female": "360", "total": "400"}
+MODIFIED_START_YEAR = 2012
 MODIFIED_END_YEAR = 2024
 # Text with markup put into a data cell of the modified copy: the book must show it, never run it.
 MARKUP_EVENT = "cn_repat_2023_10_09"  # an events.csv row the diplomacy timeline shows
@@ -99,7 +101,7 @@ def modified_book(tmp_path_factory):
     edit_csv(data / "events.csv", {"event_id": MARKUP_EVENT}, {"description": MARKUP_TEXT})
     record = build(
         data_dir=data,
-        params=[f"end_year={MODIFIED_END_YEAR}"],
+        params=[f"start_year={MODIFIED_START_YEAR}", f"end_year={MODIFIED_END_YEAR}"],
         root=base / "_build",
         chapters_file=CHAPTERS,
         pdf=False,
@@ -199,3 +201,15 @@ def has_nan(obj) -> bool:
     if isinstance(obj, list):
         return any(has_nan(v) for v in obj)
     return False
+
+
+def snapshot_diff(chapter: str, computed: dict) -> list[str]:
+    """Every difference between a chapter's compute() and its published values, both ways: a moved
+    value, a published key no longer computed, a computed key not yet published. Empty when the
+    snapshot (results/published.json) was updated on purpose after the change."""
+    from nkbook.build import published
+
+    snap = json.loads(published.SNAPSHOT.read_text(encoding="utf-8"))["results"]
+    pub = {k: v for k, v in snap.items() if k.startswith(f"{chapter}.")}
+    assert pub, f"the snapshot holds no {chapter} keys"
+    return published.diff(pub, {f"{chapter}.{k}": v for k, v in computed.items()})

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import MODIFIED_2023, MODIFIED_END_YEAR, ROOT, copy_data, edit_csv, page_text, results
+from conftest import MODIFIED_2023, MODIFIED_END_YEAR, ROOT, copy_data, edit_csv, page_text, results, snapshot_diff
 
 from nkbook.build.notebooks import code_cells
 from nkbook.build.published import diff
@@ -709,6 +709,7 @@ MOVED_BY_17 = {
 
 
 def test_compute_matches_the_published_results(computed):
+    assert snapshot_diff("claims", computed) == []
     published = json.loads((ROOT / "results" / "published.json").read_text(encoding="utf-8"))["results"]
     mine = {k.split(".", 1)[1]: v for k, v in published.items() if k.startswith("claims.")}
     assert mine, "the snapshot has no claims results"

@@ -22,10 +22,10 @@ from conftest import (
     copy_data,
     edit_csv,
     has_nan,
+    snapshot_diff,
 )
 
 from nkbook.analysis import grades, series, stats
-from nkbook.build import published
 from nkbook.build.notebooks import code_cells
 from nkbook.chapters import diplomacy as dip
 from nkbook.core.paths import PROJECT_ROOT as ROOT
@@ -296,38 +296,7 @@ def _expected_timeline(data_dir, end_year):
 # circular shifts instead of free relabelling (p-values moved, bootstrap intervals dropped), the
 # "95% band" of 24 values is now named for what it is (lowest to highest), ranks replace the
 # "share of years" percentages, and lists are written as prose ("a, b and c").
-MOVED_SINCE_SNAPSHOT: set[str] = {
-    "diplomacy.timeline_categories",
-    "diplomacy.country_list",
-    "diplomacy.window_perm_p",
-    "diplomacy.window_border_p",
-    "diplomacy.window_diplomacy_p",
-    "diplomacy.window_health_p",
-    "diplomacy.nuclear_perm_p",
-    "diplomacy.nuclear_era_p",
-    "diplomacy.nuclear_all_p",
-}
 # Keys that vanished on purpose: their method or their claim is gone.
-VANISHED_SINCE_SNAPSHOT: set[str] = {
-    "diplomacy.window_band_low",  # a "95% band" of 24 values was their minimum and maximum
-    "diplomacy.window_band_high",
-    "diplomacy.window_n_outside_band",
-    "diplomacy.closure_rank_pct",  # "4.2% of years" was 1 of 24, the closure itself: now closure_rank
-    "diplomacy.window_min_rank_pct",
-    "diplomacy.window_max_rank_pct",
-    "diplomacy.window_diff_low",  # bootstrap intervals that resampled years as independent
-    "diplomacy.window_diff_high",
-    "diplomacy.window_category_min_p",
-    "diplomacy.nuclear_diff_low_pct",
-    "diplomacy.nuclear_diff_high_pct",
-    "diplomacy.nuclear_era_low_pct",
-    "diplomacy.nuclear_era_high_pct",
-    "diplomacy.nuclear_all_low_pct",
-    "diplomacy.nuclear_all_high_pct",
-    "diplomacy.nuclear_era_note",  # now part of the computed sentence nuclear_era_text
-    "diplomacy.window_verdict",  # now grid_verdict, worded from the grid and Holm's correction
-    "diplomacy.n_permutations",  # circular shifts are exhaustive: no number of draws
-}
 CHARTS = (
     "timeline_chart",
     "event_windows_chart",
@@ -352,14 +321,7 @@ def res():
 
 
 def test_compute_matches_the_published_snapshot(res):
-    snap = json.loads(published.SNAPSHOT.read_text(encoding="utf-8"))["results"]
-    skip = MOVED_SINCE_SNAPSHOT | VANISHED_SINCE_SNAPSHOT
-    pub = {k: v for k, v in snap.items() if k.startswith(f"{CHAPTER}.") and k not in skip}
-    cur = {f"{CHAPTER}.{k}": v for k, v in res.items() if f"{CHAPTER}.{k}" in pub}
-    assert pub, "the snapshot holds no diplomacy keys"
-    assert published.diff(pub, cur) == []
-    for key in VANISHED_SINCE_SNAPSHOT:
-        assert key.split(".", 1)[1] not in res, f"{key} is listed as vanished but is still computed"
+    assert snapshot_diff(CHAPTER, res) == []
 
 
 def test_notebook_is_prose_and_short_calls():

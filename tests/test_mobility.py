@@ -19,9 +19,9 @@ from conftest import (
     copy_data,
     edit_csv,
     has_nan,
+    snapshot_diff,
 )
 
-from nkbook.build import published
 from nkbook.build.notebooks import code_cells
 from nkbook.chapters import mobility
 from nkbook.data import DATA_DIR, load
@@ -248,42 +248,11 @@ def res():
 # integrator re-points the snapshot, after which these sets only skip keys that already agree.
 # moved: the 1998-Aug 2003 snapshot now divides into the source's own base of 2,958 (issue 15), and two
 # sentences became whole computed sentences (issue 16)
-CHANGED_ON_PURPOSE = {
-    "border_high_arrivals_1998_aug2003",
-    "border_low_arrivals_1998_aug2003",
-    "border_low_cohort_max",
-    "border_low_cohort_min",
-    "majority_sentence",
-    "seven_cum_sentence",
-}
 # vanished: keys tied to one snapshot or year, replaced by window-safe sentences and keys
-VANISHED_ON_PURPOSE = {
-    "age_20_39_cohort_2023",
-    "border_area_2018_computed_pct",
-    "border_area_2018_published_pct",
-    "essay_cumulative_clause",
-    "essay_verdict",
-    "markets_2015_max",
-    "markets_2015_min",
-    "markets_2015_n",
-    "pyongyang_2023_cohort_n",
-    "pyongyang_2023_cohort_pct",
-    "reversal_context",
-    "south_hamgyong_2018_pct",
-}
 
 
 def test_compute_reproduces_every_published_value(res):
-    snapshot = json.loads((ROOT / "results" / "published.json").read_text(encoding="utf-8"))["results"]
-    pub = {k: v for k, v in snapshot.items() if k.startswith(f"{CHAPTER}.")}
-    cur = {f"{CHAPTER}.{k}": v for k, v in res.items()}
-    assert len(pub) > 100
-    missing = {k.split(".", 1)[1] for k in pub if k not in cur}
-    assert missing <= VANISHED_ON_PURPOSE, missing - VANISHED_ON_PURPOSE
-    kept = {k: v for k, v in pub.items() if k in cur and k.split(".", 1)[1] not in CHANGED_ON_PURPOSE}
-    assert published.diff(kept, {k: cur[k] for k in kept}) == []
-    if f"{CHAPTER}.grade_border_origin" in snapshot:  # once the snapshot is updated: every value is published
-        assert {k for k in cur if k not in snapshot} == set()
+    assert snapshot_diff(CHAPTER, res) == []
 
 
 def test_revision_values_come_from_the_variant_rows(res):

@@ -12,7 +12,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import copy_data, edit_csv, page_text
+from conftest import copy_data, edit_csv, page_text, snapshot_diff
 
 from nkbook.analysis import series
 from nkbook.chapters import political_push as political
@@ -22,72 +22,6 @@ CHAPTER = "political_push"
 # published values that Phase B/C changed on purpose (listed in the report); empty after Phase A
 # issue #15/#16: the single-pre-trend ITS and its scan replaced, Fisher-z and permutation p-values replaced by
 # block-bootstrap and circular-shift ones, the placebo test on pre-closure years only (listed in the report)
-MOVED_ON_PURPOSE: set[str] = {
-    "alt_start_year",
-    "corr_missiles_changes_high",
-    "corr_missiles_changes_low",
-    "corr_missiles_high",
-    "corr_missiles_low",
-    "corr_missiles_pre_closure_high",
-    "corr_missiles_pre_closure_low",
-    "grid_chosen_verdict",
-    "grid_holm_verdict",
-    "grid_n_excludes",
-    "grid_n_holm",
-    "grid_verdict",
-    "its_alpha",
-    "its_alt_level_change_high_pct",
-    "its_alt_level_change_low_pct",
-    "its_alt_level_change_pct",
-    "its_alt_trend_change_pct",
-    "its_closure_change_high_pct",
-    "its_closure_change_low_pct",
-    "its_closure_change_pct",
-    "its_closure_text",
-    "its_level_change_high_pct",
-    "its_level_change_low_pct",
-    "its_level_change_pct",
-    "its_level_rr",
-    "its_level_rr_high",
-    "its_level_rr_low",
-    "its_post_trend_high_pct",
-    "its_post_trend_low_pct",
-    "its_post_trend_pct",
-    "its_post_trend_verdict",
-    "its_pre_trend_high_pct",
-    "its_pre_trend_low_pct",
-    "its_pre_trend_pct",
-    "its_trend_change_high_pct",
-    "its_trend_change_low_pct",
-    "its_trend_change_pct",
-    "its_trend_rr",
-    "its_trend_rr_high",
-    "its_trend_rr_low",
-    "missiles_peak_closure_text",
-    "mou2023_gap_verdict",
-    "mou2023_gap_within_noise",
-    "nuclear_contrast_p",
-    "nuclear_following_before_peak_text",
-    "nuclear_following_years",
-    "placebo_candidates",
-    "placebo_p",
-    "placebo_rank",
-    "placebo_sentence",
-    "profile_chosen_gap",
-    "profile_chosen_in_set",
-    "scan_aic_gap",
-    "scan_alt_aic_gap",
-    "scan_alt_best_year",
-    "scan_best_year",
-    "scan_first",
-    "scan_last",
-    "scan_n",
-    "scan_n_drop",
-    "scan_n_placebo",
-    "shape_level_verdict",
-    "turn_earliest",
-    "turn_latest",
-}
 
 
 def _csv(name, data_dir=DATA_DIR):
@@ -295,13 +229,7 @@ def res():
 
 
 def test_compute_matches_the_published_snapshot(res):
-    snapshot = json.loads((DATA_DIR.parent / "results" / "published.json").read_text(encoding="utf-8"))
-    snapshot = snapshot.get("results", snapshot)
-    prefix = CHAPTER + "."
-    published = {k[len(prefix) :]: v for k, v in snapshot.items() if k.startswith(prefix)}
-    assert published
-    changed = {k: (v, res.get(k)) for k, v in published.items() if k not in MOVED_ON_PURPOSE and res.get(k) != v}
-    assert not changed
+    assert snapshot_diff(CHAPTER, res) == []
 
 
 def test_notebook_is_thin():

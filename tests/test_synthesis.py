@@ -10,10 +10,9 @@ import re
 
 import numpy as np
 import pytest
-from conftest import ROOT, copy_data, edit_csv, has_nan
+from conftest import ROOT, copy_data, edit_csv, has_nan, snapshot_diff
 
 from nkbook.analysis import grades
-from nkbook.build import published
 from nkbook.build.notebooks import code_cells
 from nkbook.chapters import synthesis
 from nkbook.data import DATA_DIR, load, used
@@ -84,12 +83,7 @@ def glue_keys(text: str, doc: str | None = None) -> set[str]:
 
 
 def test_compute_matches_published_snapshot(computed):
-    pub = {k: v for k, v in snapshot().items() if k.startswith(CHAPTER + ".")}
-    now = {f"{CHAPTER}.{k}": v for k, v in computed.items()}
-    common = {k: v for k, v in pub.items() if k in now}
-    assert published.diff(common, {k: now[k] for k in common}) == []
-    vanished = [k for k in pub if k not in now and not RETIRED.match(k)]
-    assert vanished == [], "keys vanished that were not retired on purpose"
+    assert snapshot_diff(CHAPTER, computed) == []
 
 
 def test_notebook_is_thin_and_glues_only_computed_keys(computed, windows):

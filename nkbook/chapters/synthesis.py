@@ -49,6 +49,7 @@ TERMS = {
 PIECES = [
     ("mobility", "border_origin", "Mobility and the borders", "arrivals from the provinces on the Chinese border"),
     ("diplomacy", "repatriation_events", "Diplomacy and border politics", "arrivals around repatriation events"),
+    ("diplomacy", "nuclear_tests", "Diplomacy and border politics", "arrivals after North Korea's nuclear tests"),
     ("economic_push", "output", "The economic push", "arrivals against North Korea's output (GDP growth)"),
     ("political_push", "succession", "The political push", "arrivals after the 2011 succession"),
     ("political_push", "provocations", "The political push", "arrivals against missile testing"),
@@ -66,6 +67,7 @@ UPSTREAM["claims"] = ["n_hold", "n_checkable"]
 RIVALS = {
     "border_origin": "where people live near the border, family networks and brokers' reach, not only who can move",
     "repatriation_events": "events dated by the arrivals themselves, and other changes in the same years",
+    "nuclear_tests": "China's border controls, sanctions and the series' own trend changed in the same years",
     "output": "arrival years trail departure years, and growth, food and trade move together",
     "succession": "China's border tightening, sanctions and the series' own decline in the same years",
     "provocations": "testing and border security rose in the same years; a shared trend can make the link",
