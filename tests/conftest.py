@@ -23,7 +23,8 @@ BOOK_FIXTURES = {"main_book", "modified_book"}
 
 def pytest_collection_modifyitems(items):
     """Test tiers: a test that uses a rendered book is marked ``book``, one that drives Chromium
-    ``browser`` (so ``make test-fast`` = ``-m "not book and not browser"``)."""
+    ``browser``, a window sweep, simulation or whole-process run ``slow`` (so ``make test-fast`` =
+    ``-m "not book and not browser and not slow"``, on two workers)."""
     import inspect
 
     for item in items:
@@ -35,6 +36,11 @@ def pytest_collection_modifyitems(items):
         # run_chapter executes a notebook; getfixturevalue may ask for a book by name
         if fixtures & BOOK_FIXTURES or "run_chapter(" in source or "getfixturevalue(" in source:
             item.add_marker(pytest.mark.book)
+        # the slow part of the compute tier: window sweeps (one compute() per window), the
+        # calibration simulations and whole-process CLI runs; in make test, not in make test-fast
+        sweep = hasattr(item, "callspec") and "window" in item.originalname
+        if sweep or item.module.__name__.endswith("test_calibration") or "subprocess" in source:
+            item.add_marker(pytest.mark.slow)
         if "browser" in fixtures or item.module.__name__.endswith("test_browser"):
             item.add_marker(pytest.mark.browser)
             item.add_marker(pytest.mark.book)
