@@ -739,6 +739,25 @@ def _write_results(results_dir: Path, name: str, meta: dict) -> None:
 _ASSET_VERSION = re.compile(r'(_static/[^"?]+)\?v=[0-9a-f]+"')
 
 
+def _prune_search_index(path: Path) -> None:
+    """Drop the terms that point to no page. An incremental Sphinx build keeps a term whose pages
+    all stopped using it (with an empty list), a fresh build never writes it: without the pruning
+    the two search indexes differ although they find exactly the same pages."""
+    if not path.exists():
+        return
+    text = path.read_text(encoding="utf-8")
+    head, _, rest = text.partition("(")
+    body, _, tail = rest.rpartition(")")
+    try:
+        index = json.loads(body)
+    except ValueError:
+        return  # not the format this knows: leave it as Sphinx wrote it
+    for key in ("terms", "titleterms"):
+        if isinstance(index.get(key), dict):
+            index[key] = {t: docs for t, docs in index[key].items() if docs not in ([], {})}
+    path.write_text(f"{head}({json.dumps(index, sort_keys=True, ensure_ascii=False)}){tail}", encoding="utf-8")
+
+
 def _publish_extras(site: Path, data_path: Path, results_dir: Path) -> None:
     """Downloads beside the pages: the data the build read, and every chapter's results.
 
@@ -751,6 +770,7 @@ def _publish_extras(site: Path, data_path: Path, results_dir: Path) -> None:
         cleaned = _ASSET_VERSION.sub(r'\1"', text)
         if cleaned != text:
             page.write_text(cleaned, encoding="utf-8")
+    _prune_search_index(site / "searchindex.js")
     data_out = site / "data"
     data_out.mkdir(exist_ok=True)
     from nkbook import data as nkdata

@@ -104,10 +104,23 @@ PRINT_SCRIPT = r"""() => {
     h1, h2, h3 { break-after: avoid; }
   }`;
   document.head.appendChild(style);
-  // a blank page comes from an empty section forced onto a page of its own
+  // a blank page comes from an empty section forced onto a page of its own, or from what sits
+  // between two chapters (Sphinx's document anchors) spilling onto a page before the break
   document.querySelectorAll('section.nk-pdf-chapter').forEach((s) => {
-    if (!s.textContent.trim()) { s.remove(); }
+    if (!s.textContent.trim()) { s.remove(); return; }
+    let prev = s.previousSibling;
+    while (prev && (prev.nodeType === 3 ? !prev.textContent.trim() : (prev.tagName === 'SPAN' && !prev.textContent.trim()))) {
+      const before = prev.previousSibling;
+      if (prev.nodeType === 1) { s.prepend(prev); } else { prev.remove(); }
+      prev = before;
+    }
   });
+  const tidy = document.createElement('style');
+  tidy.textContent = `@media print {
+    section.nk-pdf-chapter > :last-child, section.nk-pdf-chapter section:last-child > :last-child,
+    .nk-provenance { margin-bottom: 0 !important; padding-bottom: 0 !important; }
+  }`;
+  document.head.appendChild(tidy);
 }"""
 
 

@@ -820,17 +820,22 @@ def scorecard_table(r):
 
     from IPython.display import HTML
 
+    from nkbook.present import charts
+
     rows_html = "".join(
         f"<tr><th scope='row'><a href='{html.escape(c.chapter)}.html'>{html.escape(c.factor)}</a></th>"
         f"<td>{html.escape(c.evidence)}</td><td>{html.escape(c.suggests)}</td>"
         f"<td>{html.escape(c.grade) if c.grade else 'not graded'}</td></tr>"
         for c in r.frames["scorecard"].itertuples()
     )
+    caption = "The evidence, one row per piece, graded by the chapter that examined it (this build)"
     return HTML(
-        "<div class='nk-table-wrap'><table class='nk-table nk-scorecard'><caption>The evidence, one row per "
-        "piece, graded by the chapter that examined it (this build)</caption><thead><tr><th scope='col'>Factor</th>"
-        "<th scope='col'>Evidence and its grid</th><th scope='col'>What it suggests</th>"
-        f"<th scope='col'>Grade</th></tr></thead><tbody>{rows_html}</tbody></table></div>"
+        charts.scroll_wrap(
+            f"<table class='nk-table nk-scorecard'><caption>{caption}</caption><thead><tr><th scope='col'>Factor</th>"
+            "<th scope='col'>Evidence and its grid</th><th scope='col'>What it suggests</th>"
+            f"<th scope='col'>Grade</th></tr></thead><tbody>{rows_html}</tbody></table>",
+            "The evidence, graded",
+        )
     )
 
 

@@ -250,6 +250,13 @@ def format_frame(frame: pd.DataFrame, digits: dict[str, int] | int | None = None
     return out
 
 
+def scroll_wrap(table_html: str, label: str | None = None) -> str:
+    """A wide table in a box that scrolls sideways on a narrow screen, reachable by keyboard
+    (a scrollable region must be focusable and named: axe's scrollable-region-focusable)."""
+    name = html.escape(label or "Table", quote=True)
+    return f'<div class="nk-table-wrap" tabindex="0" role="region" aria-label="{name}">{table_html}</div>'
+
+
 class Table:
     """A data frame shown as an escaped HTML table without the index, formatted by meaning."""
 
@@ -263,7 +270,7 @@ class Table:
         cap = f"<caption>{html.escape(self.caption)}</caption>" if self.caption else ""
         shown = format_frame(self.frame, self.digits)
         table = shown.to_html(index=False, escape=True, border=0, na_rep="", classes="nk-table")
-        table = f'<div class="nk-table-wrap">{table}</div>'
+        table = scroll_wrap(table, self.caption)
         return table.replace(">\n  <thead>", f">{cap}\n  <thead>", 1) if cap else table
 
 
