@@ -691,7 +691,15 @@ def representation_table(
         "base_how", *[f"{b}_d{d:g}" for d in design_effects for b in ("low", "high")], "low", "high",
         "has_interval", "robust", "word",
     ]  # fmt: skip
-    return pd.DataFrame(out, columns=cols).sort_values(["order", "year"], kind="stable").reset_index(drop=True)
+    frame = pd.DataFrame(out, columns=cols)
+    # a total order (two builds must draw the same rows in the same order): distance from the
+    # border, then year, then the snapshot and the row label
+    keys = pd.DataFrame(
+        {"o": frame["order"].round(6), "y": frame["year"].fillna(-1).astype(int), "s": frame["snapshot_id"].astype(str),
+         "u": frame["unit"].astype(str)}
+    )  # fmt: skip
+    order = sorted(range(len(frame)), key=lambda i: tuple(keys.iloc[i]))
+    return frame.iloc[order].reset_index(drop=True)
 
 
 def representation_word(low: float, high: float, ratio: float, has_interval: bool = True, at_least=False) -> str:
