@@ -61,3 +61,18 @@ def grade(estimates: Sequence[float], robust: Sequence[bool], log_scale: bool = 
     else:
         word, why = "not detectable", f"robust in none of {n} specifications"
     return {"grade": word, "why": why, "n_specs": n, "n_robust": n_robust, "spread": spread}
+
+
+def ungraded(why: str) -> dict:
+    """A piece the window cannot grade (no specification of the grid can be fitted), with the reason."""
+    return {"grade": "not detectable", "why": why, "n_specs": 0, "n_robust": 0, "spread": None}
+
+
+def result_keys(piece: str, graded: dict) -> dict:
+    """The four results a chapter publishes for one piece of evidence (read by the scorecard)."""
+    return {
+        f"grade_{piece}": graded["grade"],
+        f"grade_{piece}_why": graded["why"],
+        f"grade_{piece}_n_specs": int(graded["n_specs"]),
+        f"grade_{piece}_n_robust": int(graded["n_robust"]),
+    }

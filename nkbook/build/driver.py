@@ -668,7 +668,7 @@ def build(
     record["total_seconds"] = round(time.monotonic() - t0, 2)
     record["html"] = display_path(out)
     (root / "last-run.json").write_text(json.dumps(record, indent=1, sort_keys=True))
-    if noop is not None:  # recomputed: the chapters' records changed during this run
+    if executor is None:  # after every real build (a cold or forced one too): the next no-op is quick
         after = _noop_key(root, chapters, chapters_path, final, data_path, pdf)
         if after:
             (root / "last-noop-key").write_text(after)

@@ -693,10 +693,7 @@ def _event_windows(res: Results, arrivals: pd.Series, start_year, end_year, even
             "n_specs": n_specs,
             "n_robust": 0,
         }
-    res.put("grade_repatriation_events", g["grade"])
-    res.put("grade_repatriation_events_why", g["why"])
-    res.put("grade_repatriation_events_n_specs", int(g["n_specs"]))
-    res.put("grade_repatriation_events_n_robust", int(g["n_robust"]))
+    res.put_all(grades.result_keys("repatriation_events", g))
     res.put("grade_rule", grades.RULE)
 
     # the default specification, told in full (signed, with a block-bootstrap interval)
@@ -970,10 +967,7 @@ def _nuclear(res: Results, nuc_all: pd.DataFrame, arrivals: pd.Series, start_yea
             f"the years {start_year}–{end_year} hold too few years after a nuclear test ({int(flag.sum())}) to compare",
         )
         res.put("nuclear_text", f"The window holds {words.plural(len(nuc), 'nuclear test')}, too few to compare.")
-        res.put("grade_nuclear_tests", "not detectable")
-        res.put("grade_nuclear_tests_why", "no comparison can be made in the window")
-        res.put("grade_nuclear_tests_n_specs", 0)
-        res.put("grade_nuclear_tests_n_robust", 0)
+        res.put_all(grades.result_keys("nuclear_tests", grades.ungraded("no comparison can be made in the window")))
         res.put("nuclear_era_text", "")
         return
     cmp_main = compare_years(main_g["log_growth"], flag)
@@ -1024,10 +1018,7 @@ def _nuclear(res: Results, nuc_all: pd.DataFrame, arrivals: pd.Series, start_yea
     decisive = all(c["p"] < 0.05 for c in used_cmps)
     res.put("nuclear_can_tell", bool(decisive))
     g = grades.grade([c["difference"] for c in used_cmps], [c["p"] < 0.05 for c in used_cmps], log_scale=True)
-    res.put("grade_nuclear_tests", g["grade"])
-    res.put("grade_nuclear_tests_why", g["why"])
-    res.put("grade_nuclear_tests_n_specs", int(g["n_specs"]))
-    res.put("grade_nuclear_tests_n_robust", int(g["n_robust"]))
+    res.put_all(grades.result_keys("nuclear_tests", g))
     res.put(
         "nuclear_verdict",
         "the arrivals differ after nuclear tests in every comparison"

@@ -1220,10 +1220,7 @@ def _representation(r, origin: pd.DataFrame, census: pd.DataFrame, totals: dict,
         )
         r.put("representation_conclusion", "no ratio can be computed for the years chosen")
         r.put("before_census_sentence", "")
-        r.put("grade_border_origin", "not detectable")
-        r.put("grade_border_origin_why", "no snapshot in the years chosen")
-        r.put("grade_border_origin_n_specs", 0)
-        r.put("grade_border_origin_n_robust", 0)
+        r.put_all(grades.result_keys("border_origin", grades.ungraded("no snapshot in the years chosen")))
         return
     r.put("representation_n", len(rep))
     r.put("representation_snapshots_n", rep["snapshot_id"].nunique())
@@ -1310,10 +1307,9 @@ def _representation(r, origin: pd.DataFrame, census: pd.DataFrame, totals: dict,
         r.put("grade_border_origin_n_specs", g["n_specs"])
         r.put("grade_border_origin_n_robust", g["n_robust"])
     else:
-        r.put("grade_border_origin", "not detectable")
-        r.put("grade_border_origin_why", "no grouping with an interval in the years chosen")
-        r.put("grade_border_origin_n_specs", 0)
-        r.put("grade_border_origin_n_robust", 0)
+        r.put_all(
+            grades.result_keys("border_origin", grades.ungraded("no grouping with an interval in the years chosen"))
+        )
     by_sex = [c for c in ("male", "female", "sex") if c in origin.columns]
     r.put(
         "representation_sex_sentence",

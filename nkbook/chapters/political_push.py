@@ -1177,10 +1177,7 @@ def _provocations(r: Results, ctx: dict) -> None:
         survival_words(n_rob, len(grid), "an association the circular-shift test finds at the 5% level"),
     )
     g = grades.grade(grid["r"].tolist(), (grid["shift_p"] < 0.05).tolist())
-    r.put("grade_provocations", g["grade"])
-    r.put("grade_provocations_why", g["why"])
-    r.put("grade_provocations_n_specs", g["n_specs"])
-    r.put("grade_provocations_n_robust", g["n_robust"])
+    r.put_all(grades.result_keys("provocations", g))
     r.put("corr_r_min", float(grid["r"].min()), 2)
     r.put("corr_r_max", float(grid["r"].max()), 2)
 

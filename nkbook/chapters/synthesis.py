@@ -600,10 +600,7 @@ def compute(
             )
         # the closure graded once, over the grid of specifications
         g = grades.grade([math.log(s["share_pct"] / 100) for s in specs], [s["robust"] for s in specs], log_scale=True)
-        r.put("grade_closure", g["grade"])
-        r.put("grade_closure_why", g["why"])
-        r.put("grade_closure_n_specs", g["n_specs"])
-        r.put("grade_closure_n_robust", g["n_robust"])
+        r.put_all(grades.result_keys("closure", g))
         r.put(
             "closure_grade_sentence",
             f"Graded by the rule over these {words.plural(len(specs), 'specification')}, the closure evidence is "
