@@ -131,7 +131,7 @@ def build_page(data_dir: Path, run_info: dict) -> str:
             lines.append(f"| {res['path']} | `{hashlib.sha256(path.read_bytes()).hexdigest()}` |")
     lines += ["", "## Parameters of each chapter", "", "| Chapter | Parameters |", "|---|---|"]
     for chapter, params in run_info["parameters"].items():
-        shown = ", ".join(f"`{k}={v}`" for k, v in params.items())
+        shown = ", ".join(f"`{k}={'latest year in the data' if v is None else v}`" for k, v in params.items())
         lines.append(f"| {chapter} | {_cell(shown)} |")
     return "\n".join(lines) + "\n"
 

@@ -1313,7 +1313,7 @@ def _representation(r, origin: pd.DataFrame, census: pd.DataFrame, totals: dict,
     by_sex = [c for c in ("male", "female", "sex") if c in origin.columns]
     r.put(
         "representation_sex_sentence",
-        "None of the province-of-origin snapshots is split by sex, so the ratios cannot be computed for women "
+        "No province-of-origin snapshot is split by sex, so the ratios cannot be computed for women "
         "and men apart; the census split by sex is there for the day such a snapshot is published."
         if not by_sex
         else "The snapshots split by sex are shown by sex.",

@@ -91,11 +91,11 @@ def _slug(name: str) -> str:
 
 def _finite(obj):
     """NaN and infinities are not JSON: missing values become null; other numbers keep three
-    decimals (or three significant digits below 0.01), which is finer than any chart draws."""
+    decimals (four below 0.01), which is finer than any chart draws."""
     if isinstance(obj, float) and (obj != obj or obj in (float("inf"), float("-inf"))):
         return None
     if isinstance(obj, float):  # a reader may see any value in a tooltip: no long unrounded decimals
-        return round(obj, 3) if abs(obj) >= 0.01 else float(f"{obj:.3g}")
+        return round(obj, 3) if abs(obj) >= 0.01 else round(obj, 4)
     if isinstance(obj, dict):
         return {k: _finite(v) for k, v in obj.items()}
     if isinstance(obj, list):
