@@ -36,7 +36,7 @@ browser-deps:        ## Debian's chromium and Noto fonts (Korean glyphs in the P
 
 lab: env             ## open the MyST notebooks (notebooks/*.md) as notebooks in JupyterLab (jupytext)
 	$(RUN) python -c "from nkbook.build.driver import ensure_kernel; ensure_kernel()"
-	JUPYTERLAB_SETTINGS_DIR=$(CURDIR)/.jupyter/lab/user-settings $(RUN) jupyter lab --notebook-dir=. notebooks/
+	JUPYTERLAB_SETTINGS_DIR=$(CURDIR)/.jupyter/lab/user-settings $(RUN) --group lab jupyter lab --notebook-dir=. notebooks/
 
 serve:               ## view the built book on http://localhost:8000
 	$(RUN) python -m http.server 8000 --directory _build/html

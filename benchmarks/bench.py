@@ -76,13 +76,34 @@ def baseline(work: Path, data: Path, chapters: str | None) -> float:
     for c in chs:  # the source notebooks, unexecuted, with the build's parameters written in
         nb = read(c.notebook)
         params = dict(c.parameters, data_dir=str(data))
-        nb.cells.insert(1, nbformat.v4.new_code_cell("\n".join(f"{k} = {v!r}" for k, v in params.items())))
+        # right after the cell tagged "parameters", as papermill injects them: before it, the
+        # notebook's defaults would win (data_dir="../data" missing, every chapter failing fast)
+        at = next(i for i, cell in enumerate(nb.cells) if "parameters" in cell.metadata.get("tags", []))
+        nb.cells.insert(at + 1, nbformat.v4.new_code_cell("\n".join(f"{k} = {v!r}" for k, v in params.items())))
         nbformat.write(nb, str(src / "notebooks" / f"{c.name}.ipynb"))
     from nkbook.core import context
 
     env = dict(os.environ, **context.run_environment(work / "bench-root" / "work" / "results", work / "reads"))
     jb = str(Path(PY).parent / "jupyter-book")
-    return run([jb, "build", str(src), "--all", "--quiet"], env=env)
+    seconds = run([jb, "build", str(src), "--all", "--quiet"], env=env)
+    raised = baseline_errors(src / "_build" / "jupyter_execute")
+    if raised:  # a baseline that stopped at its first error would be a fast, false baseline
+        sys.exit("the baseline's notebooks raised:\n  " + "\n  ".join(raised))
+    return seconds
+
+
+def baseline_errors(executed: Path) -> list[str]:
+    """Every error output in the notebooks Jupyter Book executed."""
+    found = []
+    for path in sorted(executed.rglob("*.ipynb")):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        for i, cell in enumerate(nb["cells"]):
+            for out in cell.get("outputs", []):
+                if out.get("output_type") == "error":
+                    found.append(f"{path.name} cell {i}: {out.get('ename')}: {str(out.get('evalue'))[:200]}")
+    if not any(executed.rglob("*.ipynb")):
+        found.append(f"{executed}: no executed notebook (was execution forced?)")
+    return found
 
 
 def main() -> None:
