@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import copy
 import hashlib
 import json
@@ -258,7 +259,7 @@ def execute_chapter(job: dict) -> dict:
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    from nkbook.build import notebooks
+    from nkbook.build import kernels, notebooks
     from nkbook.present import results
 
     out = Path(job["output"])
@@ -287,6 +288,7 @@ def execute_chapter(job: dict) -> dict:
             # every output has arrived when the last cell is done: a graceful shutdown would only
             # wait ~0.4 s per chapter for the kernel to exit
             shutdown_kernel="immediate",
+            **({"kernel_manager_class": fork} if (fork := kernels.kernel_manager_class()) else {}),
             kernel_name=KERNEL_NAME,
             cwd=str(Path(job["notebook"]).parent),
             execution_timeout=job["cell_timeout"],
@@ -559,7 +561,10 @@ def build(
     jobs = jobs or os.cpu_count() or 1
     ctx = multiprocessing.get_context("spawn")
     failures: list[dict] = []
-    with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+    from nkbook.build import kernels
+
+    with contextlib.ExitStack() as stack, cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+        zygote = None  # started with the first chapter that has to run (its kernels fork from it)
         while pending and not failures:
             ready = [c for c in pending if all(n in done for n in c.needs)]
             if not ready:
@@ -591,6 +596,8 @@ def build(
                     fut.set_result(executor(job))
                     futures[fut] = (c, upstream)
                 else:
+                    if zygote is None and kernels.enabled():
+                        zygote = stack.enter_context(kernels.Zygote(work / "kernels"))
                     futures[pool.submit(execute_chapter, job)] = (c, upstream)
             for fut in cf.as_completed(futures):
                 c, upstream = futures[fut]
