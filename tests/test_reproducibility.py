@@ -41,13 +41,27 @@ def _files(folder):
     }
 
 
+def _first_difference(a, b, path="") -> str:
+    """Where two JSON values first differ, and how (for the failure message)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in sorted(set(a) | set(b)):
+            if a.get(k) != b.get(k):
+                return _first_difference(a.get(k), b.get(k), f"{path}/{k}")
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b)):
+            if x != y:
+                return _first_difference(x, y, f"{path}/{i}")
+    return f"{path}: {str(a)[:300]!r} != {str(b)[:300]!r}"
+
+
 def test_two_builds_from_the_same_inputs_are_identical(main_book, tmp_path):
     root = tmp_path / "again"
     build(root=root, force=True, pdf=False, log=lambda *_: None)
     for name in (c.name for c in load_chapters()[0]):
-        assert (root / "cache" / f"{name}.ipynb").read_bytes() == (
-            main_book["root"] / "cache" / f"{name}.ipynb"
-        ).read_bytes(), name
+        again = json.loads((root / "cache" / f"{name}.ipynb").read_text())
+        first = json.loads((main_book["root"] / "cache" / f"{name}.ipynb").read_text())
+        differing_cells = [i for i, (a, b) in enumerate(zip(again["cells"], first["cells"])) if a != b]
+        assert again == first, f"{name}: cells {differing_cells} differ, e.g. {_first_difference(again, first)}"
     first, second = _files(main_book["html"]), _files(root / "html")
     assert first.keys() == second.keys()
     differing = [str(k) for k in first if first[k] != second[k]]

@@ -360,6 +360,26 @@ def stage_book(
     stage: Path, executed: dict[str, Path], chapters: list[Chapter], spec: dict, extra_pages: dict[str, str]
 ) -> None:
     """Assemble the book's source in ``stage``; unchanged files keep their mtime (Sphinx caches)."""
+    expected = stage_sources(stage, chapters, spec)
+    expected |= set(_write_bundle(stage))
+    for c in chapters:
+        target = stage / "notebooks" / f"{c.name}.ipynb"
+        page = reader_edition(json.loads(executed[c.name].read_text(encoding="utf-8")), c.name)
+        _write_if_changed(
+            target, (json.dumps(page, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+        )
+        expected.add(target)
+    for page_rel, text in extra_pages.items():
+        _write_if_changed(stage / page_rel, text.encode("utf-8"))
+        expected.add(stage / page_rel)
+    for p in list(stage.rglob("*")):  # drop stale sources (a removed chapter)
+        if p.is_file() and "_build" not in p.relative_to(stage).parts and p not in expected:
+            p.unlink()
+
+
+def stage_sources(stage: Path, chapters: list[Chapter], spec: dict) -> set[Path]:
+    """The part of the stage Sphinx needs to start: configuration, table of contents, the book's
+    own pages, bibliography and static files (written before the chapters run)."""
     expected = set()
     _write_if_changed(stage / "_config.yml", (PROJECT_ROOT / "_config.yml").read_bytes())
     _write_if_changed(stage / "_toc.yml", staged_toc(chapters, spec).encode("utf-8"))
@@ -377,28 +397,109 @@ def stage_book(
                 raw = staged_bib(raw.decode("utf-8")).encode("utf-8")
             _write_if_changed(target, raw)
             expected.add(target)
-    bundle = stage / "_static" / "vega-bundle.js"
-    marker = stage / "_static" / ".vega-bundle-version"
+    return expected
+
+
+def _write_bundle(stage: Path) -> tuple[Path, Path]:
+    """The charts' JavaScript (Vega, Vega-Lite, Vega-Embed from vl-convert), once per version."""
     from nkbook.present import charts
 
+    bundle = stage / "_static" / "vega-bundle.js"
+    marker = stage / "_static" / ".vega-bundle-version"
     if not bundle.exists() or not marker.exists() or marker.read_text() != charts.VEGA_LITE_VERSION:
         bundle.parent.mkdir(parents=True, exist_ok=True)  # git keeps no empty folders
         bundle.write_text(charts.javascript_bundle(), encoding="utf-8")
         marker.write_text(charts.VEGA_LITE_VERSION)
-    expected |= {bundle, marker}
-    for c in chapters:
-        target = stage / "notebooks" / f"{c.name}.ipynb"
-        page = reader_edition(json.loads(executed[c.name].read_text(encoding="utf-8")), c.name)
-        _write_if_changed(
-            target, (json.dumps(page, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
-        )
-        expected.add(target)
-    for page_rel, text in extra_pages.items():
+    return bundle, marker
+
+
+def _prepare_book(
+    stage: Path,
+    chapters: list[Chapter],
+    spec: dict,
+    inputs: tuple[Path, dict, dict],
+    code_hash: str,
+    jobs: int,
+    started: list[subprocess.Popen],
+) -> tuple[dict[str, str], subprocess.Popen]:
+    """Stage everything but the chapters, then start Sphinx on it (it waits for them).
+
+    The order matters: Sphinx's configuration depends on the static files that exist when it
+    starts (the charts' JavaScript among them), so they are all written first; only the chapters'
+    pages come later, and Sphinx reads no page before :func:`finish_sphinx`."""
+    from nkbook.build import appendix
+
+    data_path, frames, run_info = inputs
+    stage_sources(stage, chapters, spec)
+    _write_bundle(stage)
+    pages = appendix.pages(data_path, frames, run_info)
+    for page_rel, text in pages.items():
         _write_if_changed(stage / page_rel, text.encode("utf-8"))
-        expected.add(stage / page_rel)
-    for p in list(stage.rglob("*")):  # drop stale sources (a removed chapter)
-        if p.is_file() and "_build" not in p.relative_to(stage).parts and p not in expected:
-            p.unlink()
+    proc = start_sphinx(stage, code_hash, jobs)
+    started.append(proc)
+    return pages, proc
+
+
+class _Workers:
+    """The chapters' executors: a pool of worker processes (spawned, so each starts clean) and the
+    zygote their kernels fork from (:mod:`nkbook.build.kernels`). Started ahead of need when a
+    chapter will run, so that their start-up overlaps the data validation; at the latest with the
+    first chapter. Stopped when the chapters are done, or with the build."""
+
+    def __init__(self, stack: contextlib.ExitStack, work: Path, jobs: int):
+        self.stack, self.work, self.jobs = stack, work, jobs
+        self.pool: cf.ProcessPoolExecutor | None = None
+        self.inner = contextlib.ExitStack()
+        stack.push(self.inner)
+
+    def start(self) -> None:
+        if self.pool is not None:
+            return
+        from nkbook.build import kernels
+
+        ensure_kernel()
+        if kernels.enabled():
+            self.inner.enter_context(kernels.Zygote(self.work / "kernels"))
+        ctx = multiprocessing.get_context("spawn")
+        self.pool = cf.ProcessPoolExecutor(max_workers=self.jobs, mp_context=ctx)
+        self.inner.callback(self.pool.shutdown, wait=True, cancel_futures=True)
+        for _ in range(self.jobs):
+            self.pool.submit(_warm_worker)
+
+    def submit(self, job: dict) -> cf.Future:
+        self.start()
+        assert self.pool is not None
+        return self.pool.submit(execute_chapter, job)
+
+    def __enter__(self) -> _Workers:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.inner.close()
+
+
+def _warm_worker() -> None:
+    """A worker's first task: the imports every chapter's execution needs."""
+    import jupytext  # noqa: F401
+    import papermill  # noqa: F401
+
+    from nkbook.build import kernels
+
+    if kernels.enabled():
+        kernels._classes()
+
+
+def _any_stale(chapters: list[Chapter], cache: Path, final: dict, data_path: Path, env: str) -> bool:
+    """Will a chapter that needs no other one run (its cache key changed)?"""
+    for c in chapters:
+        if c.needs:
+            continue
+        meta_path = cache / f"{c.name}.json"
+        meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+        key = cache_mod.chapter_key(c.notebook, final[c.name], data_path, meta.get("reads"), {}, env)
+        if not key or meta.get("key") != key or not (cache / f"{c.name}.ipynb").exists():
+            return True
+    return False
 
 
 def staged_toc(chapters: list[Chapter], spec: dict) -> str:
@@ -437,29 +538,52 @@ def validate(data_dir: str | os.PathLike | None = None) -> dict:
     return nkdata.validate_folder(data_dir, extra_checks=[register])
 
 
-def run_sphinx(stage: Path, code_hash: str, jobs: int | None = None) -> None:
-    """Jupyter Book on the staged sources. Sphinx rebuilds only changed pages, so its cache is
-    dropped when the package (our Sphinx extension, the figures) changed, and after any failure:
-    otherwise a page whose warning failed a build would not be re-read, and a strict rebuild would
-    pass without it."""
+def start_sphinx(stage: Path, code_hash: str, jobs: int | None = None) -> subprocess.Popen:
+    """Start Jupyter Book's HTML build of ``stage`` (strict: ``-n -W --keep-going``; pages read and
+    written in parallel, :mod:`nkbook.build.sphinx_run`). It gets ready (imports, configuration,
+    extensions, the saved environment) and waits: :func:`finish_sphinx` lets it build.
+
+    Sphinx rebuilds only changed pages, so its cache is dropped when the package (our Sphinx
+    extension, the figures) changed, and after any failure: otherwise a page whose warning failed
+    a build would not be re-read, and a strict rebuild would pass without it."""
     marker = stage / "_build" / ".nkbook-code"
     if (stage / "_build").exists() and (not marker.exists() or marker.read_text() != code_hash):
         shutil.rmtree(stage / "_build")
     # Sphinx does not overwrite a static file that is already in its output: an edited stylesheet
     # or script would never reach the book. The static folder is copied afresh on every run.
     shutil.rmtree(stage / "_build" / "html" / "_static", ignore_errors=True)
-    # Jupyter Book's HTML build, strict (-n -W --keep-going), with Sphinx reading and writing the
-    # pages in parallel (Jupyter Book's command line has no --jobs): nkbook/build/sphinx_run.py
     cmd = [sys.executable, "-m", "nkbook.build.sphinx_run", str(stage), "--jobs", str(jobs or os.cpu_count() or 1)]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    return subprocess.Popen(
+        cmd + ["--wait"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def finish_sphinx(proc: subprocess.Popen, stage: Path, code_hash: str) -> None:
+    """Let the started build read and write the pages; a failure names every warning."""
+    stdout, stderr = proc.communicate("go\n")
     if proc.returncode != 0:
         shutil.rmtree(stage / "_build", ignore_errors=True)
-        log = (proc.stdout + proc.stderr).strip().splitlines()
+        log = (stdout + stderr).strip().splitlines()
         relevant = [line for line in log if "WARNING" in line or "ERROR" in line or "Error" in line] or log[-30:]
         raise BuildError(
             "jupyter-book build failed (strict mode: warnings are errors):\n  " + "\n  ".join(relevant[:40])
         )
-    marker.write_text(code_hash)
+    (stage / "_build" / ".nkbook-code").write_text(code_hash)
+
+
+def _stop_all(procs: list[subprocess.Popen]) -> None:
+    for proc in procs:
+        _stop(proc)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """End a started Sphinx that was not needed (nothing changed, or the build failed first)."""
+    if proc.poll() is None:
+        try:
+            proc.communicate("stop\n", timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
 
 
 def _book_key(stage: Path) -> str:
@@ -503,6 +627,23 @@ def build(
     ``pdf``: also print the whole book to ``book.pdf`` (None: when Debian's chromium is installed).
     Raises BuildError or DataError on failure, leaving the previous book untouched.
     """
+    with contextlib.ExitStack() as stack:  # the processes started ahead of need end with the build
+        return _build(stack, data_dir, params, force, jobs, root, chapters_file, pdf, log, executor, render)
+
+
+def _build(
+    stack: contextlib.ExitStack,
+    data_dir: str | os.PathLike | None,
+    params: list[str] | None,
+    force: bool,
+    jobs: int | None,
+    root: Path | None,
+    chapters_file: Path | None,
+    pdf: bool | None,
+    log,
+    executor,
+    render: bool,
+) -> dict:
     t0 = time.monotonic()
     data_path = Path(data_dir).resolve() if data_dir else DATA_DIR
     root = Path(root) if root else BUILD
@@ -528,8 +669,14 @@ def build(
                 "total_seconds": round(time.monotonic() - t0, 2),
             }
             return noop_record
-    from nkbook.build import appendix
-
+    out = root / "html"
+    work = root / "work"
+    cache = root / "cache"
+    env = cache_mod.environment_hash()
+    jobs = jobs or os.cpu_count() or 1
+    workers = _Workers(stack, work, jobs)
+    if executor is None and (force or _any_stale(chapters, cache, final, data_path, env)):
+        workers.start()  # their start-up (spawn, imports, the kernel zygote) overlaps validation
     phases: dict[str, float] = {}
     t_phase = time.monotonic()
     frames = validate(data_path)  # raises DataError before anything runs
@@ -543,28 +690,36 @@ def build(
             "invalid parameters; nothing was run and the previous book is unchanged:\n  " + "\n  ".join(bad)
         )
 
-    out = root / "html"
-    work = root / "work"
-    cache = root / "cache"
     results_dir = work / "results"
     if results_dir.exists():
         shutil.rmtree(results_dir)
     results_dir.mkdir(parents=True)
-    ensure_kernel()
-    env = cache_mod.environment_hash()
     pkg = cache_mod.code_hash()
+    stage = work / "stage"
+    run_info = {
+        "data_dir": display_path(data_path),
+        "parameters": {
+            c.name: {k: (display_path(Path(v)) if k == "data_dir" else v) for k, v in final[c.name].items()}
+            for c in chapters
+        },
+    }
+    # What does not depend on the chapters is staged while they run (configuration, the book's own
+    # pages, the charts' JavaScript, the appendix pages), and Sphinx then gets ready to read them.
+    started: list[subprocess.Popen] = []
+    stack.callback(_stop_all, started)  # runs after the thread below has ended
+    prep = stack.enter_context(cf.ThreadPoolExecutor(max_workers=1))
+    prepared = (
+        prep.submit(_prepare_book, stage, chapters, spec, (data_path, frames, run_info), pkg, jobs, started)
+        if render
+        else None
+    )
 
     record: dict[str, Any] = {"executed": [], "cached": [], "seconds": {}, "phases": phases}
     t_phase = time.monotonic()
     done: dict[str, dict] = {}
     pending = list(chapters)
-    jobs = jobs or os.cpu_count() or 1
-    ctx = multiprocessing.get_context("spawn")
     failures: list[dict] = []
-    from nkbook.build import kernels
-
-    with contextlib.ExitStack() as stack, cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-        zygote = None  # started with the first chapter that has to run (its kernels fork from it)
+    with workers:
         while pending and not failures:
             ready = [c for c in pending if all(n in done for n in c.needs)]
             if not ready:
@@ -596,9 +751,7 @@ def build(
                     fut.set_result(executor(job))
                     futures[fut] = (c, upstream)
                 else:
-                    if zygote is None and kernels.enabled():
-                        zygote = stack.enter_context(kernels.Zygote(work / "kernels"))
-                    futures[pool.submit(execute_chapter, job)] = (c, upstream)
+                    futures[workers.submit(job)] = (c, upstream)
             for fut in cf.as_completed(futures):
                 c, upstream = futures[fut]
                 res = fut.result()
@@ -633,15 +786,8 @@ def build(
         record["total_seconds"] = round(time.monotonic() - t0, 2)
         return record
     executed = {c.name: cache / f"{c.name}.ipynb" for c in chapters}
-    run_info = {
-        "data_dir": display_path(data_path),
-        "parameters": {
-            c.name: {k: (display_path(Path(v)) if k == "data_dir" else v) for k, v in final[c.name].items()}
-            for c in chapters
-        },
-    }
-    stage = work / "stage"
-    pages = appendix.pages(data_path, frames, run_info)
+    assert prepared is not None
+    pages, sphinx = prepared.result()
     stage_book(stage, executed, chapters, spec, pages)
     from nkbook.build.pdf import chromium
 
@@ -653,7 +799,7 @@ def build(
         record["sphinx"] = "skipped (nothing changed)"
     else:
         t_phase = time.monotonic()
-        run_sphinx(stage, pkg, jobs)
+        finish_sphinx(sphinx, stage, pkg)
         phases["sphinx"] = round(time.monotonic() - t_phase, 2)
         new = out.with_name(out.name + ".new")
         if new.exists():

@@ -149,12 +149,15 @@ class Zygote:
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
-        self.socket = str(self.folder / "kernels.sock")
+        self.socket = ""
         self.proc: subprocess.Popen | None = None
 
     def __enter__(self) -> Zygote:
+        import tempfile
+
         self.folder.mkdir(parents=True, exist_ok=True)
-        Path(self.socket).unlink(missing_ok=True)
+        # a Unix socket's path is limited to ~100 bytes: a short private folder, not the build's
+        self.socket = str(Path(tempfile.mkdtemp(prefix="nkbook-")) / "kernels.sock")
         log = open(self.folder / "kernels.log", "wb")  # noqa: SIM115 (the child keeps it open)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "nkbook.build.kernels", "serve", self.socket],
@@ -176,6 +179,8 @@ class Zygote:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
         Path(self.socket).unlink(missing_ok=True)
+        Path(self.socket).with_name(Path(self.socket).name + ".tmp").unlink(missing_ok=True)
+        Path(self.socket).parent.rmdir()
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,11 +1,20 @@
 """Jupyter Book's HTML build of the staged book, with Sphinx's parallel reading and writing.
 
-    python -m nkbook.build.sphinx_run STAGE [--jobs N]
+    python -m nkbook.build.sphinx_run STAGE [--jobs N] [--wait]
 
 This is what ``jupyter-book build STAGE --builder html -n -W --keep-going --quiet`` does (the same
 configuration from ``_config.yml`` and ``_toc.yml``, nitpicky, warnings as errors, every warning
-reported before failing), except that the command line of Jupyter Book 1 offers no ``--jobs``:
-here Sphinx reads and writes the pages in ``N`` processes. The output is the same page for page.
+reported before failing), with two differences:
+
+- Jupyter Book 1's command line offers no ``--jobs``: here Sphinx reads and writes the pages in
+  ``N`` processes. The output is the same page for page (``tests/test_sphinx_run.py``).
+- ``--wait``: Sphinx starts (imports, configuration, extensions, theme, the saved environment of an
+  earlier build) and then waits for a line ``go`` on its standard input before it reads any page.
+  The build driver starts it so while the chapters execute, and says ``go`` once they are staged;
+  any other line, or the end of the input, ends it without building.
+
+The steps are those of Jupyter Book's own ``jupyter_book.sphinx.build_sphinx`` (version 1.0),
+split at the point where Sphinx begins to read the pages.
 """
 
 from __future__ import annotations
@@ -16,8 +25,11 @@ import sys
 from pathlib import Path
 
 
-def build(stage: Path, jobs: int) -> int:
-    from jupyter_book.sphinx import build_sphinx
+def build(stage: Path, jobs: int, wait: bool = False) -> int:
+    from jupyter_book.config import get_final_config
+    from jupyter_book.pdf import update_latex_documents
+    from sphinx.application import Sphinx
+    from sphinx.util.docutils import docutils_namespace, patch_docutils
     from sphinx_external_toc.parsing import MalformedError, parse_toc_yaml
 
     stage = stage.absolute()
@@ -27,31 +39,51 @@ def build(stage: Path, jobs: int) -> int:
     except (MalformedError, OSError) as exc:
         print(f"{toc}: not a table of contents Jupyter Book can read: {exc}", file=sys.stderr)
         return 1
-    result = build_sphinx(
-        stage,
-        stage / "_build" / "html",
-        use_external_toc=True,
-        noconfig=True,
-        path_config=stage / "_config.yml",
-        confoverrides={"external_toc_path": toc.as_posix(), "latex_individualpages": False, "nitpicky": True},
-        builder="html",
-        warningiserror=True,
-        keep_going=True,
-        quiet=True,
-        jobs=jobs,
-    )
-    if isinstance(result, BaseException):
-        print(f"ERROR: {type(result).__name__}: {result}", file=sys.stderr)
+    overrides = {"external_toc_path": toc.as_posix(), "latex_individualpages": False, "nitpicky": True}
+    outdir = stage / "_build" / "html"
+    try:
+        config, meta = get_final_config(
+            user_yaml=stage / "_config.yml", cli_config=overrides, sourcedir=stage, use_external_toc=True
+        )
+        with patch_docutils(None), docutils_namespace():
+            app = Sphinx(
+                srcdir=stage,
+                confdir=None,
+                outdir=outdir,
+                doctreedir=outdir.parent / ".doctrees",
+                buildername="html",
+                confoverrides=config,
+                status=None,
+                warning=sys.stderr,
+                freshenv=False,
+                warningiserror=True,
+                tags=(),
+                verbosity=0,
+                parallel=jobs,
+                keep_going=True,
+            )
+            app.config.latex_documents = update_latex_documents(app.config.latex_documents, meta["latex_doc_overrides"])
+            if app.config["use_multitoc_numbering"]:  # as Jupyter Book does
+                import yaml
+
+                if "numbered: true" in yaml.dump(app.config.external_site_map.as_json()):
+                    app.setup_extension("sphinx_multitoc_numbering")
+            if wait and sys.stdin.readline().strip() != "go":
+                return 0
+            app.build(False, [])
+            return int(app.statuscode)
+    except (Exception, KeyboardInterrupt) as exc:
+        print(f"ERROR: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
-    return int(result or 0)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("stage", type=Path)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--wait", action="store_true", help="start, then build on a line 'go' on stdin")
     args = parser.parse_args(argv)
-    return build(args.stage, max(1, args.jobs))
+    return build(args.stage, max(1, args.jobs), args.wait)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,132 @@
+"""Warm kernels (nkbook/build/kernels.py): a forked kernel is the kernel a fresh start would be.
+
+The same notebooks are executed by papermill twice, once on kernels forked from the zygote and
+once on fresh kernels (``NKBOOK_FORK_KERNELS=0``); what they print and the executed notebooks must
+be the same. A kernel must not outlive its zygote, even one killed without warning.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import papermill
+import pytest
+
+from nkbook.build import driver, kernels
+from nkbook.core.paths import DATA_DIR, NOTEBOOKS_DIR
+
+pytestmark = pytest.mark.slow
+
+PROBE = """import os, sys
+print(os.getcwd())
+print(os.environ.get("NKBOOK_PROBE"))
+print(sorted(m for m in sys.modules if m == "nkbook" or m.startswith("nkbook.")))
+print(sys.path[0] == "" or sys.path[0] == os.getcwd())
+print(os.getpid() != int(os.environ.get("NKBOOK_OUTER_PID", "0")))"""
+
+
+def _probe(tmp_path: Path, name: str) -> list[str]:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(PROBE)]
+    nb.metadata["kernelspec"] = {"name": driver.KERNEL_NAME, "display_name": "x", "language": "python"}
+    cls = kernels.kernel_manager_class()
+    out = papermill.execute_notebook(
+        nb,
+        str(tmp_path / f"{name}.ipynb"),
+        kernel_name=driver.KERNEL_NAME,
+        cwd=str(NOTEBOOKS_DIR),
+        progress_bar=False,
+        **({"kernel_manager_class": cls} if cls else {}),
+    )
+    return "".join(o.get("text", "") for o in out.cells[0].outputs).splitlines()
+
+
+@pytest.fixture
+def fork_switch(monkeypatch):
+    driver.ensure_kernel()
+    monkeypatch.setenv("NKBOOK_PROBE", "set by the test")
+    monkeypatch.setenv("NKBOOK_OUTER_PID", str(os.getpid()))
+
+    def use(on: bool):
+        monkeypatch.setenv(kernels.SWITCH_ENV, "1" if on else "0")
+
+    return use
+
+
+def test_a_forked_kernel_sees_what_a_fresh_one_sees(tmp_path, fork_switch):
+    fork_switch(False)
+    fresh = _probe(tmp_path, "fresh")
+    fork_switch(True)
+    with kernels.Zygote(tmp_path / "z"):
+        assert kernels.kernel_manager_class() is not None
+        forked = _probe(tmp_path, "forked")
+    assert forked == fresh
+    assert fresh[0] == str(NOTEBOOKS_DIR) and fresh[1] == "set by the test"
+    assert fresh[2] == "[]"  # no module of the book's package before the chapter imports it
+
+
+def test_a_chapter_executes_to_the_same_notebook_on_either_kernel(tmp_path, fork_switch):
+    def job(tag: str) -> dict:
+        return {
+            "name": "arrivals",
+            "notebook": str(NOTEBOOKS_DIR / "arrivals.md"),
+            "parameters": {"data_dir": str(DATA_DIR), "start_year": 1998, "end_year": None},
+            "output": str(tmp_path / tag / "arrivals.ipynb"),
+            "results_dir": str(tmp_path / tag / "results"),
+            "cell_timeout": 600,
+        }
+
+    fork_switch(False)
+    fresh = driver.execute_chapter(job("fresh"))
+    fork_switch(True)
+    with kernels.Zygote(tmp_path / "z"):
+        forked = driver.execute_chapter(job("forked"))
+    assert fresh["ok"] and forked["ok"], (fresh.get("error"), forked.get("error"))
+    assert forked["reads"] == fresh["reads"]  # the same data files and package modules: the same cache key
+    assert forked["results"] == fresh["results"]
+    assert (tmp_path / "forked" / "arrivals.ipynb").read_text() == (tmp_path / "fresh" / "arrivals.ipynb").read_text()
+
+
+def _alive(pid: int) -> bool:
+    return kernels.ForkedProcess(pid).poll() is None
+
+
+@pytest.mark.parametrize("how", ["stopped", "killed"])
+def test_no_kernel_outlives_its_zygote(tmp_path, how):
+    driver.ensure_kernel()
+    zygote = kernels.Zygote(tmp_path / "z").__enter__()
+    try:
+        km = kernels.kernel_manager_class()(kernel_name=driver.KERNEL_NAME)
+        asyncio.run(km.start_kernel())
+        pid = km.provisioner.pid
+        assert _alive(pid) and pid != zygote.proc.pid
+    finally:
+        if how == "killed":
+            os.kill(zygote.proc.pid, signal.SIGKILL)  # no chance to stop its kernels
+            zygote.proc.wait()
+        zygote.__exit__(None, None, None)
+    deadline = time.monotonic() + 10
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(pid)
+
+
+def test_kernel_arguments_are_read_from_the_kernel_command():
+    spec = json.loads((Path(sys.prefix) / "share/jupyter/kernels" / driver.KERNEL_NAME / "kernel.json").read_text())
+    cmd = [a.replace("{connection_file}", "/tmp/k.json") for a in spec["argv"]]
+    assert kernels._kernel_args(cmd) == ["-f", "/tmp/k.json"]
+    assert kernels._kernel_args(["R", "--slave", "-f", "x"]) is None  # another kernel: started as usual
+
+
+def test_a_finished_process_reads_as_finished():
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()  # reaped: the pid is gone
+    assert kernels.ForkedProcess(proc.pid).poll() == 0
