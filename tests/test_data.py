@@ -492,3 +492,29 @@ def test_a_reading_of_an_unknown_claim_is_refused_before_anything_runs(tmp_path)
         driver.validate(data)
     text = str(err.value)
     assert "claims_readings.csv" in text and "claim_id" in text and "no_such_claim" in text
+
+
+def test_a_dataset_read_twice_is_read_once_and_each_caller_gets_its_own_frame(tmp_path):
+    """load() keeps what it validated, by the file's state: a copy per call, a changed file re-read."""
+    data = copy_data(tmp_path / "data")
+    first = load("gdp_growth", data)
+    original = first.copy()
+    first.loc[first.index[0], first.columns[1]] = -999  # a caller changing its frame
+    again = load("gdp_growth", data)
+    pd.testing.assert_frame_equal(again, original)
+    edit_csv(data / "gdp_growth.csv", {"year": str(int(original["year"].iloc[-1]))}, {"growth_pct": "9.9"})
+    changed = load("gdp_growth", data)
+    assert changed["growth_pct"].iloc[-1] == 9.9
+
+
+def test_row_lines_survive_pandas_operations_without_being_copied(tmp_path):
+    """The file line of each row rides in attrs; pandas copies attrs on every operation, so the
+    lines are an immutable tuple that is its own copy (and still the right lines)."""
+    import copy
+
+    frame = load("gdp_growth", DATA_DIR)
+    lines = frame.attrs["lines"]
+    assert copy.deepcopy(lines) is lines
+    derived = frame[frame["year"] > frame["year"].min()].reset_index(drop=True)
+    assert derived.attrs["lines"] is lines  # the same object, not a copy
+    assert list(lines) == list(range(2, len(frame) + 2))  # header on line 1, one row per line

@@ -139,4 +139,14 @@ def register() -> None:
             title = field(which_field)  # as written: no change of case
             return sentence[title] if as_sentence else title
 
+        def format_entry(self, label, entry, bib_data=None):
+            # sphinxcontrib-bibtex formats every entry twice per build, once for the bibliography
+            # and once for the citation's tooltip, with the same style object and arguments:
+            # the second is the first (half of its ~1 s of formatting on every build)
+            key = (label, id(entry), id(bib_data))
+            cache = self.__dict__.setdefault("_formatted", {})
+            if key not in cache or cache[key][0] is not entry:
+                cache[key] = (entry, super().format_entry(label, entry, bib_data))
+            return cache[key][1]
+
     register_plugin("pybtex.style.formatting", "nkbook", BookStyle, force=True)

@@ -21,7 +21,6 @@ import contextlib
 import copy
 import hashlib
 import json
-import multiprocessing
 import os
 import re
 import shutil
@@ -182,7 +181,7 @@ _sha = cache_mod.sha
 
 
 # --------------------------------------------------------------------------------------------
-# executing one chapter (in a worker process)
+# executing one chapter (in a thread of the driver; the kernel is its own process)
 
 
 def _clean_executed(nb: dict, data_dir: Path, params: dict, name: str = "chapter") -> dict:
@@ -254,7 +253,8 @@ def _scrub_addresses(output: dict) -> None:
 
 
 def execute_chapter(job: dict) -> dict:
-    """Run one notebook with papermill. Runs in a worker process (its own environment)."""
+    """Run one notebook with papermill, in a thread of the driver (the work is the kernel's, in
+    its own process, with its own environment and working folder)."""
     import nbformat
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -266,8 +266,9 @@ def execute_chapter(job: dict) -> dict:
     out.parent.mkdir(parents=True, exist_ok=True)
     reads_file = out.with_suffix(".reads")
     reads_file.unlink(missing_ok=True)
-    os.environ.update(context.run_environment(Path(job["results_dir"]), reads_file, book=True))
-    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    kernel_env = context.run_environment(Path(job["results_dir"]), reads_file, book=True)
+    kernel_env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    manager = kernels.kernel_manager_class(kernel_env)
     started = time.monotonic()
     try:
         source = notebooks.read(Path(job["notebook"]))
@@ -288,9 +289,11 @@ def execute_chapter(job: dict) -> dict:
             # every output has arrived when the last cell is done: a graceful shutdown would only
             # wait ~0.4 s per chapter for the kernel to exit
             shutdown_kernel="immediate",
-            **({"kernel_manager_class": fork} if (fork := kernels.kernel_manager_class()) else {}),
             kernel_name=KERNEL_NAME,
-            cwd=str(Path(job["notebook"]).parent),
+            # the kernel's working folder; not papermill's cwd=, which changes this whole
+            # process's (chapters run in threads of it)
+            resources={"metadata": {"path": str(Path(job["notebook"]).parent)}},
+            kernel_manager_class=manager,
             execution_timeout=job["cell_timeout"],
             progress_bar=False,
             log_output=False,
@@ -430,6 +433,9 @@ def _prepare_book(
     from nkbook.build import appendix
 
     data_path, frames, run_info = inputs
+    from nkbook.build import kernels
+
+    kernels.wait_ready(10)  # the chapters' first kernels come first: this waits for their zygote
     stage_sources(stage, chapters, spec)
     _write_bundle(stage)
     pages = appendix.pages(data_path, frames, run_info)
@@ -441,14 +447,15 @@ def _prepare_book(
 
 
 class _Workers:
-    """The chapters' executors: a pool of worker processes (spawned, so each starts clean) and the
-    zygote their kernels fork from (:mod:`nkbook.build.kernels`). Started ahead of need when a
-    chapter will run, so that their start-up overlaps the data validation; at the latest with the
-    first chapter. Stopped when the chapters are done, or with the build."""
+    """The chapters' executors: ``jobs`` threads, each driving one chapter's kernel through
+    papermill (the kernels are the processes that work), and the zygote the kernels fork from
+    (:mod:`nkbook.build.kernels`). Started ahead of need when a chapter will run, so that their
+    start-up (importing papermill, the zygote's imports) overlaps the data validation; at the
+    latest with the first chapter. Stopped when the chapters are done, or with the build."""
 
     def __init__(self, stack: contextlib.ExitStack, work: Path, jobs: int):
-        self.stack, self.work, self.jobs = stack, work, jobs
-        self.pool: cf.ProcessPoolExecutor | None = None
+        self.work, self.jobs = work, jobs
+        self.pool: cf.ThreadPoolExecutor | None = None
         self.inner = contextlib.ExitStack()
         stack.push(self.inner)
 
@@ -460,11 +467,9 @@ class _Workers:
         ensure_kernel()
         if kernels.enabled():
             self.inner.enter_context(kernels.Zygote(self.work / "kernels"))
-        ctx = multiprocessing.get_context("spawn")
-        self.pool = cf.ProcessPoolExecutor(max_workers=self.jobs, mp_context=ctx)
+        self.pool = cf.ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="nkbook-chapter")
         self.inner.callback(self.pool.shutdown, wait=True, cancel_futures=True)
-        for _ in range(self.jobs):
-            self.pool.submit(_warm_worker)
+        self.pool.submit(_warm_worker)
 
     def submit(self, job: dict) -> cf.Future:
         self.start()
@@ -479,7 +484,7 @@ class _Workers:
 
 
 def _warm_worker() -> None:
-    """A worker's first task: the imports every chapter's execution needs."""
+    """The imports every chapter's execution needs, done while the data are validated."""
     import jupytext  # noqa: F401
     import papermill  # noqa: F401
 
@@ -553,6 +558,7 @@ def start_sphinx(stage: Path, code_hash: str, jobs: int | None = None) -> subpro
     # or script would never reach the book. The static folder is copied afresh on every run.
     shutil.rmtree(stage / "_build" / "html" / "_static", ignore_errors=True)
     cmd = [sys.executable, "-m", "nkbook.build.sphinx_run", str(stage), "--jobs", str(jobs or os.cpu_count() or 1)]
+    cmd += ["--log", str(stage.parent / "sphinx.log")]  # which pages Sphinx read and wrote
     return subprocess.Popen(
         cmd + ["--wait"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
@@ -676,7 +682,7 @@ def _build(
     jobs = jobs or os.cpu_count() or 1
     workers = _Workers(stack, work, jobs)
     if executor is None and (force or _any_stale(chapters, cache, final, data_path, env)):
-        workers.start()  # their start-up (spawn, imports, the kernel zygote) overlaps validation
+        workers.start()  # their start-up (imports, the kernel zygote) overlaps validation
     phases: dict[str, float] = {}
     t_phase = time.monotonic()
     frames = validate(data_path)  # raises DataError before anything runs

@@ -187,6 +187,17 @@ class Zygote:
 # the worker's side: a kernel manager whose kernels come from the zygote
 
 
+def wait_ready(timeout: float) -> bool:
+    """Wait (at most ``timeout`` seconds) until this process's zygote, if any, is ready."""
+    path = os.environ.get(SOCKET_ENV)
+    if not path:
+        return False
+    deadline = time.monotonic() + timeout
+    while not Path(path).exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return Path(path).exists()
+
+
 def request_kernel(path: str, args: list[str], env: dict, cwd: str, wait: float = 60.0) -> int:
     """Ask the zygote for a kernel; its pid. Waits for the zygote to be ready (``wait`` seconds)."""
     deadline = time.monotonic() + wait
@@ -273,7 +284,7 @@ def _classes() -> tuple[type, type]:
             if args is None or not path:
                 return await super().launch_kernel(cmd, **kwargs)
             env = dict(kwargs.get("env") or os.environ)
-            cwd = str(kwargs.get("cwd") or os.getcwd())
+            cwd = str(Path(kwargs.get("cwd") or os.getcwd()).resolve())  # the zygote has its own
             pid = request_kernel(path, args, env, cwd)
             self.process = ForkedProcess(pid)  # type: ignore[assignment]  # the Popen API it uses
             self.pid = self.pgid = pid
@@ -292,11 +303,25 @@ def _classes() -> tuple[type, type]:
     return ForkProvisioner, ForkKernelManager
 
 
-def kernel_manager_class() -> type | None:
-    """The kernel manager papermill should use: forked kernels when a zygote is running."""
-    if not enabled() or not os.environ.get(SOCKET_ENV):
+def kernel_manager_class(env: dict[str, str] | None = None) -> type | None:
+    """The kernel manager papermill should use for one chapter: its kernel forked from the zygote
+    when one is running, and given ``env`` on top of this process's environment (chapters run in
+    threads of one process, so each kernel's variables are its own, not the process's).
+    None: papermill's default (a fresh kernel with this process's environment)."""
+    fork = enabled() and bool(os.environ.get(SOCKET_ENV))
+    if not fork and not env:
         return None
-    return _classes()[1]
+    from jupyter_client.manager import AsyncKernelManager
+
+    base = _classes()[1] if fork else AsyncKernelManager
+    extra = dict(env or {})
+
+    class ChapterKernelManager(base):  # type: ignore[valid-type,misc]
+        async def _async_pre_start_kernel(self, **kw: Any) -> Any:
+            kw["env"] = {**os.environ, **(kw.get("env") or {}), **extra}
+            return await super()._async_pre_start_kernel(**kw)
+
+    return ChapterKernelManager
 
 
 if __name__ == "__main__":

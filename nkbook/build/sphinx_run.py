@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 
 
-def build(stage: Path, jobs: int, wait: bool = False) -> int:
+def build(stage: Path, jobs: int, wait: bool = False, log: Path | None = None) -> int:
     from jupyter_book.config import get_final_config
     from jupyter_book.pdf import update_latex_documents
     from sphinx.application import Sphinx
@@ -53,7 +53,7 @@ def build(stage: Path, jobs: int, wait: bool = False) -> int:
                 doctreedir=outdir.parent / ".doctrees",
                 buildername="html",
                 confoverrides=config,
-                status=None,
+                status=open(log, "w", encoding="utf-8") if log else None,  # noqa: SIM115
                 warning=sys.stderr,
                 freshenv=False,
                 warningiserror=True,
@@ -82,8 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("stage", type=Path)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--wait", action="store_true", help="start, then build on a line 'go' on stdin")
+    parser.add_argument("--log", type=Path, help="Sphinx's progress messages (which pages it read and wrote)")
     args = parser.parse_args(argv)
-    return build(args.stage, max(1, args.jobs), args.wait)
+    return build(args.stage, max(1, args.jobs), args.wait, args.log)
 
 
 if __name__ == "__main__":

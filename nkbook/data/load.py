@@ -299,10 +299,24 @@ def read_resource(resource: dict, data_dir: Path) -> pd.DataFrame:
     frame = pd.DataFrame.from_records(records, columns=names)
     for f in fields:
         frame[f["name"]] = _as_dtype(frame[f["name"]], f.get("type", "string"))
-    frame.attrs["lines"] = lines
+    frame.attrs["lines"] = SourceLines(lines)
     frame.attrs["file"] = shown
     frame.attrs["resource"] = resource["name"]
     return frame
+
+
+class SourceLines(tuple):
+    """The file line of each row (error messages name it), kept in ``frame.attrs``.
+
+    pandas deep-copies ``attrs`` into the result of every operation on a frame (thousands of times
+    in one chapter: a third of the claims chapter's run went to copying these lists). The line
+    numbers never change, so this tuple is its own copy."""
+
+    def __copy__(self) -> SourceLines:
+        return self
+
+    def __deepcopy__(self, memo: dict) -> SourceLines:
+        return self
 
 
 def _as_dtype(col: pd.Series, ftype: str) -> pd.Series:
@@ -327,8 +341,21 @@ def load(name: str, data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
     if name not in res:
         raise KeyError(f"unknown dataset {name!r}; known: {', '.join(sorted(res))}")
     folder = resolve_data_dir(data_dir)
-    record_data_read(folder / res[name]["path"])
-    return read_resource(res[name], folder)
+    path = folder / res[name]["path"]
+    record_data_read(path)
+    try:
+        stat = path.stat()
+    except OSError:
+        return read_resource(res[name], folder)  # missing: read_resource says so, naming the file
+    key = (name, str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    if key not in _LOADED:
+        _LOADED[key] = read_resource(res[name], folder)
+    return _LOADED[key].copy()  # a copy: callers may change their frame
+
+
+# Frames already read and validated in this process, by file state (a chapter asks for the same
+# file many times: the claims chapter 67 times). A changed file has another key.
+_LOADED: dict[tuple, pd.DataFrame] = {}
 
 
 def used(frame: pd.DataFrame) -> pd.DataFrame:
