@@ -11,6 +11,7 @@ env: .venv/.nkbook-env
 .venv/.nkbook-env: uv.lock pyproject.toml
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	$(UV) sync --frozen --compile-bytecode
+	@$(RUN) python -m compileall -q nkbook  # the project's own modules too (uv compiles only site-packages)
 	@touch $@
 
 book: env            ## build the book (and its PDF when chromium is there) into _build/html (DATA_DIR=..., PARAMS="--param end_year=2023")

@@ -138,7 +138,9 @@ def main() -> None:
             seconds, executed = nkbook_build(data, root, args.chapters, "data")
             rows["data"].append(seconds)
             notes["data"].append(",".join(executed))
-        path.write_text(original)
+        if path.read_text() != original:
+            path.write_text(original)
+            nkbook_build(data, root, args.chapters)  # settle (untimed): the next case starts from the data as shipped
     if "module" in cases:
         original_module = MODULE.read_text()
         try:
