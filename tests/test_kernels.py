@@ -130,3 +130,34 @@ def test_a_finished_process_reads_as_finished():
     proc = subprocess.Popen([sys.executable, "-c", "pass"])
     proc.wait()  # reaped: the pid is gone
     assert kernels.ForkedProcess(proc.pid).poll() == 0
+
+
+def test_a_kernel_started_ahead_runs_the_chapter_as_a_new_one_would(tmp_path, fork_switch):
+    """A chapter whose kernel was started (and its module imported) while its upstream ran gives
+    the same executed notebook as one started the usual way; a closed gate stops the kernel."""
+
+    def job(tag: str, gate=None) -> dict:
+        out = {
+            "name": "arrivals",
+            "notebook": str(NOTEBOOKS_DIR / "arrivals.md"),
+            "parameters": {"data_dir": str(DATA_DIR), "start_year": 1998, "end_year": None},
+            "output": str(tmp_path / tag / "arrivals.ipynb"),
+            "results_dir": str(tmp_path / tag / "results"),
+            "cell_timeout": 600,
+        }
+        return dict(out, gate=gate) if gate else out
+
+    fork_switch(True)
+    with kernels.Zygote(tmp_path / "z"):
+        usual = driver.execute_chapter(job("usual"))
+        gate = driver._Gate()
+        gate.open(run=True)
+        ahead = driver.execute_chapter(job("ahead", gate))
+        closed = driver._Gate()
+        closed.open(run=False)
+        skipped = driver.execute_chapter(job("skipped", closed))
+    assert usual["ok"] and ahead["ok"], (usual.get("error"), ahead.get("error"))
+    assert ahead["reads"] == usual["reads"] and ahead["results"] == usual["results"]
+    assert (tmp_path / "ahead" / "arrivals.ipynb").read_text() == (tmp_path / "usual" / "arrivals.ipynb").read_text()
+    assert skipped == {"ok": True, "skipped": True, "name": "arrivals"}
+    assert not (tmp_path / "skipped" / "arrivals.ipynb").exists()

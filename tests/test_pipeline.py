@@ -224,3 +224,37 @@ def test_data_appendix_lists_every_dataset_with_its_checksum(main_book):
     build_page = (main_book["html"] / "book" / "appendix_build.html").read_text(encoding="utf-8")
     lock = hashlib.sha256((ROOT / "uv.lock").read_bytes()).hexdigest()
     assert lock in build_page and "Parameters of each chapter" in build_page
+
+
+AFTER = """---
+kernelspec:
+  display_name: Python (nkbook)
+  language: python
+  name: nkbook
+---
+
+# Runs after the broken one
+
+```{code-cell} ipython3
+x = 2
+```
+"""
+
+
+def test_a_chapter_waiting_on_a_failed_one_never_runs_and_the_build_ends(tmp_path, monkeypatch):
+    """With a worker free, a chapter's kernel starts before its upstream chapter is done; when that
+    chapter fails, the waiting kernel is stopped, the chapter never runs, and the error names the
+    failed chapter only."""
+    from nkbook.build import driver
+
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "broken.md").write_text(FAILING)
+    (tmp_path / "notebooks" / "after.md").write_text(AFTER)
+    monkeypatch.setattr(driver, "NOTEBOOKS_DIR", tmp_path / "notebooks")
+    chapters = tmp_path / "chapters.yml"
+    chapters.write_text("chapters:\n  - name: broken\n  - name: after\n    needs: [broken]\n")
+    with pytest.raises(BuildError) as info:
+        build(root=tmp_path / "b", chapters_file=chapters, jobs=2, pdf=False, log=lambda *_: None)
+    msg = str(info.value)
+    assert "broken.md" in msg and "after.md" not in msg
+    assert not (tmp_path / "b" / "cache" / "after.json").exists()

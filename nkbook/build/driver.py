@@ -269,8 +269,14 @@ def execute_chapter(job: dict) -> dict:
     kernel_env = context.run_environment(Path(job["results_dir"]), reads_file, book=True)
     kernel_env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     manager = kernels.kernel_manager_class(kernel_env)
+    km = None
     started = time.monotonic()
     try:
+        if job.get("gate") is not None:  # started ahead of its upstream chapters
+            km = _early_kernel(manager, Path(job["notebook"]).parent, job["name"])
+            if not job["gate"].wait():
+                return {"ok": True, "skipped": True, "name": job["name"]}
+            started = time.monotonic()
         source = notebooks.read(Path(job["notebook"]))
         source.cells.append(
             nbformat.v4.new_code_cell(
@@ -294,6 +300,7 @@ def execute_chapter(job: dict) -> dict:
             # process's (chapters run in threads of it)
             resources={"metadata": {"path": str(Path(job["notebook"]).parent)}},
             kernel_manager_class=manager,
+            **({"km": km} if km is not None else {}),
             execution_timeout=job["cell_timeout"],
             progress_bar=False,
             log_output=False,
@@ -308,6 +315,9 @@ def execute_chapter(job: dict) -> dict:
         }
     except Exception as exc:  # kernel died, timeout, unreadable notebook
         return {"ok": False, "name": job["name"], "partial": str(out), "error": f"{type(exc).__name__}: {exc}".strip()}
+    finally:
+        if km is not None:
+            _stop_kernel(km)
     executed.cells = [c for c in executed.cells if RECORD_TAG not in c.get("metadata", {}).get("tags", [])]
     nbdict = _clean_executed(
         json.loads(json.dumps(executed)), Path(job["parameters"].get("data_dir", ".")), job["parameters"], job["name"]
@@ -323,6 +333,43 @@ def execute_chapter(job: dict) -> dict:
         "results": results.extract(nbdict),
         "seconds": round(time.monotonic() - started, 1),
     }
+
+
+def _early_kernel(manager: type | None, cwd: Path, name: str):
+    """A chapter's kernel, started and with the chapter's module imported, before its upstream
+    chapters are done. The import is silent and kept out of the history: the notebook then runs in
+    this kernel exactly as in a new one (its first cell is execution 1)."""
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.utils import run_sync
+
+    km = (manager or AsyncKernelManager)(kernel_name=KERNEL_NAME)
+    run_sync(km.start_kernel)(cwd=str(cwd))
+    kc = km.blocking_client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=60)
+        module = f"nkbook.chapters.{name}"
+        code = (  # binds no name in the notebook's namespace
+            "def _nkbook_preload():\n    import importlib, importlib.util\n"
+            f"    if importlib.util.find_spec({module!r}):\n        importlib.import_module({module!r})\n"
+            "_nkbook_preload()\ndel _nkbook_preload"
+        )
+        kc.execute_interactive(
+            code,
+            silent=True,
+            store_history=False,
+            timeout=60,
+        )
+    finally:
+        kc.stop_channels()
+    return km
+
+
+def _stop_kernel(km) -> None:
+    from jupyter_core.utils import run_sync
+
+    if km.has_kernel:
+        run_sync(km.shutdown_kernel)(now=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -481,6 +528,34 @@ class _Workers:
 
     def __exit__(self, *exc: Any) -> None:
         self.inner.close()
+
+
+class _Gate:
+    """A chapter's kernel started ahead of its upstream waits here: run, or stop (its stored result
+    is still good, or an upstream chapter failed)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self._event = threading.Event()
+        self.run = False
+
+    def open(self, run: bool) -> None:
+        self.run = run
+        self._event.set()
+
+    def wait(self) -> bool:
+        self._event.wait()
+        return self.run
+
+
+def _close_gates(gates: dict[str, _Gate]) -> None:
+    for gate in gates.values():
+        gate.open(run=False)
+
+
+def _names(running: dict) -> set[str]:
+    return {c.name for c, _ in running.values()}
 
 
 def _warm_worker() -> None:
@@ -725,45 +800,83 @@ def _build(
     done: dict[str, dict] = {}
     pending = list(chapters)
     failures: list[dict] = []
-    with workers:
-        while pending and not failures:
-            ready = [c for c in pending if all(n in done for n in c.needs)]
-            if not ready:
-                raise BuildError(f"chapters.yml: circular 'needs' among {[c.name for c in pending]}")
-            futures = {}
-            for c in ready:
+    running: dict[cf.Future, tuple[Chapter, dict | None]] = {}
+    gates: dict[str, _Gate] = {}  # chapters whose kernel started before their upstream finished
+
+    def job_for(c: Chapter) -> dict:
+        return {
+            "name": c.name,
+            "notebook": str(c.notebook),
+            "parameters": final[c.name],
+            "output": str(work / "executed" / f"{c.name}.ipynb"),
+            "results_dir": str(results_dir),
+            "cell_timeout": c.cell_timeout,
+        }
+
+    def decide(c: Chapter) -> tuple[bool, dict]:
+        """Its upstream done: is the chapter's stored result still good (and its upstream)?"""
+        meta_path = cache / f"{c.name}.json"
+        meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+        upstream = {n: done[n]["results_hash"] for n in c.needs}
+        key = cache_mod.chapter_key(c.notebook, final[c.name], data_path, meta.get("reads"), upstream, env)
+        hit = not force and bool(key) and meta.get("key") == key and (cache / f"{c.name}.ipynb").exists()
+        if hit:
+            done[c.name] = meta
+            record["cached"].append(c.name)
+            _write_results(results_dir, c.name, meta)
+        return hit, upstream
+
+    with workers, contextlib.ExitStack() as gates_stack:
+        # a chapter whose upstream failed: its waiting kernel stops (before the workers are joined)
+        gates_stack.callback(_close_gates, gates)
+        while (pending or running) and not failures:
+            for c in [c for c in pending if all(n in done for n in c.needs)]:
                 pending.remove(c)
-                meta_path = cache / f"{c.name}.json"
-                meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
-                upstream = {n: done[n]["results_hash"] for n in c.needs}
-                key = cache_mod.chapter_key(c.notebook, final[c.name], data_path, meta.get("reads"), upstream, env)
-                cached_nb = cache / f"{c.name}.ipynb"
-                if not force and key and meta.get("key") == key and cached_nb.exists():
-                    done[c.name] = meta
-                    record["cached"].append(c.name)
-                    _write_results(results_dir, c.name, meta)
+                hit, upstream = decide(c)
+                gate = gates.pop(c.name, None)
+                if gate is not None:  # its kernel is ready and waiting
+                    gate.open(run=not hit)
+                    running[next(f for f, (g, _) in running.items() if g is c)] = (c, upstream)
+                    if not hit:
+                        log(f"execute: {display_path(c.notebook)}")
                     continue
-                job = {
-                    "name": c.name,
-                    "notebook": str(c.notebook),
-                    "parameters": final[c.name],
-                    "output": str(work / "executed" / f"{c.name}.ipynb"),
-                    "results_dir": str(results_dir),
-                    "cell_timeout": c.cell_timeout,
-                }
+                if hit:
+                    continue
                 log(f"execute: {display_path(c.notebook)}")
                 if executor is not None:
                     fut: cf.Future = cf.Future()
-                    fut.set_result(executor(job))
-                    futures[fut] = (c, upstream)
+                    fut.set_result(executor(job_for(c)))
                 else:
-                    futures[workers.submit(job)] = (c, upstream)
-            for fut in cf.as_completed(futures):
-                c, upstream = futures[fut]
+                    fut = workers.submit(job_for(c))
+                running[fut] = (c, upstream)
+            # A worker free and a chapter waiting only for running ones: its kernel starts now
+            # (and imports its module), so that it runs the moment they are done.
+            busy = sum(1 for f in running if not f.done())
+            if executor is None and busy < workers.jobs:
+                for c in pending:
+                    if c.name not in gates and all(n in done or n in _names(running) for n in c.needs):
+                        gates[c.name] = _Gate()
+                        running[workers.submit(dict(job_for(c), gate=gates[c.name]))] = (c, None)
+                        break
+            if not running:
+                if any(all(n in done for n in c.needs) for c in pending):
+                    continue  # reused chapters made others ready
+                if pending:
+                    raise BuildError(f"chapters.yml: circular 'needs' among {[c.name for c in pending]}")
+                break
+            finished, _ = cf.wait(
+                [f for f, (_, up) in running.items() if up is not None], return_when=cf.FIRST_COMPLETED
+            )
+            for fut in finished:
+                c, up_hashes = running.pop(fut)
                 res = fut.result()
+                if res.get("skipped"):
+                    continue
                 if not res["ok"]:
                     failures.append(res)
                     continue
+                assert up_hashes is not None
+                upstream = up_hashes
                 cache.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(work / "executed" / f"{c.name}.ipynb", cache / f"{c.name}.ipynb")
                 meta = {
