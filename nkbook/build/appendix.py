@@ -136,8 +136,9 @@ def build_page(data_dir: Path, run_info: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+# The generated pages, as staged (the table of contents lists them through chapters.yml)
+PAGES = ("book/appendix_data.md", "book/appendix_build.md")
+
+
 def pages(data_dir: Path, frames: dict[str, pd.DataFrame], run_info: dict) -> dict[str, str]:
-    return {
-        "book/appendix_data.md": data_page(data_dir, frames),
-        "book/appendix_build.md": build_page(data_dir, run_info),
-    }
+    return dict(zip(PAGES, (data_page(data_dir, frames), build_page(data_dir, run_info)), strict=True))

@@ -407,7 +407,11 @@ def _write_if_changed(path: Path, data: bytes) -> None:
 
 
 def stage_book(
-    stage: Path, executed: dict[str, Path], chapters: list[Chapter], spec: dict, extra_pages: dict[str, str]
+    stage: Path,
+    executed: dict[str, Path],
+    chapters: list[Chapter],
+    spec: dict,
+    kept: tuple[str, ...] = (),
 ) -> None:
     """Assemble the book's source in ``stage``; unchanged files keep their mtime (Sphinx caches)."""
     expected = stage_sources(stage, chapters, spec)
@@ -419,9 +423,7 @@ def stage_book(
             target, (json.dumps(page, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
         )
         expected.add(target)
-    for page_rel, text in extra_pages.items():
-        _write_if_changed(stage / page_rel, text.encode("utf-8"))
-        expected.add(stage / page_rel)
+    expected |= {stage / page_rel for page_rel in kept}  # written by another step (prepare_static)
     for p in list(stage.rglob("*")):  # drop stale sources (a removed chapter)
         if p.is_file() and "_build" not in p.relative_to(stage).parts and p not in expected:
             p.unlink()
@@ -467,30 +469,43 @@ def _prepare_book(
     stage: Path,
     chapters: list[Chapter],
     spec: dict,
-    inputs: tuple[Path, dict, dict],
+    inputs: tuple[Path, dict],
     code_hash: str,
     jobs: int,
     started: list[subprocess.Popen],
-) -> tuple[dict[str, str], subprocess.Popen]:
-    """Stage everything but the chapters, then start Sphinx on it (it waits for them).
+) -> subprocess.Popen:
+    """Stage the book's own sources, then start Sphinx, which writes the rest that does not depend
+    on the chapters (:func:`prepare_static`) and gets ready; it waits for them.
 
-    The order matters: Sphinx's configuration depends on the static files that exist when it
-    starts (the charts' JavaScript among them), so they are all written first; only the chapters'
-    pages come later, and Sphinx reads no page before :func:`finish_sphinx`."""
-    from nkbook.build import appendix
-
-    data_path, frames, run_info = inputs
+    That work runs in Sphinx's process, not here: in this process it would hold the interpreter
+    while the chapters' threads drive their kernels (2 s of a 13 s build went to that)."""
     from nkbook.build import kernels
 
+    data_path, run_info = inputs
     kernels.wait_ready(10)  # the chapters' first kernels come first: this waits for their zygote
     stage_sources(stage, chapters, spec)
-    _write_bundle(stage)
-    pages = appendix.pages(data_path, frames, run_info)
-    for page_rel, text in pages.items():
-        _write_if_changed(stage / page_rel, text.encode("utf-8"))
-    proc = start_sphinx(stage, code_hash, jobs)
+    request = stage.parent / "prepare.json"
+    request.write_text(json.dumps({"data_dir": str(data_path), "run_info": run_info}, default=str))
+    proc = start_sphinx(stage, code_hash, jobs, prepare=request)
     started.append(proc)
-    return pages, proc
+    return proc
+
+
+def prepare_static(stage: Path, request: Path) -> None:
+    """In Sphinx's process, before it starts: the charts' JavaScript and the appendix pages.
+
+    Sphinx's configuration depends on the static files that exist when it starts (the charts'
+    JavaScript among them), so they are written first; only the chapters' pages come later, and
+    Sphinx reads no page before :func:`finish_sphinx`."""
+    from nkbook import data as nkdata
+    from nkbook.build import appendix
+
+    spec = json.loads(request.read_text())
+    data_path = Path(spec["data_dir"])
+    _write_bundle(stage)
+    frames = nkdata.validate_folder(data_path)  # valid: the build checked them before it got here
+    for page_rel, text in appendix.pages(data_path, frames, spec["run_info"]).items():
+        _write_if_changed(stage / page_rel, text.encode("utf-8"))
 
 
 class _Workers:
@@ -618,10 +633,11 @@ def validate(data_dir: str | os.PathLike | None = None) -> dict:
     return nkdata.validate_folder(data_dir, extra_checks=[register])
 
 
-def start_sphinx(stage: Path, code_hash: str, jobs: int | None = None) -> subprocess.Popen:
+def start_sphinx(stage: Path, code_hash: str, jobs: int | None = None, prepare: Path | None = None) -> subprocess.Popen:
     """Start Jupyter Book's HTML build of ``stage`` (strict: ``-n -W --keep-going``; pages read and
-    written in parallel, :mod:`nkbook.build.sphinx_run`). It gets ready (imports, configuration,
-    extensions, the saved environment) and waits: :func:`finish_sphinx` lets it build.
+    written in parallel, :mod:`nkbook.build.sphinx_run`). It writes the static pages
+    (``prepare``: :func:`prepare_static`), gets ready (imports, configuration, extensions, the
+    saved environment), says so and waits: :func:`finish_sphinx` lets it build.
 
     Sphinx rebuilds only changed pages, so its cache is dropped when the package (our Sphinx
     extension, the figures) changed, and after any failure: otherwise a page whose warning failed
@@ -633,15 +649,28 @@ def start_sphinx(stage: Path, code_hash: str, jobs: int | None = None) -> subpro
     # or script would never reach the book. The static folder is copied afresh on every run.
     shutil.rmtree(stage / "_build" / "html" / "_static", ignore_errors=True)
     cmd = [sys.executable, "-m", "nkbook.build.sphinx_run", str(stage), "--jobs", str(jobs or os.cpu_count() or 1)]
-    cmd += ["--log", str(stage.parent / "sphinx.log")]  # which pages Sphinx read and wrote
-    return subprocess.Popen(
-        cmd + ["--wait"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    cmd += ["--log", str(stage.parent / "sphinx.log"), "--wait"]  # the log: which pages it read and wrote
+    if prepare is not None:
+        cmd += ["--prepare", str(prepare)]
+    errors = open(stage.parent / "sphinx.err", "w+", encoding="utf-8")  # noqa: SIM115 (closed in finish)
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors, text=True)
+    proc.errors_file = errors  # type: ignore[attr-defined]
+    return proc
+
+
+def wait_sphinx_ready(proc: subprocess.Popen) -> None:
+    """Until the started Sphinx said it is ready (or ended: :func:`finish_sphinx` says why)."""
+    assert proc.stdout is not None
+    proc.stdout.readline()
 
 
 def finish_sphinx(proc: subprocess.Popen, stage: Path, code_hash: str) -> None:
     """Let the started build read and write the pages; a failure names every warning."""
-    stdout, stderr = proc.communicate("go\n")
+    stdout, _ = proc.communicate("go\n")
+    errors = proc.errors_file  # type: ignore[attr-defined]
+    errors.seek(0)
+    stderr = errors.read()
+    errors.close()
     if proc.returncode != 0:
         shutil.rmtree(stage / "_build", ignore_errors=True)
         log = (stdout + stderr).strip().splitlines()
@@ -665,6 +694,9 @@ def _stop(proc: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.communicate()
+    errors = getattr(proc, "errors_file", None)
+    if errors is not None and not errors.closed:
+        errors.close()
 
 
 def _book_key(stage: Path) -> str:
@@ -785,14 +817,13 @@ def _build(
         },
     }
     # What does not depend on the chapters is staged while they run (configuration, the book's own
-    # pages, the charts' JavaScript, the appendix pages), and Sphinx then gets ready to read them.
+    # pages; in Sphinx's process the charts' JavaScript and the appendix pages), and Sphinx gets
+    # ready to read them.
     started: list[subprocess.Popen] = []
     stack.callback(_stop_all, started)  # runs after the thread below has ended
     prep = stack.enter_context(cf.ThreadPoolExecutor(max_workers=1))
     prepared = (
-        prep.submit(_prepare_book, stage, chapters, spec, (data_path, frames, run_info), pkg, jobs, started)
-        if render
-        else None
+        prep.submit(_prepare_book, stage, chapters, spec, (data_path, run_info), pkg, jobs, started) if render else None
     )
 
     record: dict[str, Any] = {"executed": [], "cached": [], "seconds": {}, "phases": phases}
@@ -906,8 +937,11 @@ def _build(
         return record
     executed = {c.name: cache / f"{c.name}.ipynb" for c in chapters}
     assert prepared is not None
-    pages, sphinx = prepared.result()
-    stage_book(stage, executed, chapters, spec, pages)
+    from nkbook.build.appendix import PAGES
+
+    sphinx = prepared.result()
+    wait_sphinx_ready(sphinx)  # its static pages are written
+    stage_book(stage, executed, chapters, spec, kept=PAGES)
     from nkbook.build.pdf import chromium
 
     want_pdf = pdf is True or (pdf is None and chromium() is not None)
