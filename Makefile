@@ -21,7 +21,7 @@ book: env            ## build the book (and its PDF when chromium is there) into
 test: env browser-deps lint  ## lint, then every test (builds the book once and shares it between tests)
 	$(RUN) pytest --durations=15
 
-test-fast: env       ## under a minute: unit tests, data validation, one compute() per chapter; no book, browser, sweep
+test-fast: env       ## about 20 s: unit tests, data validation, one compute() per chapter; no book, browser, sweep
 	$(RUN) pytest -q -n 2 --dist loadfile -m "not book and not browser and not slow"
 
 lint: env            ## ruff (lint and format check), mypy on the package, deptry (imports declared)

@@ -73,16 +73,22 @@ def test_a_forked_kernel_sees_what_a_fresh_one_sees(tmp_path, fork_switch):
     assert fresh[2] == "[]"  # no module of the book's package before the chapter imports it
 
 
+def _arrivals_job(folder: Path, gate=None) -> dict:
+    """The driver's job for the arrivals chapter (the quickest), its outputs under ``folder``."""
+    job = {
+        "name": "arrivals",
+        "notebook": str(NOTEBOOKS_DIR / "arrivals.md"),
+        "parameters": {"data_dir": str(DATA_DIR), "start_year": 1998, "end_year": None},
+        "output": str(folder / "arrivals.ipynb"),
+        "results_dir": str(folder / "results"),
+        "cell_timeout": 600,
+    }
+    return dict(job, gate=gate) if gate is not None else job
+
+
 def test_a_chapter_executes_to_the_same_notebook_on_either_kernel(tmp_path, fork_switch):
     def job(tag: str) -> dict:
-        return {
-            "name": "arrivals",
-            "notebook": str(NOTEBOOKS_DIR / "arrivals.md"),
-            "parameters": {"data_dir": str(DATA_DIR), "start_year": 1998, "end_year": None},
-            "output": str(tmp_path / tag / "arrivals.ipynb"),
-            "results_dir": str(tmp_path / tag / "results"),
-            "cell_timeout": 600,
-        }
+        return _arrivals_job(tmp_path / tag)
 
     fork_switch(False)
     fresh = driver.execute_chapter(job("fresh"))
@@ -137,15 +143,7 @@ def test_a_kernel_started_ahead_runs_the_chapter_as_a_new_one_would(tmp_path, fo
     the same executed notebook as one started the usual way; a closed gate stops the kernel."""
 
     def job(tag: str, gate=None) -> dict:
-        out = {
-            "name": "arrivals",
-            "notebook": str(NOTEBOOKS_DIR / "arrivals.md"),
-            "parameters": {"data_dir": str(DATA_DIR), "start_year": 1998, "end_year": None},
-            "output": str(tmp_path / tag / "arrivals.ipynb"),
-            "results_dir": str(tmp_path / tag / "results"),
-            "cell_timeout": 600,
-        }
-        return dict(out, gate=gate) if gate else out
+        return _arrivals_job(tmp_path / tag, gate)
 
     fork_switch(True)
     with kernels.Zygote(tmp_path / "z"):

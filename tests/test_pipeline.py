@@ -78,13 +78,18 @@ def test_other_data_and_narrower_range_change_the_rendered_numbers(main_book, mo
     assert main["cumulative_total"] != got["cumulative_total"]
 
 
-FAILING = """---
+# The front matter of a test notebook (the project's kernel)
+HEADER = """---
 kernelspec:
   display_name: Python (nkbook)
   language: python
   name: nkbook
 ---
+"""
 
+FAILING = (
+    HEADER
+    + """
 # Broken on purpose
 
 ```{code-cell} ipython3
@@ -100,6 +105,7 @@ x = 1
 raise ValueError('broken on purpose')
 ```
 """
+)
 
 
 def test_a_failing_notebook_fails_the_build_and_keeps_the_book(main_book, tmp_path, monkeypatch):
@@ -226,19 +232,16 @@ def test_data_appendix_lists_every_dataset_with_its_checksum(main_book):
     assert lock in build_page and "Parameters of each chapter" in build_page
 
 
-AFTER = """---
-kernelspec:
-  display_name: Python (nkbook)
-  language: python
-  name: nkbook
----
-
+AFTER = (
+    HEADER
+    + """
 # Runs after the broken one
 
 ```{code-cell} ipython3
 x = 2
 ```
 """
+)
 
 
 def test_a_chapter_waiting_on_a_failed_one_never_runs_and_the_build_ends(tmp_path, monkeypatch):
