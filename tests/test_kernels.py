@@ -159,3 +159,17 @@ def test_a_kernel_started_ahead_runs_the_chapter_as_a_new_one_would(tmp_path, fo
     assert (tmp_path / "ahead" / "arrivals.ipynb").read_text() == (tmp_path / "usual" / "arrivals.ipynb").read_text()
     assert skipped == {"ok": True, "skipped": True, "name": "arrivals"}
     assert not (tmp_path / "skipped" / "arrivals.ipynb").exists()
+
+
+def test_a_zygote_that_ended_fails_the_kernel_request_at_once_naming_its_log(tmp_path):
+    zygote = kernels.Zygote(tmp_path / "z").__enter__()
+    try:
+        os.kill(zygote.proc.pid, signal.SIGKILL)  # before it is ready
+        zygote.proc.wait()
+        started = time.monotonic()
+        with pytest.raises(RuntimeError) as info:
+            kernels.request_kernel(zygote.socket, ["-f", str(tmp_path / "k.json")], dict(os.environ), str(tmp_path))
+        assert time.monotonic() - started < 5  # not the 60 s wait
+        assert "ended" in str(info.value) and str(tmp_path / "z" / "kernels.log") in str(info.value)
+    finally:
+        zygote.__exit__(None, None, None)

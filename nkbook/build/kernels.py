@@ -31,6 +31,8 @@ from typing import Any
 
 SOCKET_ENV = "NKBOOK_KERNEL_ZYGOTE"
 SWITCH_ENV = "NKBOOK_FORK_KERNELS"
+PID_ENV = "NKBOOK_KERNEL_ZYGOTE_PID"
+LOG_ENV = "NKBOOK_KERNEL_ZYGOTE_LOG"
 
 # What every chapter's kernel imports anyway (the libraries, not the book's package).
 PRELOAD = (
@@ -168,10 +170,13 @@ class Zygote:
         )
         log.close()
         os.environ[SOCKET_ENV] = self.socket
+        os.environ[PID_ENV] = str(self.proc.pid)
+        os.environ[LOG_ENV] = str(self.folder / "kernels.log")
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        os.environ.pop(SOCKET_ENV, None)
+        for name in (SOCKET_ENV, PID_ENV, LOG_ENV):
+            os.environ.pop(name, None)
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -209,8 +214,12 @@ def request_kernel(path: str, args: list[str], env: dict, cwd: str, wait: float 
                 conn.shutdown(socket.SHUT_WR)
                 return int(json.loads(_recv(conn))["pid"])
         except (FileNotFoundError, ConnectionRefusedError):
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the kernel zygote at {path} did not start (see kernels.log beside it)") from None
+            pid = int(os.environ.get(PID_ENV) or 0)
+            gone = pid and ForkedProcess(pid).poll() is not None
+            if gone or time.monotonic() > deadline:
+                log = os.environ.get(LOG_ENV, "its log")
+                why = "ended" if gone else f"was not ready after {wait:.0f} s"
+                raise RuntimeError(f"the kernels' zygote {why} (see {log})") from None
             time.sleep(0.05)
 
 
