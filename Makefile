@@ -35,9 +35,12 @@ browser-deps:        ## Debian's chromium and Noto fonts (Korean glyphs in the P
 	@test -d /usr/share/fonts/opentype/noto || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk fonts-noto-core >/dev/null)
 	@test -f node_modules/axe-core/axe.min.js || npm ci --no-audit --no-fund --silent
 
+# JupyterLab lives in its own environment (.venv-lab, from the same lock file, with the 'lab' group):
+# in the build's, its dependencies would slow every build process (see CONTRIBUTING).
+LAB = UV_PROJECT_ENVIRONMENT=.venv-lab $(RUN) --group lab
 lab: env             ## open the MyST notebooks (notebooks/*.md) as notebooks in JupyterLab (jupytext)
-	$(RUN) python -c "from nkbook.build.driver import ensure_kernel; ensure_kernel()"
-	JUPYTERLAB_SETTINGS_DIR=$(CURDIR)/.jupyter/lab/user-settings $(RUN) --group lab jupyter lab --notebook-dir=. notebooks/
+	$(LAB) python -c "from nkbook.build.driver import ensure_kernel; ensure_kernel()"
+	JUPYTERLAB_SETTINGS_DIR=$(CURDIR)/.jupyter/lab/user-settings $(LAB) jupyter lab --notebook-dir=. notebooks/
 
 serve:               ## view the built book on http://localhost:8000
 	$(RUN) python -m http.server 8000 --directory _build/html

@@ -43,3 +43,13 @@ def test_an_upward_import_would_fail_the_contract(tmp_path):
         env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"},
     )
     assert proc.returncode != 0 and "nkbook.data -> nkbook.build" in proc.stdout, proc.stdout[-2000:]
+
+
+def test_the_build_environment_does_not_carry_jupyterlab():
+    """JupyterLab is authoring only (make lab, its own .venv-lab). In the build's environment its
+    dependency jupyter-events brings jsonschema's IRI checker, which every build process then
+    imports (1.2 s of grammar building each, issue #20)."""
+    import importlib.util
+
+    assert importlib.util.find_spec("jupyterlab") is None
+    assert importlib.util.find_spec("rfc3987_syntax") is None
