@@ -16,7 +16,7 @@ from nkbook.build import appendix
 from nkbook.build.notebooks import code_cells
 from nkbook.chapters import arrivals
 from nkbook.data import DATA_DIR, load
-from nkbook.present import charts, words
+from nkbook.present import charts, notes, words
 
 CHAPTER = "arrivals"
 # keys added by issues #15, #16, #18 and #19 (not yet in the snapshot; the integrator adds them)
@@ -85,7 +85,7 @@ def test_derived_quarters_agree_in_chapter_chart_and_appendix():
     marked = chart_data[chart_data["kind"] == arrivals.DERIVED]["period"].tolist()
     assert marked == expected
     page = appendix.data_page(DATA_DIR, {"arrivals_quarterly": load("arrivals_quarterly", DATA_DIR)})
-    assert arrivals.derived_quarters_sentence(load("arrivals_quarterly", DATA_DIR)) in page
+    assert notes.derived_quarters_sentence(load("arrivals_quarterly", DATA_DIR)) in page
     assert f"{words.plural(len(expected), 'quarter')} ({words.join(expected)})" in page
     # no hard-coded count left in the descriptor's description
     desc = json.loads((DATA_DIR / "datapackage.json").read_text(encoding="utf-8"))

@@ -67,3 +67,14 @@ def resolve_years(start_year, end_year, data_dir=None) -> tuple[int, int]:
     if end > last:
         raise ValueError(f"end_year {end} is after the latest year in the data ({last})")
     return start, end
+
+
+def derived_quarters(quarterly: pd.DataFrame) -> list[str]:
+    """Labels ('2024 Q4') of the used quarter rows flagged derived, in file order.
+
+    The one count of derived quarters: the arrivals chapter's prose, its quarterly chart and the
+    data appendix all use it, so they cannot disagree.
+    """
+    q = used(quarterly)
+    q = q[q["quarter"].notna() & q["derived"].fillna(False).astype(bool)]
+    return [f"{int(y)} Q{int(k)}" for y, k in zip(q["year"], q["quarter"], strict=True)]

@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 
 from nkbook import data as nkdata
-from nkbook.chapters import arrivals as arrivals_chapter
 from nkbook.core.paths import PROJECT_ROOT
+from nkbook.present.notes import derived_quarters_sentence
 
 KEY_PACKAGES = [
     "jupyter-book",
@@ -48,7 +48,7 @@ def _cell(text) -> str:
 def _computed_notes(name: str, frame: pd.DataFrame | None) -> list[str]:
     """Sentences about a file computed from its rows (so the appendix agrees with the chapters)."""
     if name == "arrivals_quarterly" and frame is not None:
-        return [arrivals_chapter.derived_quarters_sentence(frame), ""]
+        return [derived_quarters_sentence(frame), ""]
     return []
 
 

@@ -13,6 +13,7 @@ import altair as alt
 import pandas as pd
 
 from nkbook.analysis import series, time_abroad
+from nkbook.analysis.series import derived_quarters
 from nkbook.data import load, used
 from nkbook.present import charts, words
 from nkbook.present.results import Results
@@ -55,30 +56,6 @@ def bucket_frame(buckets: pd.DataFrame) -> pd.DataFrame:
     )[["Period", "Men", "Women", "Total", "Women (%)"]]
     t["Women (%)"] = t["Women (%)"].round(1)
     return t
-
-
-def derived_quarters(quarterly: pd.DataFrame) -> list[str]:
-    """Labels ('2024 Q4') of the used quarter rows flagged derived, in file order.
-
-    The one count of derived quarters: the chapter's prose, its quarterly chart and the data
-    appendix all use it, so they cannot disagree.
-    """
-    q = used(quarterly)
-    q = q[q["quarter"].notna() & q["derived"].fillna(False).astype(bool)]
-    return [f"{int(y)} Q{int(k)}" for y, k in zip(q["year"], q["quarter"], strict=True)]
-
-
-def derived_quarters_sentence(quarterly: pd.DataFrame) -> str:
-    """The data appendix's sentence on derived quarters, computed from the file."""
-    d = derived_quarters(quarterly)
-    if not d:
-        return "Every quarter in this file was published as such; none is derived."
-    verb = "is" if len(d) == 1 else "are"
-    return (
-        f"{words.plural(len(d), 'quarter')} ({words.join(d)}) {verb} derived from other published totals "
-        "(a year or half-year minus its other quarters, or a split by sex derived the same way); "
-        "each row's note gives the arithmetic."
-    )
 
 
 def checkpoint_gaps(cumulative: pd.DataFrame) -> list[int]:

@@ -2,7 +2,7 @@
 
 The engine (register, measures, rules, verdicts) lives in :mod:`nkbook.analysis.claims`; this module
 computes the chapter's results (:func:`compute`) and builds its chart and tables. The engine's public
-names are re-exported here (``claims.check_register`` is what the build's validation calls).
+names are re-exported here (the build's validation imports ``check_register`` from the engine).
 """
 
 from __future__ import annotations
