@@ -40,8 +40,24 @@ def today() -> _dt.date:
 
 
 def descriptor() -> dict:
-    """The project's own data-package descriptor (schemas and sources of every dataset)."""
+    """The project's own data-package descriptor (schemas and sources of every dataset).
+
+    Each call parses it afresh: the caller owns what it gets."""
     return json.loads(DESCRIPTOR.read_text(encoding="utf-8"))
+
+
+def _resources_read_only() -> dict[str, dict]:
+    """:func:`resources`, parsed once per version of the descriptor, for this module's own reads
+    (:func:`load` looks a dataset up at every call: the claims chapter 67 times). Not to be changed."""
+    stat = DESCRIPTOR.stat()
+    key = (str(DESCRIPTOR), stat.st_mtime_ns, stat.st_size)
+    if _RESOURCES.get("key") != key:
+        _RESOURCES.clear()
+        _RESOURCES.update(key=key, resources=resources())
+    return _RESOURCES["resources"]
+
+
+_RESOURCES: dict = {}
 
 
 def resources() -> dict[str, dict]:
@@ -337,7 +353,7 @@ def _as_dtype(col: pd.Series, ftype: str) -> pd.Series:
 
 def load(name: str, data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
     """Load one dataset by its resource name, validated against the project's schema."""
-    res = resources()
+    res = _resources_read_only()
     if name not in res:
         raise KeyError(f"unknown dataset {name!r}; known: {', '.join(sorted(res))}")
     folder = resolve_data_dir(data_dir)

@@ -91,6 +91,15 @@ class Context:
         y = self._frames["yearly"]
         return y[(y["year"] >= self.start_year) & (y["year"] <= self.end_year)]
 
+    def totals(self) -> dict[int, int]:
+        """Each year's arrivals (:meth:`yearly`'s ``total``), years without a count left out.
+
+        Kept once per context: the register's measures ask for single years hundreds of times."""
+        if "_totals" not in self.__dict__:
+            y = self.yearly().dropna(subset=["total"])
+            self._totals = {int(k): int(v) for k, v in zip(y["year"], y["total"], strict=True)}
+        return self._totals
+
     def cumulative(self) -> pd.DataFrame:
         """Everyone arrived by the end of each year (nkbook.series.cumulative), up to end_year."""
         if "cumulative" not in self._frames:
@@ -138,10 +147,7 @@ def _fmt(v, year: bool = False) -> str:
 
 
 def _total(ctx: Context, year: int):
-    y = ctx.yearly().set_index("year")["total"]
-    if year not in y.index or pd.isna(y[year]):
-        return None
-    return int(y[year])
+    return ctx.totals().get(year)
 
 
 def arrivals_total(ctx: Context, year: int) -> Measured:
