@@ -59,3 +59,38 @@ def test_parallel_pages_equal_jupyter_books_own(tmp_path):
         p.relative_to(stage / "_build" / "html"): p.read_bytes() for p in (stage / "_build" / "html").rglob("*.html")
     }
     assert ours.keys() == theirs.keys() and ours == theirs
+
+
+BIB_CONFIG = """title: tiny
+execute:
+  execute_notebooks: "off"
+bibtex_bibfiles: [refs.bib]
+sphinx:
+  extra_extensions: [nkbook.build.sphinx_ext]
+  config:
+    bibtex_reference_style: author_year
+    bibtex_default_style: nkbook
+"""
+BIB = """@book{kim2020, author = {Kim, A. and Lee, B.}, title = {A Book {About} Borders}, year = {2020},
+  publisher = {Press}}
+@article{park2019, author = {Park, C.}, title = {An article}, journal = {Journal}, year = {2019}}
+"""
+
+
+def test_the_bibliography_formatted_while_waiting_is_the_same(tmp_path):
+    """With --wait, the entries are formatted before 'go' (bibliography.preformat); the pages are
+    those of a build that formats them when it needs them."""
+    pages = []
+    for wait in (True, False):
+        (tmp_path / str(wait)).mkdir()
+        body = "As {cite:t}`kim2020` and {cite:p}`park2019` say.\n\n```{bibliography}\n```"
+        stage = _stage(tmp_path / str(wait), body)
+        (stage / "_config.yml").write_text(BIB_CONFIG)
+        (stage / "refs.bib").write_text(BIB)
+        cmd = [sys.executable, "-m", "nkbook.build.sphinx_run", str(stage), "--jobs", "1"]
+        proc = subprocess.run(cmd + (["--wait"] if wait else []), input="go\n", capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        assert ("ready (2 bibliography entries formatted)" in proc.stdout) == wait
+        pages.append((stage / "_build" / "html" / "intro.html").read_text(encoding="utf-8"))
+    assert "Kim and Lee 2020" in pages[0] and "A Book About Borders" in pages[0]
+    assert pages[0] == pages[1]

@@ -140,13 +140,33 @@ def register() -> None:
             return sentence[title] if as_sentence else title
 
         def format_entry(self, label, entry, bib_data=None):
-            # sphinxcontrib-bibtex formats every entry twice per build, once for the bibliography
-            # and once for the citation's tooltip, with the same style object and arguments:
-            # the second is the first (half of its ~1 s of formatting on every build)
+            # sphinxcontrib-bibtex formats every entry twice per build (the bibliography and the
+            # citation's tooltip), each time with a new style object; the entries are the objects
+            # it parsed at start-up. Each is formatted once per process: by :func:`preformat`
+            # while Sphinx waits for the chapters, or at its first use.
             key = (label, id(entry), id(bib_data))
-            cache = self.__dict__.setdefault("_formatted", {})
-            if key not in cache or cache[key][0] is not entry:
-                cache[key] = (entry, super().format_entry(label, entry, bib_data))
-            return cache[key][1]
+            if key not in _FORMATTED or _FORMATTED[key][0] is not entry:
+                _FORMATTED[key] = (entry, super().format_entry(label, entry, bib_data))
+            return _FORMATTED[key][1]
 
     register_plugin("pybtex.style.formatting", "nkbook", BookStyle, force=True)
+
+
+# (label, entry, bibliography data) -> (entry, formatted entry), for this process
+_FORMATTED: dict[tuple, tuple] = {}
+
+
+def preformat(app) -> int:
+    """Format every entry of the parsed bibliography ahead of need, as sphinxcontrib-bibtex will
+    when the pages have been read (same style, labels and entry objects): it then finds them done.
+    Called while Sphinx waits for the chapters (:mod:`nkbook.build.sphinx_run`); returns how many
+    entries it formatted (none when the book's style is not in use)."""
+    from pybtex.plugin import find_plugin
+
+    if app.config.bibtex_default_style != "nkbook":
+        return 0
+    entries = list(app.env.get_domain("cite").bibdata.data.entries.values())
+    style = find_plugin("pybtex.style.formatting", "nkbook")()
+    for label, entry in zip(style.format_labels(entries), entries, strict=True):
+        style.format_entry(label, entry)
+    return len(entries)

@@ -423,7 +423,7 @@ def stage_book(
             target, (json.dumps(page, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
         )
         expected.add(target)
-    expected |= {stage / page_rel for page_rel in kept}  # written by another step (prepare_static)
+    expected |= {stage / page_rel for page_rel in kept}  # written by another step (_prepare_book)
     for p in list(stage.rglob("*")):  # drop stale sources (a removed chapter)
         if p.is_file() and "_build" not in p.relative_to(stage).parts and p not in expected:
             p.unlink()
@@ -453,71 +453,82 @@ def stage_sources(stage: Path, chapters: list[Chapter], spec: dict) -> set[Path]
 
 
 def _write_bundle(stage: Path) -> tuple[Path, Path]:
-    """The charts' JavaScript (Vega, Vega-Lite, Vega-Embed from vl-convert), once per version."""
-    from nkbook.present import charts
+    """The charts' JavaScript (Vega, Vega-Lite, Vega-Embed from vl-convert), once per version.
 
+    Whether it is current is told without importing the charts (altair): by the installed
+    versions of altair and vl-convert and the source of the module that wraps the bundle."""
     bundle = stage / "_static" / "vega-bundle.js"
     marker = stage / "_static" / ".vega-bundle-version"
-    if not bundle.exists() or not marker.exists() or marker.read_text() != charts.VEGA_LITE_VERSION:
+    version = _bundle_version()
+    if not bundle.exists() or not marker.exists() or marker.read_text() != version:
+        from nkbook.present import charts
+
         bundle.parent.mkdir(parents=True, exist_ok=True)  # git keeps no empty folders
         bundle.write_text(charts.javascript_bundle(), encoding="utf-8")
-        marker.write_text(charts.VEGA_LITE_VERSION)
+        marker.write_text(version)
     return bundle, marker
+
+
+def _bundle_version() -> str:
+    from importlib import metadata
+
+    charts_source = PROJECT_ROOT / "nkbook" / "present" / "charts.py"
+    return (
+        f"altair {metadata.version('altair')}; vl-convert-python {metadata.version('vl-convert-python')}; "
+        f"charts.py {_sha(charts_source.read_bytes())[:16]}"
+    )
 
 
 def _prepare_book(
     stage: Path,
     chapters: list[Chapter],
     spec: dict,
-    inputs: tuple[Path, dict],
+    inputs: tuple[Path, dict, dict],
     code_hash: str,
     jobs: int,
     started: list[subprocess.Popen],
 ) -> subprocess.Popen:
-    """Stage the book's own sources, then start Sphinx, which writes the rest that does not depend
-    on the chapters (:func:`prepare_static`) and gets ready; it waits for them.
+    """Stage what does not depend on the chapters (the book's own sources, the appendix pages from
+    the validated frames), then start Sphinx, which writes the charts' JavaScript if it is not
+    current (:func:`prepare_static`) and gets ready; it waits for the chapters.
 
-    That work runs in Sphinx's process, not here: in this process it would hold the interpreter
-    while the chapters' threads drive their kernels (2 s of a 13 s build went to that)."""
-    from nkbook.build import kernels
+    The appendix pages cost ~25 ms here (they import neither altair nor the chapters); the
+    JavaScript bundle, when it must be made, is made in Sphinx's process, which would otherwise
+    hold this one's interpreter while the chapters' threads drive their kernels."""
+    from nkbook.build import appendix, kernels
 
-    data_path, run_info = inputs
+    data_path, frames, run_info = inputs
     kernels.wait_ready(10)  # the chapters' first kernels come first: this waits for their zygote
     stage_sources(stage, chapters, spec)
-    request = stage.parent / "prepare.json"
-    request.write_text(json.dumps({"data_dir": str(data_path), "run_info": run_info}, default=str))
-    proc = start_sphinx(stage, code_hash, jobs, prepare=request)
+    for page_rel, text in appendix.pages(data_path, frames, run_info).items():
+        _write_if_changed(stage / page_rel, text.encode("utf-8"))
+    proc = start_sphinx(stage, code_hash, jobs, prepare=True)
     started.append(proc)
     return proc
 
 
-def prepare_static(stage: Path, request: Path) -> None:
-    """In Sphinx's process, before it starts: the charts' JavaScript and the appendix pages.
+def prepare_static(stage: Path) -> None:
+    """In Sphinx's process, before it starts: the charts' JavaScript, when it is missing or stale.
 
     Sphinx's configuration depends on the static files that exist when it starts (the charts'
-    JavaScript among them), so they are written first; only the chapters' pages come later, and
-    Sphinx reads no page before :func:`finish_sphinx`."""
-    from nkbook import data as nkdata
-    from nkbook.build import appendix
-
-    spec = json.loads(request.read_text())
-    data_path = Path(spec["data_dir"])
+    JavaScript among them), so it is written first; the chapters' pages come later, and Sphinx
+    reads no page before :func:`finish_sphinx`."""
     _write_bundle(stage)
-    frames = nkdata.validate_folder(data_path)  # valid: the build checked them before it got here
-    for page_rel, text in appendix.pages(data_path, frames, spec["run_info"]).items():
-        _write_if_changed(stage / page_rel, text.encode("utf-8"))
 
 
 class _Workers:
     """The chapters' executors: ``jobs`` threads, each driving one chapter's kernel through
-    papermill (the kernels are the processes that work), and the zygote the kernels fork from
-    (:mod:`nkbook.build.kernels`). Started ahead of need when a chapter will run, so that their
-    start-up (importing papermill, the zygote's imports) overlaps the data validation; at the
-    latest with the first chapter. Stopped when the chapters are done, or with the build."""
+    papermill (the kernels are the processes that work), one more thread for a chapter whose
+    kernel starts ahead of its upstream (``ahead=True``: it waits at its gate, idle, while the
+    ``jobs`` threads run), and the zygote the kernels fork from (:mod:`nkbook.build.kernels`).
+    Started ahead of need when a chapter will run, so that their start-up (importing papermill,
+    the zygote's imports) overlaps the data validation; at the latest with the first chapter.
+    Stopped when the chapters are done, or with the build."""
 
     def __init__(self, stack: contextlib.ExitStack, work: Path, jobs: int):
         self.work, self.jobs = work, jobs
         self.pool: cf.ThreadPoolExecutor | None = None
+        self.ahead: cf.ThreadPoolExecutor | None = None
         self.inner = contextlib.ExitStack()
         stack.push(self.inner)
 
@@ -531,12 +542,14 @@ class _Workers:
             self.inner.enter_context(kernels.Zygote(self.work / "kernels"))
         self.pool = cf.ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="nkbook-chapter")
         self.inner.callback(self.pool.shutdown, wait=True, cancel_futures=True)
+        self.ahead = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="nkbook-ahead")
+        self.inner.callback(self.ahead.shutdown, wait=True, cancel_futures=True)
         self.pool.submit(_warm_worker)
 
-    def submit(self, job: dict) -> cf.Future:
+    def submit(self, job: dict, ahead: bool = False) -> cf.Future:
         self.start()
-        assert self.pool is not None
-        return self.pool.submit(execute_chapter, job)
+        assert self.pool is not None and self.ahead is not None
+        return (self.ahead if ahead else self.pool).submit(execute_chapter, job)
 
     def __enter__(self) -> _Workers:
         return self
@@ -620,7 +633,7 @@ def staged_toc(chapters: list[Chapter], spec: dict) -> str:
 
 def validate(data_dir: str | os.PathLike | None = None) -> dict:
     """Validate a data folder: every schema, the cross-file checks, and the claims register."""
-    from nkbook.chapters.claims import check_readings, check_register
+    from nkbook.analysis.claims.register import check_readings, check_register
 
     def register(frames: dict) -> list:
         problems = check_register(frames["claims"]) if "claims" in frames else []
@@ -633,7 +646,7 @@ def validate(data_dir: str | os.PathLike | None = None) -> dict:
     return nkdata.validate_folder(data_dir, extra_checks=[register])
 
 
-def start_sphinx(stage: Path, code_hash: str, jobs: int | None = None, prepare: Path | None = None) -> subprocess.Popen:
+def start_sphinx(stage: Path, code_hash: str, jobs: int | None = None, prepare: bool = False) -> subprocess.Popen:
     """Start Jupyter Book's HTML build of ``stage`` (strict: ``-n -W --keep-going``; pages read and
     written in parallel, :mod:`nkbook.build.sphinx_run`). It writes the static pages
     (``prepare``: :func:`prepare_static`), gets ready (imports, configuration, extensions, the
@@ -650,8 +663,9 @@ def start_sphinx(stage: Path, code_hash: str, jobs: int | None = None, prepare: 
     shutil.rmtree(stage / "_build" / "html" / "_static", ignore_errors=True)
     cmd = [sys.executable, "-m", "nkbook.build.sphinx_run", str(stage), "--jobs", str(jobs or os.cpu_count() or 1)]
     cmd += ["--log", str(stage.parent / "sphinx.log"), "--wait"]  # the log: which pages it read and wrote
-    if prepare is not None:
-        cmd += ["--prepare", str(prepare)]
+    cmd += ["--nice", "10"]  # its start-up gives way to the chapters' kernels; after "go" it runs alone
+    if prepare:
+        cmd += ["--prepare"]
     errors = open(stage.parent / "sphinx.err", "w+", encoding="utf-8")  # noqa: SIM115 (closed in finish)
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors, text=True)
     proc.errors_file = errors  # type: ignore[attr-defined]
@@ -823,7 +837,9 @@ def _build(
     stack.callback(_stop_all, started)  # runs after the thread below has ended
     prep = stack.enter_context(cf.ThreadPoolExecutor(max_workers=1))
     prepared = (
-        prep.submit(_prepare_book, stage, chapters, spec, (data_path, run_info), pkg, jobs, started) if render else None
+        prep.submit(_prepare_book, stage, chapters, spec, (data_path, frames, run_info), pkg, jobs, started)
+        if render
+        else None
     )
 
     record: dict[str, Any] = {"executed": [], "cached": [], "seconds": {}, "phases": phases}
@@ -880,14 +896,15 @@ def _build(
                 else:
                     fut = workers.submit(job_for(c))
                 running[fut] = (c, upstream)
-            # A worker free and a chapter waiting only for running ones: its kernel starts now
-            # (and imports its module), so that it runs the moment they are done.
-            busy = sum(1 for f in running if not f.done())
-            if executor is None and busy < workers.jobs:
+            # A chapter waiting only for chapters the workers run now (submitted, and no more of
+            # them than there are workers): its kernel starts now, in the thread kept for that, and
+            # imports its module, so that it runs the moment they are done. One at a time.
+            if executor is None and not gates:
                 for c in pending:
-                    if c.name not in gates and all(n in done or n in _names(running) for n in c.needs):
+                    left = [n for n in c.needs if n not in done]
+                    if set(left) <= _names(running) and len(left) <= workers.jobs:
                         gates[c.name] = _Gate()
-                        running[workers.submit(dict(job_for(c), gate=gates[c.name]))] = (c, None)
+                        running[workers.submit(dict(job_for(c), gate=gates[c.name]), ahead=True)] = (c, None)
                         break
             if not running:
                 if any(all(n in done for n in c.needs) for c in pending):

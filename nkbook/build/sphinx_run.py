@@ -9,11 +9,13 @@ reported before failing), with two differences:
 - Jupyter Book 1's command line offers no ``--jobs``: here Sphinx reads and writes the pages in
   ``N`` processes. The output is the same page for page (``tests/test_sphinx_run.py``).
 - ``--wait``: Sphinx starts (imports, configuration, extensions, theme, the saved environment of an
-  earlier build), prints ``ready`` and then waits for a line ``go`` on its standard input before
+  earlier build), formats the bibliography's entries, prints ``ready`` and then waits for a line ``go`` on its standard input before
   it reads any page. The build driver starts it so while the chapters execute, and says ``go``
   once they are staged; any other line, or the end of the input, ends it without building.
-- ``--prepare REQUEST``: before starting, write the pages that do not depend on the chapters (the
-  charts' JavaScript, the appendix pages: ``nkbook.build.driver.prepare_static``).
+- ``--nice N``: run at a lower priority. The driver starts Sphinx while the chapters' kernels
+  work; its start-up then takes only the CPU they leave, and after ``go`` it runs alone.
+- ``--prepare``: before starting, write the charts' JavaScript if it is missing or stale
+  (``nkbook.build.driver.prepare_static``).
 
 The steps are those of Jupyter Book's own ``jupyter_book.sphinx.build_sphinx`` (version 1.0),
 split at the point where Sphinx begins to read the pages.
@@ -27,7 +29,7 @@ import sys
 from pathlib import Path
 
 
-def build(stage: Path, jobs: int, wait: bool = False, log: Path | None = None, prepare: Path | None = None) -> int:
+def build(stage: Path, jobs: int, wait: bool = False, log: Path | None = None, prepare: bool = False) -> int:
     from jupyter_book.config import get_final_config
     from jupyter_book.pdf import update_latex_documents
     from sphinx.application import Sphinx
@@ -35,10 +37,10 @@ def build(stage: Path, jobs: int, wait: bool = False, log: Path | None = None, p
     from sphinx_external_toc.parsing import MalformedError, parse_toc_yaml
 
     stage = stage.absolute()
-    if prepare is not None:  # the pages that do not depend on the chapters (the build driver's)
+    if prepare:  # the static file Sphinx's configuration depends on (the build driver's)
         from nkbook.build.driver import prepare_static
 
-        prepare_static(stage, prepare)
+        prepare_static(stage)
     toc = stage / "_toc.yml"
     try:
         parse_toc_yaml(toc)
@@ -75,7 +77,10 @@ def build(stage: Path, jobs: int, wait: bool = False, log: Path | None = None, p
                 if "numbered: true" in yaml.dump(app.config.external_site_map.as_json()):
                     app.setup_extension("sphinx_multitoc_numbering")
             if wait:
-                print("ready", flush=True)
+                from nkbook.build.bibliography import preformat
+
+                done = preformat(app)  # the bibliography's formatting, done while the chapters run
+                print(f"ready ({done} bibliography entries formatted)", flush=True)
                 if sys.stdin.readline().strip() != "go":
                     return 0
             app.build(False, [])
@@ -91,8 +96,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--wait", action="store_true", help="start, then build on a line 'go' on stdin")
     parser.add_argument("--log", type=Path, help="Sphinx's progress messages (which pages it read and wrote)")
-    parser.add_argument("--prepare", type=Path, help="first write the static pages this request names")
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        help="lower this process's priority by N (it starts beside the chapters' kernels)",
+    )
+    parser.add_argument("--prepare", action="store_true", help="first write the charts' JavaScript if not current")
     args = parser.parse_args(argv)
+    if args.nice and hasattr(os, "nice"):
+        os.nice(args.nice)
     return build(args.stage, max(1, args.jobs), args.wait, args.log, args.prepare)
 
 
