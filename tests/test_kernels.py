@@ -73,6 +73,51 @@ def test_a_forked_kernel_sees_what_a_fresh_one_sees(tmp_path, fork_switch):
     assert fresh[2] == "[]"  # no module of the book's package before the chapter imports it
 
 
+INTERLEAVED = """import sys
+from IPython.display import display, Markdown
+from myst_nb import glue
+print("one")
+glue("a", 1, display=False)
+display(Markdown("two"))
+sys.stderr.write("three\\n")
+glue("b", 2)
+print("four", flush=True)
+display(Markdown("five"))
+print("six")"""
+
+
+def _outputs(tmp_path: Path, name: str) -> list[tuple]:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(INTERLEAVED)]
+    nb.metadata["kernelspec"] = {"name": driver.KERNEL_NAME, "display_name": "x", "language": "python"}
+    cls = kernels.kernel_manager_class()
+    out = papermill.execute_notebook(
+        nb,
+        str(tmp_path / f"{name}.ipynb"),
+        kernel_name=driver.KERNEL_NAME,
+        progress_bar=False,
+        **({"kernel_manager_class": cls} if cls else {}),
+    )
+    return [
+        (o["output_type"], o.get("name"), o.get("text") or json.dumps(o.get("data"), sort_keys=True))
+        for o in out.cells[0].outputs
+    ]
+
+
+def test_prints_and_displays_keep_their_order_on_a_forked_kernel(tmp_path, fork_switch):
+    """A forked kernel skips the flush of empty streams before a display (kernels.py): what was
+    printed before a display still comes before it, as on a fresh kernel."""
+    fork_switch(False)
+    fresh = _outputs(tmp_path, "fresh")
+    fork_switch(True)
+    with kernels.Zygote(tmp_path / "z"):
+        forked = _outputs(tmp_path, "forked")
+    assert forked == fresh
+    shown = [text for _, _, text in fresh]
+    order = [next(i for i, t in enumerate(shown) if w in t) for w in ("one", "two", "three", "four", "five", "six")]
+    assert order == sorted(order), shown
+
+
 def _arrivals_job(folder: Path, gate=None) -> dict:
     """The driver's job for the arrivals chapter (the quickest), its outputs under ``folder``."""
     job = {
