@@ -6,6 +6,7 @@ clean page builds, in two processes, into the same HTML as Jupyter Book's own co
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -94,3 +95,40 @@ def test_the_bibliography_formatted_while_waiting_is_the_same(tmp_path):
         pages.append((stage / "_build" / "html" / "intro.html").read_text(encoding="utf-8"))
     assert "Kim and Lee 2020" in pages[0] and "A Book About Borders" in pages[0]
     assert pages[0] == pages[1]
+
+
+FORMAT_ALL = """
+import json, sys
+from pathlib import Path
+from pybtex.database import parse_string
+from pybtex.plugin import find_plugin
+from nkbook.build import bibliography, sphinx_ext
+from nkbook.build.bibliography import staged_bib
+
+if sys.argv[1] == "memo":
+    sphinx_ext._memoise_latex_decoding()
+bibliography.register()
+data = parse_string(staged_bib(Path("book/references.bib").read_text(encoding="utf-8")), "bibtex")
+style = find_plugin("pybtex.style.formatting", "nkbook")()
+entries = list(data.entries.values())
+out = []
+for _ in range(2):  # the second round meets what the first decoded
+    bibliography._FORMATTED.clear()
+    out += [style.format_entry(label, e).text.render_as("html") for label, e in zip(style.format_labels(entries), entries)]
+print(json.dumps(out))
+"""
+
+
+def test_latex_decoded_once_formats_every_entry_as_before():
+    """sphinx_ext memoises pybtex's LaTeX decoding: every entry of the book's bibliography is
+    formatted to the same HTML as without it, the first time and the second."""
+    from nkbook.core.paths import PROJECT_ROOT
+
+    runs = {}
+    for mode in ("plain", "memo"):
+        proc = subprocess.run(
+            [sys.executable, "-c", FORMAT_ALL, mode], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+        )
+        runs[mode] = json.loads(proc.stdout)
+    assert len(runs["plain"]) > 200
+    assert runs["memo"] == runs["plain"]

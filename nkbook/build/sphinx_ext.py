@@ -8,6 +8,7 @@ The book does not use thebe (no live kernels offline), so its scripts are droppe
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 
 def _drop_thebe(app, pagename, templatename, context, doctree):
@@ -45,6 +46,29 @@ def _memoise_plugin_lookups() -> None:
             setattr(module, name, functools.cache(fn))
 
 
+def _memoise_latex_decoding() -> None:
+    """pybtex turns every field and name part it formats from LaTeX into rich text, afresh at
+    each use: each of the ~400 in-text citations of a build decodes its authors' names again
+    (latexcodec's tokenizer, ~0.4 s). The decoding depends on the string alone, and pybtex's
+    rich text is not changed after it is made (its parts are set once, in ``__init__``), so each
+    string is decoded once per process."""
+    from pybtex import richtext
+
+    if getattr(richtext.Text.from_latex, "_nkbook_memo", False):
+        return
+    decode = richtext.Text.from_latex.__func__  # type: ignore[attr-defined]
+    decoded: dict[tuple, Any] = {}
+
+    def from_latex(cls, latex):
+        key = (cls, latex)
+        if key not in decoded:
+            decoded[key] = decode(cls, latex)
+        return decoded[key]
+
+    from_latex._nkbook_memo = True  # type: ignore[attr-defined]
+    richtext.Text.from_latex = classmethod(from_latex)  # type: ignore[method-assign,assignment]
+
+
 # Extensions Jupyter Book always loads that do not say whether they are safe for parallel builds
 # (so Sphinx reads every page in one process). For the HTML builder both are:
 # sphinx-multitoc-numbering only replaces the table-of-contents collector's numbering method (run
@@ -67,6 +91,7 @@ def setup(app):
     from nkbook.build.bibliography import register
 
     _memoise_plugin_lookups()
+    _memoise_latex_decoding()
     register()  # the pybtex style "nkbook": author-year labels, titles as written
     app.connect("builder-inited", _declare_parallel_safe)
     app.connect("html-page-context", _drop_thebe, priority=900)
