@@ -74,3 +74,12 @@ def test_the_search_index_is_stemmed_in_c_with_the_same_stems():
     assert len(words) > 1000
     python, c = PorterStemmer(), Stemmer.Stemmer("porter")
     assert [w for w in sorted(words) if python.stemWord(w) != c.stemWord(w)] == []
+
+
+def test_the_installed_command_runs():
+    """pyproject's [project.scripts] names the command line's real home (it once named a module
+    that did not exist, and ``nkbook`` failed at import)."""
+    command = Path(sys.executable).parent / "nkbook"
+    proc = subprocess.run([str(command), "--help"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "check-results" in proc.stdout
