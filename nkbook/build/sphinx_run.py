@@ -49,6 +49,7 @@ def build(stage: Path, jobs: int, wait: bool = False, log: Path | None = None, p
         return 1
     overrides = {"external_toc_path": toc.as_posix(), "latex_individualpages": False, "nitpicky": True}
     outdir = stage / "_build" / "html"
+    status = open(log, "w", encoding="utf-8") if log else None  # noqa: SIM115 (closed below)
     try:
         config, meta = get_final_config(
             user_yaml=stage / "_config.yml", cli_config=overrides, sourcedir=stage, use_external_toc=True
@@ -61,7 +62,7 @@ def build(stage: Path, jobs: int, wait: bool = False, log: Path | None = None, p
                 doctreedir=outdir.parent / ".doctrees",
                 buildername="html",
                 confoverrides=config,
-                status=open(log, "w", encoding="utf-8") if log else None,  # noqa: SIM115
+                status=status,
                 warning=sys.stderr,
                 freshenv=False,
                 warningiserror=True,
@@ -88,6 +89,9 @@ def build(stage: Path, jobs: int, wait: bool = False, log: Path | None = None, p
     except (Exception, KeyboardInterrupt) as exc:
         print(f"ERROR: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
+    finally:
+        if status is not None:
+            status.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,4 +114,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    # Everything is written and closed (pages, the saved environment, the log). Tearing down the
+    # interpreter, with the doctrees of every page in memory, would take another ~0.4 s that the
+    # build waits for: the process ends here instead.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
