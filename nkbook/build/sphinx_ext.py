@@ -56,7 +56,7 @@ def _memoise_latex_decoding() -> None:
 
     if getattr(richtext.Text.from_latex, "_nkbook_memo", False):
         return
-    decode = richtext.Text.from_latex.__func__  # type: ignore[attr-defined]
+    decode = richtext.Text.from_latex.__func__
     decoded: dict[tuple, Any] = {}
 
     def from_latex(cls, latex):
@@ -66,7 +66,7 @@ def _memoise_latex_decoding() -> None:
         return decoded[key]
 
     from_latex._nkbook_memo = True  # type: ignore[attr-defined]
-    richtext.Text.from_latex = classmethod(from_latex)  # type: ignore[method-assign,assignment]
+    richtext.Text.from_latex = classmethod(from_latex)
 
 
 # Extensions Jupyter Book always loads that do not say whether they are safe for parallel builds
