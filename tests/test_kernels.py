@@ -33,9 +33,10 @@ print(sys.path[0] == "" or sys.path[0] == os.getcwd())
 print(os.getpid() != int(os.environ.get("NKBOOK_OUTER_PID", "0")))"""
 
 
-def _probe(tmp_path: Path, name: str) -> list[str]:
+def _run_cell(tmp_path: Path, name: str, source: str) -> list[dict]:
+    """The outputs of one code cell, executed by papermill on the kernel the switch selects."""
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(PROBE)]
+    nb.cells = [nbformat.v4.new_code_cell(source)]
     nb.metadata["kernelspec"] = {"name": driver.KERNEL_NAME, "display_name": "x", "language": "python"}
     cls = kernels.kernel_manager_class()
     out = papermill.execute_notebook(
@@ -46,7 +47,11 @@ def _probe(tmp_path: Path, name: str) -> list[str]:
         progress_bar=False,
         **({"kernel_manager_class": cls} if cls else {}),
     )
-    return "".join(o.get("text", "") for o in out.cells[0].outputs).splitlines()
+    return out.cells[0].outputs
+
+
+def _probe(tmp_path: Path, name: str) -> list[str]:
+    return "".join(o.get("text", "") for o in _run_cell(tmp_path, name, PROBE)).splitlines()
 
 
 @pytest.fixture
@@ -87,20 +92,9 @@ print("six")"""
 
 
 def _outputs(tmp_path: Path, name: str) -> list[tuple]:
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(INTERLEAVED)]
-    nb.metadata["kernelspec"] = {"name": driver.KERNEL_NAME, "display_name": "x", "language": "python"}
-    cls = kernels.kernel_manager_class()
-    out = papermill.execute_notebook(
-        nb,
-        str(tmp_path / f"{name}.ipynb"),
-        kernel_name=driver.KERNEL_NAME,
-        progress_bar=False,
-        **({"kernel_manager_class": cls} if cls else {}),
-    )
     return [
         (o["output_type"], o.get("name"), o.get("text") or json.dumps(o.get("data"), sort_keys=True))
-        for o in out.cells[0].outputs
+        for o in _run_cell(tmp_path, name, INTERLEAVED)
     ]
 
 
