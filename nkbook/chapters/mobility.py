@@ -13,6 +13,7 @@ Two rules run through this module:
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
@@ -652,7 +653,9 @@ def representation_table(
                     }
                 )
         for e in entries:
-            pop_share = float(sum(pop.loc[c, "share_pct"] for c in e["cons"]))
+            # a set's order follows the hash seed: summed in it, the share moved in its last bits
+            # from build to build (and with it the chart's data hash); fsum is exact in any order
+            pop_share = math.fsum(float(pop.loc[c, "share_pct"]) for c in sorted(e["cons"]))
             ratio = e["share"] / pop_share
             rec = {
                 "snapshot_id": sid,
