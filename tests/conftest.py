@@ -18,6 +18,10 @@ from nkbook.core.paths import DATA_DIR, PROJECT_ROOT
 
 ROOT = PROJECT_ROOT
 
+# A build keeps its kernels' zygote for the next one (nkbook/build/kernels.py); the tests' builds
+# do not, so that no process outlives the test run. tests/test_kernels.py tests the kept zygote.
+os.environ.setdefault("NKBOOK_KERNELS_IDLE", "0")
+
 BOOK_FIXTURES = {"main_book", "modified_book"}
 
 

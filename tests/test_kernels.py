@@ -3,13 +3,19 @@
 The same notebooks are executed by papermill twice, once on kernels forked from the zygote and
 once on fresh kernels (``NKBOOK_FORK_KERNELS=0``); what they print and the executed notebooks must
 be the same. A kernel must not outlive its zygote, even one killed without warning.
+
+A zygote kept between builds serves the next build in the same folder the same kernels, and only
+while its environment is the same; it ends with its folder or when idle, and the kernels of a
+build that was killed end while it stays.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -212,3 +218,131 @@ def test_a_zygote_that_ended_fails_the_kernel_request_at_once_naming_its_log(tmp
         assert "ended" in str(info.value) and str(tmp_path / "z" / "kernels.log") in str(info.value)
     finally:
         zygote.__exit__(None, None, None)
+
+
+# --------------------------------------------------------------------------------------------
+# the zygote kept between builds
+
+
+def _wait_until(condition, seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+@pytest.fixture
+def kept(tmp_path):
+    """A folder whose zygote is kept; the zygote ends with the folder at the end of the test."""
+    folder = tmp_path / "kept"
+    started: list[int] = []
+    yield folder, started
+    shutil.rmtree(folder, ignore_errors=True)  # the zygote sees its record gone and ends
+    assert _wait_until(lambda: not any(_alive(pid) for pid in started)), "a kept zygote outlived its folder"
+
+
+def test_a_kept_zygote_serves_the_next_build_the_same_kernels(tmp_path, fork_switch, kept):
+    folder, started = kept
+    fork_switch(True)
+    with kernels.Zygote(folder, idle=60) as first:
+        started.append(first.pid)
+        one = driver.execute_chapter(_arrivals_job(tmp_path / "one"))
+    assert not first.kept and _alive(first.pid)  # the build ended; its zygote did not
+    assert json.loads((folder / "zygote.json").read_text())["pid"] == first.pid
+    with kernels.Zygote(folder, idle=60) as second:
+        two = driver.execute_chapter(_arrivals_job(tmp_path / "two"))
+    assert second.kept and second.pid == first.pid
+    assert one["ok"] and two["ok"], (one.get("error"), two.get("error"))
+    assert (tmp_path / "one" / "arrivals.ipynb").read_text() == (tmp_path / "two" / "arrivals.ipynb").read_text()
+    assert one["reads"] == two["reads"]  # the second kernel imported the book's modules afresh too
+
+
+def test_a_kept_zygote_ends_with_its_folder(kept):
+    folder, started = kept
+    with kernels.Zygote(folder, idle=60) as zygote:
+        started.append(zygote.pid)
+    socket_file = Path(zygote.socket)
+    assert _wait_until(socket_file.exists) and _alive(zygote.pid)  # ready (its imports done)
+    shutil.rmtree(folder)  # what a cold build (or make clean) does first
+    assert _wait_until(lambda: not _alive(zygote.pid), 5)
+    assert not socket_file.exists() and not socket_file.parent.exists()  # it cleaned up after itself
+
+
+def test_a_kept_zygote_is_not_used_by_a_build_with_another_environment(kept, monkeypatch):
+    folder, started = kept
+    with kernels.Zygote(folder, idle=60) as first:
+        started.append(first.pid)
+    monkeypatch.setenv("NKBOOK_PROBE", "another environment")  # what the kernels would have inherited
+    with kernels.Zygote(folder, idle=60) as second:
+        started.append(second.pid)
+        assert not second.kept and second.pid != first.pid
+    assert _wait_until(lambda: not _alive(first.pid), 5)  # the old one was told to stop
+    assert _alive(second.pid)
+
+
+def test_a_kept_zygote_ends_when_idle(kept):
+    folder, started = kept
+    with kernels.Zygote(folder, idle=1) as zygote:
+        started.append(zygote.pid)
+    assert _wait_until(lambda: not _alive(zygote.pid), 6)
+
+
+KILLED_BUILD = """
+import asyncio, os, sys
+from pathlib import Path
+from nkbook.build import driver, kernels
+zygote = kernels.Zygote(Path(sys.argv[1]), idle=60).__enter__()
+km = kernels.kernel_manager_class()(kernel_name=driver.KERNEL_NAME)
+asyncio.run(km.start_kernel())
+print(zygote.pid, km.provisioner.pid, flush=True)
+os.kill(os.getpid(), 9)  # no chance to stop its kernel
+"""
+
+
+def test_the_kernels_of_a_killed_build_end_and_its_kept_zygote_serves_the_next(kept):
+    folder, started = kept
+    driver.ensure_kernel()
+    proc = subprocess.run([sys.executable, "-c", KILLED_BUILD, str(folder)], capture_output=True, text=True)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    zygote_pid, kernel_pid = map(int, proc.stdout.split())
+    started.append(zygote_pid)
+    assert _wait_until(lambda: not _alive(kernel_pid), 5), "the kernel of a killed build still runs"
+    assert _alive(zygote_pid)
+    with kernels.Zygote(folder, idle=60) as again:
+        assert again.kept and again.pid == zygote_pid
+
+
+def test_the_driver_reports_where_its_kernels_came_from(tmp_path, kept, monkeypatch):
+    folder, started = kept
+    monkeypatch.setenv(kernels.IDLE_ENV, "60")
+    said = []
+    for _ in range(2):
+        with contextlib.ExitStack() as stack:
+            workers = driver._Workers(stack, folder, jobs=1)
+            workers.start()
+            said.append(workers.kernels)
+            started.append(int(os.environ[kernels.PID_ENV]))
+    assert said == ["zygote started", "zygote kept from the last build"]
+    monkeypatch.setenv(kernels.SWITCH_ENV, "0")
+    with contextlib.ExitStack() as stack:
+        workers = driver._Workers(stack, tmp_path / "fresh", jobs=1)
+        workers.start()
+        assert workers.kernels == "fresh processes (NKBOOK_FORK_KERNELS=0)"
+
+
+@pytest.mark.parametrize("value", ["soon", "-1", "nan"])
+def test_a_bad_idle_setting_is_refused_naming_it(monkeypatch, value):
+    monkeypatch.setenv(kernels.IDLE_ENV, value)
+    with pytest.raises(ValueError, match=f"{kernels.IDLE_ENV}={value!r}"):
+        kernels.idle_seconds()
+
+
+def test_the_idle_setting(monkeypatch):
+    monkeypatch.delenv(kernels.IDLE_ENV, raising=False)
+    assert kernels.idle_seconds() == kernels.DEFAULT_IDLE
+    monkeypatch.setenv(kernels.IDLE_ENV, "0")
+    assert kernels.idle_seconds() == 0
+    monkeypatch.setenv(kernels.IDLE_ENV, "2.5")
+    assert kernels.idle_seconds() == 2.5
