@@ -132,3 +132,65 @@ def test_latex_decoded_once_formats_every_entry_as_before():
         runs[mode] = json.loads(proc.stdout)
     assert len(runs["plain"]) > 200
     assert runs["memo"] == runs["plain"]
+
+
+def _rebuild(stage: Path, steps: list) -> subprocess.CompletedProcess:
+    """A rebuild with --wait: each step is a line for Sphinx (waiting for its answer to 'read') or
+    a function that changes the stage in between, as the driver stages a finished chapter."""
+    cmd = [sys.executable, "-m", "nkbook.build.sphinx_run", str(stage), "--jobs", "2", "--wait"]
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdin is not None and proc.stdout is not None
+    answers = [proc.stdout.readline()]  # ready
+    for step in steps:
+        if callable(step):
+            step()
+            continue
+        proc.stdin.write(step + "\n")
+        proc.stdin.flush()
+        if step == "read":
+            answers.append(proc.stdout.readline())
+    out, err = proc.communicate()
+    return subprocess.CompletedProcess(cmd, proc.returncode, "".join(answers) + out, err)
+
+
+def _html(stage: Path) -> dict:
+    site = stage / "_build" / "html"
+    return {p.relative_to(site): p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file()}
+
+
+def test_pages_read_before_go_are_built_as_if_read_after(tmp_path):
+    """A rebuild in which one page is read early ('read', while the driver still stages another)
+    writes the same book as one that reads both after 'go'."""
+    stages = []
+    for how in ("early", "after"):
+        (tmp_path / how).mkdir()
+        stage = _stage(tmp_path / how, "See {ref}`second-label`.")
+        assert _run(stage, jobs=2).returncode == 0  # the last build: a saved environment
+        stages.append(stage)
+
+    def edit_second(stage: Path) -> None:
+        (stage / "second.md").write_text("(second-label)=\n# Second, revised\n\nMore text.\n")
+
+    def edit_intro(stage: Path) -> None:
+        (stage / "intro.md").write_text("# Intro\n\nSee {ref}`second-label`, revised.\n")
+
+    early, after = stages
+    edit_second(early)
+    proc = _rebuild(early, ["read", lambda: edit_intro(early), "go"])
+    assert proc.returncode == 0, proc.stderr
+    assert "read 1" in proc.stdout  # second, read before the intro changed
+    edit_second(after)
+    edit_intro(after)
+    assert _rebuild(after, ["go"]).returncode == 0
+    assert _html(early) == _html(after)
+    assert b"Second, revised" in _html(early)[Path("intro.html")]  # the intro's link shows the new title
+
+
+def test_a_warning_in_a_page_read_before_go_fails_the_build(tmp_path):
+    stage = _stage(tmp_path, "See {ref}`second-label`.")
+    assert _run(stage, jobs=2).returncode == 0
+    (stage / "intro.md").write_text("# Intro\n\nSee {ref}`no-such-label`.\n")
+    proc = _rebuild(stage, ["read", "go"])
+    assert "read 1" in proc.stdout
+    assert proc.returncode != 0
+    assert "intro" in proc.stderr and "no-such-label" in proc.stderr

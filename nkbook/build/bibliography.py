@@ -163,7 +163,7 @@ def preformat(app) -> int:
     entries it formatted (none when the book's style is not in use)."""
     from pybtex.plugin import find_plugin
 
-    if app.config.bibtex_default_style != "nkbook":
+    if getattr(app.config, "bibtex_default_style", None) != "nkbook":  # (or no bibliography at all)
         return 0
     entries = list(app.env.get_domain("cite").bibdata.data.entries.values())
     style = find_plugin("pybtex.style.formatting", "nkbook")()

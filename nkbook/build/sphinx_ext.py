@@ -8,6 +8,7 @@ The book does not use thebe (no live kernels offline), so its scripts are droppe
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 from typing import Any
 
 
@@ -87,6 +88,20 @@ def _declare_parallel_safe(app) -> None:
             ext.parallel_write_safe = True
 
 
+def _keep_compiled_templates(app) -> None:
+    """The theme's templates, compiled once and kept beside the saved environment (Jinja's
+    bytecode cache; a template whose source changed is compiled again). A rebuild otherwise
+    compiles ~40 templates before it writes its first page (~0.07 s of a 1.1 s rebuild)."""
+    environment = getattr(getattr(app.builder, "templates", None), "environment", None)
+    if environment is None:
+        return
+    from jinja2 import FileSystemBytecodeCache
+
+    folder = Path(app.doctreedir).parent / ".jinja-bytecode"
+    folder.mkdir(parents=True, exist_ok=True)
+    environment.bytecode_cache = FileSystemBytecodeCache(str(folder))
+
+
 def setup(app):
     from nkbook.build.bibliography import register
 
@@ -94,6 +109,7 @@ def setup(app):
     _memoise_latex_decoding()
     register()  # the pybtex style "nkbook": author-year labels, titles as written
     app.connect("builder-inited", _declare_parallel_safe)
+    app.connect("builder-inited", _keep_compiled_templates)
     app.connect("html-page-context", _drop_thebe, priority=900)
     app.connect("html-page-context", _fix_bibliography_roles, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
