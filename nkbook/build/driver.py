@@ -399,11 +399,20 @@ def ensure_kernel() -> None:
     )
 
 
-def _write_if_changed(path: Path, data: bytes) -> None:
+def _write_if_changed(path: Path, data: bytes) -> bool:
     if path.exists() and path.read_bytes() == data:
-        return
+        return False
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
+    return True
+
+
+def stage_page(stage: Path, name: str, executed: Path) -> bool:
+    """A chapter's page in the stage (the reader's edition of its executed notebook); True if it
+    changed."""
+    page = reader_edition(json.loads(executed.read_text(encoding="utf-8")), name)
+    text = json.dumps(page, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    return _write_if_changed(stage / "notebooks" / f"{name}.ipynb", text.encode("utf-8"))
 
 
 def stage_book(
@@ -417,12 +426,8 @@ def stage_book(
     expected = stage_sources(stage, chapters, spec)
     expected |= set(_write_bundle(stage))
     for c in chapters:
-        target = stage / "notebooks" / f"{c.name}.ipynb"
-        page = reader_edition(json.loads(executed[c.name].read_text(encoding="utf-8")), c.name)
-        _write_if_changed(
-            target, (json.dumps(page, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
-        )
-        expected.add(target)
+        stage_page(stage, c.name, executed[c.name])
+        expected.add(stage / "notebooks" / f"{c.name}.ipynb")
     expected |= {stage / page_rel for page_rel in kept}  # written by another step (_prepare_book)
     for p in list(stage.rglob("*")):  # drop stale sources (a removed chapter)
         if p.is_file() and "_build" not in p.relative_to(stage).parts and p not in expected:
@@ -527,6 +532,7 @@ class _Workers:
 
     def __init__(self, stack: contextlib.ExitStack, work: Path, jobs: int):
         self.work, self.jobs = work, jobs
+        self.kernels = "none started"  # where the chapters' kernels came from
         self.pool: cf.ThreadPoolExecutor | None = None
         self.ahead: cf.ThreadPoolExecutor | None = None
         self.inner = contextlib.ExitStack()
@@ -539,7 +545,10 @@ class _Workers:
 
         ensure_kernel()
         if kernels.enabled():
-            self.inner.enter_context(kernels.Zygote(self.work / "kernels"))
+            zygote = self.inner.enter_context(kernels.Zygote(self.work / "kernels"))
+            self.kernels = "zygote kept from the last build" if zygote.kept else "zygote started"
+        else:
+            self.kernels = "fresh processes (NKBOOK_FORK_KERNELS=0)"
         self.pool = cf.ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="nkbook-chapter")
         self.inner.callback(self.pool.shutdown, wait=True, cancel_futures=True)
         self.ahead = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="nkbook-ahead")
@@ -675,7 +684,72 @@ def start_sphinx(stage: Path, code_hash: str, jobs: int | None = None, prepare: 
 def wait_sphinx_ready(proc: subprocess.Popen) -> None:
     """Until the started Sphinx said it is ready (or ended: :func:`finish_sphinx` says why)."""
     assert proc.stdout is not None
-    proc.stdout.readline()
+    if not getattr(proc, "nkbook_ready", False):
+        proc.stdout.readline()
+        proc.nkbook_ready = True  # type: ignore[attr-defined]
+
+
+class _Pager:
+    """In a rebuild, each chapter's page goes to the started Sphinx as soon as the chapter is done,
+    and Sphinx reads it while the other chapters still run (``read``:
+    :func:`nkbook.build.sphinx_run.serve_reads`); the appendix pages, staged before Sphinx
+    started, are read as soon as it is ready. After the chapters, the build then reads only what
+    changed last (~0.4 s less of a one-file rebuild).
+
+    Only when Sphinx starts from the saved environment of the last build and every chapter's page
+    is staged already (a cold build, or one with a new chapter, reads every page after the
+    chapters, as before). One thread does it, so a page is never written while Sphinx reads: it
+    notes a page's time after reading it, and a page changed during the read would be missed."""
+
+    def __init__(self, prepared: cf.Future | None, stage: Path, chapters: list[Chapter]):
+        self.prepared, self.stage, self.chapters = prepared, stage, chapters
+        self.on: bool | None = None  # decided once Sphinx is ready
+        self.pages_read = 0  # pages Sphinx read before the chapters were done
+        self.pool = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="nkbook-pages") if prepared else None
+        self.tasks: list[cf.Future] = []
+        if self.pool is not None:
+            self.tasks.append(self.pool.submit(self._read))
+
+    def page_done(self, name: str, executed: Path) -> None:
+        if self.pool is not None:
+            self.tasks.append(self.pool.submit(self._stage, name, executed))
+
+    def _sphinx(self) -> subprocess.Popen | None:
+        assert self.prepared is not None
+        proc = self.prepared.result()
+        wait_sphinx_ready(proc)
+        if self.on is None:
+            saved = (self.stage / "_build" / ".doctrees" / "environment.pickle").exists()
+            pages = all((self.stage / "notebooks" / f"{c.name}.ipynb").exists() for c in self.chapters)
+            self.on = proc.poll() is None and saved and pages
+        return proc if self.on else None
+
+    def _stage(self, name: str, executed: Path) -> None:
+        if self._sphinx() is not None and stage_page(self.stage, name, executed):
+            self._read()
+
+    def _read(self) -> None:
+        proc = self._sphinx()
+        if proc is None:
+            return
+        assert proc.stdin is not None and proc.stdout is not None
+        try:
+            proc.stdin.write("read\n")
+            proc.stdin.flush()
+            answer = proc.stdout.readline().split()
+        except (OSError, ValueError):  # it ended: finish_sphinx says why
+            answer = []
+        if answer[:1] == ["read"]:
+            self.pages_read = int(answer[1])
+        else:
+            self.on = False
+
+    def close(self) -> None:
+        """Wait until Sphinx has read every page it was given (before the build stages the rest)."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+            for task in self.tasks:
+                task.result()
 
 
 def finish_sphinx(proc: subprocess.Popen, stage: Path, code_hash: str) -> None:
@@ -842,6 +916,8 @@ def _build(
         else None
     )
 
+    pager = _Pager(prepared, stage, chapters)
+    stack.callback(pager.close)  # on an error too: before Sphinx is stopped
     record: dict[str, Any] = {"executed": [], "cached": [], "seconds": {}, "phases": phases}
     t_phase = time.monotonic()
     done: dict[str, dict] = {}
@@ -935,6 +1011,7 @@ def _build(
                 meta["key"] = cache_mod.chapter_key(c.notebook, final[c.name], data_path, res["reads"], upstream, env)
                 (cache / f"{c.name}.json").write_text(json.dumps(meta, indent=1, sort_keys=True))
                 done[c.name] = meta
+                pager.page_done(c.name, cache / f"{c.name}.ipynb")
                 record["executed"].append(c.name)
                 record["seconds"][c.name] = res["seconds"]
                 _write_results(results_dir, c.name, meta)
@@ -947,6 +1024,7 @@ def _build(
         raise BuildError("notebook failed; the previous book is unchanged:\n" + "\n".join(lines))
 
     record["chapters"] = [c.name for c in chapters]
+    record["kernels"] = workers.kernels
     phases["execute"] = round(time.monotonic() - t_phase, 2)
     if not render:
         record["sphinx"] = "not run (render=False)"
@@ -957,6 +1035,8 @@ def _build(
     from nkbook.build.appendix import PAGES
 
     sphinx = prepared.result()
+    pager.close()
+    record["pages_read_early"] = pager.pages_read
     wait_sphinx_ready(sphinx)  # its static pages are written
     stage_book(stage, executed, chapters, spec, kept=PAGES)
     from nkbook.build.pdf import chromium
