@@ -1,18 +1,22 @@
 """Whole-process build benchmark (issue 20): what a user waits for, medians over a few runs.
 
-    python benchmarks/bench.py [--runs N] [--chapters FILE] [--cases cold,noop,data,module,baseline]
+    python benchmarks/bench.py [--runs N] [--chapters FILE] [--cases cold,noop,data,data-fresh,module,baseline]
 
 Every case is a subprocess, ``python -m nkbook build`` (the command ``make book`` runs), timed
 from start to exit on a copy of data/ in a temporary folder:
 
 - cold: the environment ready, the build folder empty;
 - noop: nothing changed since the last build;
-- data: one data file changed (gdp_growth.csv; which chapters re-executed is reported);
+- data: one data file changed (gdp_growth.csv; which chapters re-executed is reported). As a
+  user's next build, it uses the kernels' zygote the last build kept (nkbook/build/kernels.py);
+- data-fresh: the same with NKBOOK_KERNELS_IDLE=0, a zygote started for the build (what the first
+  build after 15 idle minutes waits for);
 - module: one chapter module changed (nkbook/chapters/economic_push.py gets a trailing comment,
   restored afterwards);
 - baseline: plain ``jupyter-book build --all`` with notebook execution forced, in the same run.
 
-Timings on a shared machine are noisy: the table gives every run, not only the median.
+Timings on a shared machine are noisy: the table gives every run, not only the median. A cold
+build starts with the build folder deleted, which also ends the zygote kept for that folder.
 """
 
 from __future__ import annotations
@@ -43,17 +47,22 @@ def run(cmd: list[str], env: dict | None = None) -> float:
 
 
 PHASES: dict[str, list[dict]] = {}
+HOW: dict[str, set[str]] = {}  # per case: where the kernels came from, pages Sphinx read early
 
 
-def nkbook_build(data: Path, root: Path, chapters: str | None, case: str = "") -> tuple[float, list[str]]:
+def nkbook_build(
+    data: Path, root: Path, chapters: str | None, case: str = "", env: dict | None = None
+) -> tuple[float, list[str]]:
     cmd = [PY, "-m", "nkbook", "build", "--data-dir", str(data), "--build-dir", str(root), "--no-pdf"]
     if chapters:
         cmd += ["--chapters", chapters]
     record_file = root / "last-run.json"
     record_file.unlink(missing_ok=True)
-    seconds = run(cmd)
+    seconds = run(cmd, env=env)
     record = json.loads(record_file.read_text()) if record_file.exists() else {}
     PHASES.setdefault(case, []).append(record.get("phases", {}))
+    if record.get("kernels"):
+        HOW.setdefault(case, set()).add(f"{record['kernels']}; {record.get('pages_read_early', 0)} pages read early")
     return seconds, sorted(record.get("executed", []))
 
 
@@ -110,14 +119,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--chapters", default=None, help="a chapters file (default: the whole book)")
-    parser.add_argument("--cases", default="cold,noop,data,module,baseline")
+    parser.add_argument("--cases", default="cold,noop,data,data-fresh,module,baseline")
     args = parser.parse_args()
     cases = args.cases.split(",")
     work = Path(tempfile.mkdtemp(prefix="nkbook-bench-"))
     data = work / "data"
     shutil.copytree(ROOT / "data", data)
     rows: dict[str, list[float]] = {c: [] for c in cases}
-    notes: dict[str, list[str]] = {"data": [], "module": []}
+    notes: dict[str, list[str]] = {"data": [], "data-fresh": [], "module": []}
     root = work / "bench-root"
     for i in range(args.runs if "cold" in cases else 1):
         shutil.rmtree(root, ignore_errors=True)
@@ -141,6 +150,19 @@ def main() -> None:
         if path.read_text() != original:
             path.write_text(original)
             nkbook_build(data, root, args.chapters)  # settle (untimed): the next case starts from the data as shipped
+    if "data-fresh" in cases:  # the same, with the kernels' zygote started anew (not kept from the last build)
+        path = data / "gdp_growth.csv"
+        original = path.read_text()
+        fresh = dict(os.environ, NKBOOK_KERNELS_IDLE="0")
+        for i in range(args.runs):
+            changed = original.replace("\n2020,-4.5,", "\n2020,-4.6,", 1)
+            path.write_text(changed if i % 2 == 0 else original)
+            seconds, executed = nkbook_build(data, root, args.chapters, "data-fresh", env=fresh)
+            rows["data-fresh"].append(seconds)
+            notes["data-fresh"].append(",".join(executed))
+        if path.read_text() != original:
+            path.write_text(original)
+            nkbook_build(data, root, args.chapters)
     if "module" in cases:
         original_module = MODULE.read_text()
         try:
@@ -157,22 +179,35 @@ def main() -> None:
         "cold": "Cold build (env ready, _build empty)",
         "noop": "Rebuild, nothing changed",
         "data": "Rebuild, one data file changed (gdp_growth.csv)",
+        "data-fresh": "The same, kernels' zygote not kept (NKBOOK_KERNELS_IDLE=0)",
         "module": "Rebuild, one chapter module changed (economic_push.py)",
         "baseline": "Baseline: `jupyter-book build --all`, execution forced",
     }
     print(f"Machine: {os.cpu_count()} cores (shared); {args.runs} runs each; whole process, subprocess timed.\n")
-    targets = {"cold": "≤ 0.5× baseline", "noop": "≤ 1 s", "data": "≤ 0.5× cold", "module": "—", "baseline": "—"}
+    targets = {
+        "cold": "≤ 0.5× baseline",
+        "noop": "≤ 1 s",
+        "data": "≤ 0.5× cold",
+        "data-fresh": "—",
+        "module": "—",
+        "baseline": "—",
+    }
     cold = med.get("cold")
-    print("| Case | Median (s) | Runs (s) | Ratio to baseline | Ratio to cold | Target | Re-executed |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| Case | Median (s) | Runs (s) | Ratio to baseline | Ratio to cold | Target | Re-executed | Kernels; Sphinx |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     for case in cases:
         if not rows.get(case):
             continue
         ratio = f"{med[case] / base:.2f}" if base else "—"
-        to_cold = f"{med[case] / cold:.2f}" if cold and case in ("noop", "data", "module") else "—"
+        to_cold = f"{med[case] / cold:.2f}" if cold and case in ("noop", "data", "data-fresh", "module") else "—"
         executed = "; ".join(sorted(set(notes.get(case, [])))) or "—"
         runs = ", ".join(f"{x:.1f}" for x in rows[case])
-        print(f"| {labels[case]} | {med[case]:.2f} | {runs} | {ratio} | {to_cold} | {targets[case]} | {executed} |")
+        how = "; ".join(sorted(HOW.get(case, set()))) or "—"
+        print(
+            f"| {labels[case]} | {med[case]:.2f} | {runs} | {ratio} | {to_cold} | {targets[case]} | {executed} | {how} |"
+        )
     for case, phases in PHASES.items():
         if case and phases and phases[-1]:
             print(f"\nPhases of the last {case} run (s): " + ", ".join(f"{k} {v}" for k, v in phases[-1].items()))
