@@ -57,6 +57,16 @@ PRELOAD = (
     "ipykernel.ipkernel",
     "myst_nb",
     "myst_nb.ext.glue",  # what glue() imports at its first call (nbformat with it): ~0.12 s a kernel
+    # what a kernel imports while it starts (its debugger, psutil, the history's sqlite3...): ~0.1 s
+    "ipykernel.debugger",
+    "IPython.core.completerlib",
+    "IPython.core.debugger",
+    "IPython.extensions.storemagic",
+    "sqlite3",
+    "psutil",
+    "tornado.platform.asyncio",
+    "tornado.queues",
+    "encodings.idna",
 )
 
 
@@ -81,6 +91,8 @@ def serve(path: str, record: str = "", idle: float = 0.0, key: str = "") -> None
     import importlib
 
     launch_dir = sys.path[0] if sys.path else ""
+    # as the build sets it for every kernel (read once, when the debugger is imported)
+    os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
     for name in PRELOAD:
         importlib.import_module(name)
     # What was imported stays for the zygote's life: the garbage collector of every kernel (a
@@ -531,7 +543,53 @@ def _classes() -> tuple[type, type]:
             self.cwd = cwd
             return self.connection_info
 
+    from queue import Empty
+
+    from jupyter_client.asynchronous import AsyncKernelClient
+    from jupyter_core.utils import ensure_async
+
+    class ReadyKernelClient(AsyncKernelClient):
+        """The client of a forked kernel: ready in ~0.05 s instead of ~0.35 s."""
+
+        def start_channels(self, *args: Any, **kw: Any) -> None:
+            import zmq
+
+            # The kernel binds its ports a moment after the client connects: ZeroMQ then retries
+            # every 100 ms; every 10 ms here.
+            self.context.setsockopt(zmq.RECONNECT_IVL, 10)
+            super().start_channels(*args, **kw)
+
+        async def wait_for_ready(self, timeout: float | None = None) -> None:  # type: ignore[override]
+            """Jupyter's wait, without its last step: after the kernel's reply and a first
+            message on IOPub (so IOPub is connected), it waits until IOPub has been quiet for
+            0.2 s, on every kernel start. What the kernel says there answers the start-up
+            requests; nbclient takes only the messages of the cell it runs."""
+            deadline = time.monotonic() + (timeout if timeout is not None else float("inf"))
+            while True:
+                self.kernel_info()
+                try:
+                    msg = await ensure_async(self.shell_channel.get_msg(timeout=1))
+                except Empty:
+                    pass
+                else:
+                    if msg["msg_type"] == "kernel_info_reply":
+                        try:
+                            await ensure_async(self.iopub_channel.get_msg(timeout=0.2))
+                        except Empty:
+                            pass
+                        else:
+                            self._handle_kernel_info_reply(msg)
+                            return
+                if not await self._async_is_alive():
+                    raise RuntimeError("Kernel died before replying to kernel_info")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
+
     class ForkKernelManager(AsyncKernelManager):
+        def __init__(self, **kw: Any) -> None:
+            super().__init__(**kw)
+            self.client_factory = ReadyKernelClient
+
         async def _async_pre_start_kernel(self, **kw: Any) -> Any:
             if self.provisioner is None:
                 import uuid
