@@ -559,7 +559,7 @@ def _classes() -> tuple[type, type]:
             self.context.setsockopt(zmq.RECONNECT_IVL, 10)
             super().start_channels(*args, **kw)
 
-        async def wait_for_ready(self, timeout: float | None = None) -> None:  # type: ignore[override]
+        async def wait_for_ready(self, timeout: float | None = None) -> None:
             """Jupyter's wait, without its last step: after the kernel's reply and a first
             message on IOPub (so IOPub is connected), it waits until IOPub has been quiet for
             0.2 s, on every kernel start. What the kernel says there answers the start-up
