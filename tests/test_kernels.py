@@ -346,3 +346,61 @@ def test_the_idle_setting(monkeypatch):
     assert kernels.idle_seconds() == 0
     monkeypatch.setenv(kernels.IDLE_ENV, "2.5")
     assert kernels.idle_seconds() == 2.5
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if fields[1] == str(pid) and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_a_rebuild_with_bad_data_stops_the_chapters_it_started_and_keeps_the_last_book(kept, monkeypatch):
+    """With a kept zygote, the chapters that read a changed file start while the data are
+    validated; bad data still fails the build with the cell named, their kernels end, and the
+    cache and the last book are as they were."""
+    from conftest import copy_data, edit_csv
+
+    from nkbook.data.problems import DataError
+
+    folder, started = kept
+    monkeypatch.setenv(kernels.IDLE_ENV, "60")
+    data = copy_data(folder.parent / "data")
+    driver.build(data_dir=data, root=folder, pdf=False, log=lambda *_: None)
+    zygote = json.loads((folder / "work" / "kernels" / "zygote.json").read_text())["pid"]
+    started.append(zygote)
+
+    def snapshot() -> dict:
+        return {
+            p: p.read_bytes() for sub in ("html", "cache") for p in sorted((folder / sub).rglob("*")) if p.is_file()
+        }
+
+    before = snapshot()
+    changed = "gdp_growth.csv"
+    chapters = driver.load_chapters()[0]
+    readers = {
+        c.name
+        for c in chapters
+        if not c.needs and changed in json.loads((folder / "cache" / f"{c.name}.json").read_text())["reads"]["data"]
+    }
+    ran: list[str] = []
+    real = driver.execute_chapter
+
+    def execute(job: dict) -> dict:
+        ran.append(job["name"])
+        return real(job)
+
+    monkeypatch.setattr(driver, "execute_chapter", execute)
+    edit_csv(data / changed, {"year": "2020", "variant": "first_published"}, {"growth_pct": "n/a"})
+    with pytest.raises(DataError) as info:
+        driver.build(data_dir=data, root=folder, pdf=False, log=lambda *_: None)
+    assert f"{changed} line" in str(info.value) and "column growth_pct" in str(info.value)
+    assert readers and set(ran) == readers  # they had started, before validation failed
+    assert _wait_until(lambda: not _children(zygote), 5), "a kernel of the failed build still runs"
+    assert snapshot() == before
+    assert _alive(zygote)

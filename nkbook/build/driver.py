@@ -19,6 +19,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import copy
+import functools
 import hashlib
 import json
 import os
@@ -488,28 +489,32 @@ def _prepare_book(
     stage: Path,
     chapters: list[Chapter],
     spec: dict,
-    inputs: tuple[Path, dict, dict],
     code_hash: str,
     jobs: int,
     started: list[subprocess.Popen],
 ) -> subprocess.Popen:
-    """Stage what does not depend on the chapters (the book's own sources, the appendix pages from
-    the validated frames), then start Sphinx, which writes the charts' JavaScript if it is not
-    current (:func:`prepare_static`) and gets ready; it waits for the chapters.
+    """Stage what does not depend on the chapters or the data (the book's own sources), then start
+    Sphinx, which writes the charts' JavaScript if it is not current (:func:`prepare_static`) and
+    gets ready; it waits for the chapters. Done while the data are validated.
 
-    The appendix pages cost ~25 ms here (they import neither altair nor the chapters); the
-    JavaScript bundle, when it must be made, is made in Sphinx's process, which would otherwise
-    hold this one's interpreter while the chapters' threads drive their kernels."""
-    from nkbook.build import appendix, kernels
+    The JavaScript bundle, when it must be made, is made in Sphinx's process, which would
+    otherwise hold this one's interpreter while the chapters' threads drive their kernels."""
+    from nkbook.build import kernels
 
-    data_path, frames, run_info = inputs
     kernels.wait_ready(10)  # the chapters' first kernels come first: this waits for their zygote
     stage_sources(stage, chapters, spec)
-    for page_rel, text in appendix.pages(data_path, frames, run_info).items():
-        _write_if_changed(stage / page_rel, text.encode("utf-8"))
     proc = start_sphinx(stage, code_hash, jobs, prepare=True)
     started.append(proc)
     return proc
+
+
+def _stage_appendix(stage: Path, data_path: Path, frames: dict, run_info: dict) -> None:
+    """The appendix pages, from the validated frames (~25 ms: neither altair nor the chapters);
+    written before Sphinx reads any page."""
+    from nkbook.build import appendix
+
+    for page_rel, text in appendix.pages(data_path, frames, run_info).items():
+        _write_if_changed(stage / page_rel, text.encode("utf-8"))
 
 
 def prepare_static(stage: Path) -> None:
@@ -533,6 +538,7 @@ class _Workers:
     def __init__(self, stack: contextlib.ExitStack, work: Path, jobs: int):
         self.work, self.jobs = work, jobs
         self.kernels = "none started"  # where the chapters' kernels came from
+        self.kept = False  # their zygote was kept from the last build (it is ready)
         self.pool: cf.ThreadPoolExecutor | None = None
         self.ahead: cf.ThreadPoolExecutor | None = None
         self.inner = contextlib.ExitStack()
@@ -544,8 +550,10 @@ class _Workers:
         from nkbook.build import kernels
 
         ensure_kernel()
+        zygote = None
         if kernels.enabled():
             zygote = self.inner.enter_context(kernels.Zygote(self.work / "kernels"))
+            self.kept = zygote.kept
             self.kernels = "zygote kept from the last build" if zygote.kept else "zygote started"
         else:
             self.kernels = "fresh processes (NKBOOK_FORK_KERNELS=0)"
@@ -553,6 +561,10 @@ class _Workers:
         self.inner.callback(self.pool.shutdown, wait=True, cancel_futures=True)
         self.ahead = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="nkbook-ahead")
         self.inner.callback(self.ahead.shutdown, wait=True, cancel_futures=True)
+        if zygote is not None:
+            # first, when the build stops early: a chapter still running ends now (its kernel is
+            # ended), instead of the build waiting for it (a chapter started before validation)
+            self.inner.callback(zygote.release)
         self.pool.submit(_warm_worker)
 
     def submit(self, job: dict, ahead: bool = False) -> cf.Future:
@@ -606,8 +618,9 @@ def _warm_worker() -> None:
         kernels._classes()
 
 
-def _any_stale(chapters: list[Chapter], cache: Path, final: dict, data_path: Path, env: str) -> bool:
-    """Will a chapter that needs no other one run (its cache key changed)?"""
+def _stale_roots(chapters: list[Chapter], cache: Path, final: dict, data_path: Path, env: str) -> list[Chapter]:
+    """The chapters that need no other one and will run (their cache key changed)."""
+    stale = []
     for c in chapters:
         if c.needs:
             continue
@@ -615,8 +628,8 @@ def _any_stale(chapters: list[Chapter], cache: Path, final: dict, data_path: Pat
         meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
         key = cache_mod.chapter_key(c.notebook, final[c.name], data_path, meta.get("reads"), {}, env)
         if not key or meta.get("key") != key or not (cache / f"{c.name}.ipynb").exists():
-            return True
-    return False
+            stale.append(c)
+    return stale
 
 
 def staged_toc(chapters: list[Chapter], spec: dict) -> str:
@@ -754,6 +767,7 @@ class _Pager:
 
 def finish_sphinx(proc: subprocess.Popen, stage: Path, code_hash: str) -> None:
     """Let the started build read and write the pages; a failure names every warning."""
+    proc.nkbook_go = True  # type: ignore[attr-defined]
     stdout, _ = proc.communicate("go\n")
     errors = proc.errors_file  # type: ignore[attr-defined]
     errors.seek(0)
@@ -769,9 +783,24 @@ def finish_sphinx(proc: subprocess.Popen, stage: Path, code_hash: str) -> None:
     (stage / "_build" / ".nkbook-code").write_text(code_hash)
 
 
-def _stop_all(procs: list[subprocess.Popen]) -> None:
+def _end_sphinx(procs: list[subprocess.Popen], exc_type: Any, *_: Any) -> bool:
+    """With the build: a Sphinx that was not needed is told to stop; after an error (bad data, a
+    failed chapter) it is ended at once, without waiting for it to be ready. It has written only
+    the charts' JavaScript by then, and that before the marker that says which version it is."""
     for proc in procs:
-        _stop(proc)
+        if exc_type is not None and proc.poll() is None and not getattr(proc, "nkbook_go", False):
+            proc.kill()
+            proc.wait()
+            if proc.stdin is not None:
+                proc.stdin.close()
+            if proc.stdout is not None:
+                proc.stdout.close()
+            errors = getattr(proc, "errors_file", None)
+            if errors is not None and not errors.closed:
+                errors.close()
+        else:
+            _stop(proc)
+    return False
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -876,55 +905,7 @@ def _build(
     env = cache_mod.environment_hash()
     jobs = jobs or os.cpu_count() or 1
     workers = _Workers(stack, work, jobs)
-    if executor is None and (force or _any_stale(chapters, cache, final, data_path, env)):
-        workers.start()  # their start-up (imports, the kernel zygote) overlaps validation
-    phases: dict[str, float] = {}
-    t_phase = time.monotonic()
-    frames = validate(data_path)  # raises DataError before anything runs
-    phases["validate"] = round(time.monotonic() - t_phase, 2)
-    log(f"data: {len(frames)} datasets in {display_path(data_path)} are valid")
-    from nkbook.data import parameters
-
-    bad = [p for c in chapters for p in parameters.check(c.name, final[c.name], frames)]
-    if bad:
-        raise BuildError(
-            "invalid parameters; nothing was run and the previous book is unchanged:\n  " + "\n  ".join(bad)
-        )
-
     results_dir = work / "results"
-    if results_dir.exists():
-        shutil.rmtree(results_dir)
-    results_dir.mkdir(parents=True)
-    pkg = cache_mod.code_hash()
-    stage = work / "stage"
-    run_info = {
-        "data_dir": display_path(data_path),
-        "parameters": {
-            c.name: {k: (display_path(Path(v)) if k == "data_dir" else v) for k, v in final[c.name].items()}
-            for c in chapters
-        },
-    }
-    # What does not depend on the chapters is staged while they run (configuration, the book's own
-    # pages; in Sphinx's process the charts' JavaScript and the appendix pages), and Sphinx gets
-    # ready to read them.
-    started: list[subprocess.Popen] = []
-    stack.callback(_stop_all, started)  # runs after the thread below has ended
-    prep = stack.enter_context(cf.ThreadPoolExecutor(max_workers=1))
-    prepared = (
-        prep.submit(_prepare_book, stage, chapters, spec, (data_path, frames, run_info), pkg, jobs, started)
-        if render
-        else None
-    )
-
-    pager = _Pager(prepared, stage, chapters)
-    stack.callback(pager.close)  # on an error too: before Sphinx is stopped
-    record: dict[str, Any] = {"executed": [], "cached": [], "seconds": {}, "phases": phases}
-    t_phase = time.monotonic()
-    done: dict[str, dict] = {}
-    pending = list(chapters)
-    failures: list[dict] = []
-    running: dict[cf.Future, tuple[Chapter, dict | None]] = {}
-    gates: dict[str, _Gate] = {}  # chapters whose kernel started before their upstream finished
 
     def job_for(c: Chapter) -> dict:
         return {
@@ -935,6 +916,61 @@ def _build(
             "results_dir": str(results_dir),
             "cell_timeout": c.cell_timeout,
         }
+
+    early: dict[str, cf.Future] = {}  # chapters started while the data are validated
+    if executor is None:
+        roots = [c for c in chapters if not c.needs] if force else _stale_roots(chapters, cache, final, data_path, env)
+        if roots:
+            workers.start()  # their start-up (imports, the kernel zygote) overlaps validation
+        if roots and workers.kept:
+            # A rebuild whose kernels' zygote is ready: the first chapters to run start now, while
+            # the data are validated. What they produce counts only once validation and the
+            # parameters' check have passed; on an error their kernels are ended at once and
+            # nothing of theirs is kept (the cache and the book are written after the loop below).
+            for c in roots[: workers.jobs]:
+                early[c.name] = workers.submit(job_for(c))
+    pkg = cache_mod.code_hash()
+    stage = work / "stage"
+    run_info = {
+        "data_dir": display_path(data_path),
+        "parameters": {
+            c.name: {k: (display_path(Path(v)) if k == "data_dir" else v) for k, v in final[c.name].items()}
+            for c in chapters
+        },
+    }
+    # What depends on neither the chapters nor the data is staged while the data are validated and
+    # the chapters run (configuration, the book's own pages; in Sphinx's process the charts'
+    # JavaScript), and Sphinx gets ready to read them.
+    started: list[subprocess.Popen] = []
+    stack.push(functools.partial(_end_sphinx, started))  # runs after the thread below has ended
+    prep = stack.enter_context(cf.ThreadPoolExecutor(max_workers=1))
+    prepared = prep.submit(_prepare_book, stage, chapters, spec, pkg, jobs, started) if render else None
+    phases: dict[str, float] = {}
+    t_phase = time.monotonic()
+    frames = validate(data_path)  # raises DataError before any chapter's result is kept
+    phases["validate"] = round(time.monotonic() - t_phase, 2)
+    log(f"data: {len(frames)} datasets in {display_path(data_path)} are valid")
+    from nkbook.data import parameters
+
+    bad = [p for c in chapters for p in parameters.check(c.name, final[c.name], frames)]
+    if bad:
+        done_what = "the chapters started early were stopped" if early else "nothing was run"
+        raise BuildError(f"invalid parameters; {done_what} and the previous book is unchanged:\n  " + "\n  ".join(bad))
+
+    if results_dir.exists():
+        shutil.rmtree(results_dir)
+    results_dir.mkdir(parents=True)
+    if render:
+        _stage_appendix(stage, data_path, frames, run_info)
+    pager = _Pager(prepared, stage, chapters)
+    stack.callback(pager.close)  # on an error too: before Sphinx is stopped
+    record: dict[str, Any] = {"executed": [], "cached": [], "seconds": {}, "phases": phases}
+    t_phase = time.monotonic()
+    done: dict[str, dict] = {}
+    pending = list(chapters)
+    failures: list[dict] = []
+    running: dict[cf.Future, tuple[Chapter, dict | None]] = {}
+    gates: dict[str, _Gate] = {}  # chapters whose kernel started before their upstream finished
 
     def decide(c: Chapter) -> tuple[bool, dict]:
         """Its upstream done: is the chapter's stored result still good (and its upstream)?"""
@@ -964,10 +1000,12 @@ def _build(
                         log(f"execute: {display_path(c.notebook)}")
                     continue
                 if hit:
-                    continue
+                    continue  # (a chapter started early whose result holds after all: not used)
                 log(f"execute: {display_path(c.notebook)}")
-                if executor is not None:
-                    fut: cf.Future = cf.Future()
+                if c.name in early:
+                    fut: cf.Future = early.pop(c.name)
+                elif executor is not None:
+                    fut = cf.Future()
                     fut.set_result(executor(job_for(c)))
                 else:
                     fut = workers.submit(job_for(c))

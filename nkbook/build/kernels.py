@@ -407,14 +407,18 @@ class Zygote:
         except OSError:
             pass
 
+    def release(self) -> None:
+        """End every kernel this process asked for that is still running (a build that stops)."""
+        try:
+            _ask(self.socket, {"op": "release", "owner": os.getpid()}, timeout=5)
+        except OSError:
+            pass
+
     def __exit__(self, *exc: Any) -> None:
         for name in (SOCKET_ENV, PID_ENV, LOG_ENV):
             os.environ.pop(name, None)
         if self.proc is None:  # kept: it stays, without this build's kernels
-            try:
-                _ask(self.socket, {"op": "release", "owner": os.getpid()}, timeout=5)
-            except OSError:
-                pass
+            self.release()
             return
         if self.proc.poll() is None:
             self.proc.terminate()
