@@ -19,6 +19,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -404,3 +405,23 @@ def test_a_rebuild_with_bad_data_stops_the_chapters_it_started_and_keeps_the_las
     assert _wait_until(lambda: not _children(zygote), 5), "a kernel of the failed build still runs"
     assert snapshot() == before
     assert _alive(zygote)
+
+
+def test_a_kernel_ended_while_it_imports_ahead_is_noticed_at_once(tmp_path, fork_switch):
+    """A build that stops ends its kernels (the zygote's release); a kernel started ahead, killed
+    while it runs its silent import, fails its chapter's thread at once (it waited 60 s)."""
+    from jupyter_core.utils import run_sync
+
+    fork_switch(True)
+    with kernels.Zygote(tmp_path / "z") as zygote:
+        km = kernels.kernel_manager_class()(kernel_name=driver.KERNEL_NAME)
+        run_sync(km.start_kernel)(cwd=str(tmp_path))
+        kc = km.blocking_client()
+        kc.start_channels()
+        kc.wait_for_ready(timeout=60)
+        started = time.monotonic()
+        threading.Timer(0.5, zygote.release).start()
+        with pytest.raises(RuntimeError, match="ended"):
+            driver._run_quietly(km, kc, "import time; time.sleep(30)", timeout=60)
+        assert time.monotonic() - started < 10
+        kc.stop_channels()

@@ -355,15 +355,32 @@ def _early_kernel(manager: type | None, cwd: Path, name: str):
             f"    if importlib.util.find_spec({module!r}):\n        importlib.import_module({module!r})\n"
             "_nkbook_preload()\ndel _nkbook_preload"
         )
-        kc.execute_interactive(
-            code,
-            silent=True,
-            store_history=False,
-            timeout=60,
-        )
+        _run_quietly(km, kc, code, timeout=60)
     finally:
         kc.stop_channels()
     return km
+
+
+def _run_quietly(km, kc, code: str, timeout: float) -> None:
+    """Run ``code`` silently and wait for its reply; a kernel that died meanwhile (a build that
+    stops ends its kernels) is noticed within half a second, not at the timeout."""
+    from queue import Empty
+
+    from jupyter_core.utils import run_sync
+
+    msg_id = kc.execute(code, silent=True, store_history=False)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            reply = kc.get_shell_msg(timeout=0.5)
+        except Empty:
+            if not run_sync(km.is_alive)():
+                raise RuntimeError("the kernel ended before it was ready") from None
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the kernel did not answer in {timeout:.0f} s") from None
+            continue
+        if reply["parent_header"].get("msg_id") == msg_id:
+            return
 
 
 def _stop_kernel(km) -> None:
